@@ -1,0 +1,3 @@
+"""cxreport: a self-hostable contact-center interaction reporting service."""
+
+__version__ = "0.1.0"

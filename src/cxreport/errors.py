@@ -1,0 +1,103 @@
+"""The error tree. Each error carries its HTTP status and a stable machine-readable code.
+
+Errors are raised anywhere below the edges and translated only at the edges: the HTTP layer turns them
+into the one JSON error body, the CLI into one line on stderr.
+"""
+
+from __future__ import annotations
+
+
+class CxError(Exception):
+    """Base of every error cxreport reports to a client or an operator."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.parameter = parameter
+
+
+class BadRequest(CxError):
+    status = 400
+    code = "bad_request"
+
+
+class InvalidParameter(BadRequest):
+    """A query or path parameter is malformed, out of range or contradicts another."""
+
+    code = "invalid_parameter"
+
+
+class UnknownParameter(BadRequest):
+    code = "unknown_parameter"
+
+
+class InvalidBody(BadRequest):
+    """The request body is not valid JSON or a record in it breaks the record schema."""
+
+    code = "invalid_body"
+
+
+class InvalidRecord(BadRequest):
+    """One record is invalid; `position` says where it was in its batch or file."""
+
+    code = "invalid_record"
+
+    def __init__(self, message: str, *, position: int | None = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+        self.path = path
+
+
+class Unauthenticated(CxError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(CxError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(CxError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(CxError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(CxError):
+    status = 413
+    code = "payload_too_large"
+
+
+class StoreUnavailable(CxError):
+    status = 503
+    code = "store_unavailable"
+
+
+class SchemaTooNew(CxError):
+    """The database was written by a newer cxreport than this one."""
+
+    status = 503
+    code = "schema_too_new"
+
+
+class ConfigError(CxError):
+    """A setting, URL or command-line value is unusable."""
+
+    status = 400
+    code = "config_error"
+
+
+class RejectedBatch(InvalidRecord):
+    """Some records of a batch are invalid, so none of it was written; `errors` lists each one."""
+
+    def __init__(self, message: str, errors: list[dict[str, object]]) -> None:
+        super().__init__(message)
+        self.errors = errors

@@ -1,0 +1,62 @@
+"""The app factory: everything the server needs comes in through `settings` and `store`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from cxreport import __version__
+from cxreport.config import Settings
+from cxreport.http import credentials, health, interactions
+from cxreport.http.errors import EXCEPTION_HANDLERS
+from cxreport.store.base import Store
+
+_SECURITY = Components(
+    security_schemes={
+        "basic": SecurityScheme(type="http", scheme="basic", description="API key id and secret"),
+        "token": SecurityScheme(type="http", scheme="bearer", description="A token from POST /v1/tokens"),
+    }
+)
+
+
+@get("/openapi.json", include_in_schema=False, sync_to_thread=False)
+def openapi_document(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    return Response(request.app.openapi_schema.to_schema(), media_type="application/json")
+
+
+def create_app(settings: Settings, store: Store) -> Litestar:
+    return Litestar(
+        route_handlers=[
+            interactions.search_interactions,
+            interactions.get_interaction,
+            interactions.ingest_interactions,
+            credentials.create_token,
+            credentials.list_keys,
+            credentials.create_key,
+            credentials.revoke_key,
+            health.health,
+            openapi_document,
+        ],
+        state=_state(settings, store),
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="cxreport",
+            version=__version__,
+            description="Contact-center interaction reporting API.",
+            path="/docs",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=_SECURITY,
+            security=[{"basic": []}, {"token": []}],
+        ),
+    )
+
+
+def _state(settings: Settings, store: Store) -> Any:
+    from litestar.datastructures import State
+
+    return State({"settings": settings, "store": store})

@@ -1,0 +1,137 @@
+"""Routes: tokens and API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, RawBody
+
+from cxreport import credentials
+from cxreport.errors import InvalidBody, InvalidParameter, Unauthenticated
+from cxreport.http.auth import basic_credentials, require_role
+from cxreport.http.errors import ErrorBody
+from cxreport.http.interactions import ERRORS, JSON
+from cxreport.http.schemas import ApiKeyInfo, NewApiKey, NewKeyRequest, TokenRequest, TokenResponse
+from cxreport.http.threads import in_thread
+from cxreport.store.base import ApiKey
+from cxreport.timeparse import format_instant
+
+_decode_token_request = msgspec.json.Decoder(TokenRequest)
+_decode_key_request = msgspec.json.Decoder(NewKeyRequest)
+
+
+@post(
+    "/v1/tokens",
+    status_code=200,
+    summary="Exchange key credentials for a token",
+    description=(
+        'Authenticate with HTTP Basic (keyId:secret), or send `{"username": keyId, "password": secret, '
+        '"ttl": seconds}`. Use the token as `Authorization: Token …` or `Bearer …` until it expires.'
+    ),
+    responses={
+        200: ResponseSpec(generate_examples=False, data_container=TokenResponse, description="A new token"),
+        **ERRORS,
+    },
+    tags=["credentials"],
+)
+async def create_token(
+    request: Request[Any, Any, Any],
+    state: State,
+    body: RawBody,
+) -> Response[bytes]:
+    reply = await in_thread(_token_for, state, request.headers.get("authorization"), body)
+    return Response(msgspec.json.encode(reply), media_type=JSON)
+
+
+def _token_for(state: State, header: str | None, body: RawBody) -> TokenResponse:
+    settings = state.settings
+    basic = basic_credentials(header) if header else None
+    ttl = None
+    if body.strip():
+        try:
+            token_request = _decode_token_request.decode(body)
+        except msgspec.DecodeError as error:
+            raise InvalidBody(f'the body must be {{"username", "password", "ttl"}}: {error}') from None
+        basic = basic or (token_request.username, token_request.password)
+        ttl = token_request.ttl
+    if basic is None:
+        raise Unauthenticated("send HTTP Basic keyId:secret, or a JSON body with username and password")
+    principal = credentials.authenticate_key(state.store, *basic)
+    ttl = settings.token_ttl_seconds if ttl is None else ttl
+    if not 1 <= ttl <= settings.max_token_ttl_seconds:
+        raise InvalidParameter(f"ttl must be between 1 and {settings.max_token_ttl_seconds} seconds", parameter="ttl")
+    token, expires_us = credentials.issue_token(state.store, principal, ttl)
+    return TokenResponse(token, format_instant(expires_us), ttl, principal.tenant_id, principal.role)
+
+
+def _key_info(key: ApiKey) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        id=key.id,
+        tenantId=key.tenant_id,
+        role=key.role,
+        createdAt=format_instant(key.created_us),
+        revokedAt=format_instant(key.revoked_us) if key.revoked_us is not None else None,
+    )
+
+
+@get(
+    "/v1/tenants/{tenantId:str}/api-keys",
+    guards=[require_role],
+    opt={"role": "admin"},
+    summary="List the tenant's API keys (never their secrets)",
+    responses={
+        200: ResponseSpec(generate_examples=False, data_container=list[ApiKeyInfo], description="Keys"),
+        **ERRORS,
+    },
+    tags=["credentials"],
+)
+async def list_keys(state: State, tenantId: FromPath[str]) -> Response[bytes]:
+    keys = await in_thread(state.store.list_keys, tenantId.lower())
+    return Response(msgspec.json.encode([_key_info(key) for key in keys]), media_type=JSON)
+
+
+@post(
+    "/v1/tenants/{tenantId:str}/api-keys",
+    guards=[require_role],
+    opt={"role": "admin"},
+    status_code=201,
+    summary="Create an API key; its secret is shown only in this response",
+    responses={
+        201: ResponseSpec(generate_examples=False, data_container=NewApiKey, description="The new key"),
+        **ERRORS,
+    },
+    tags=["credentials"],
+)
+async def create_key(
+    state: State,
+    tenantId: FromPath[str],
+    body: RawBody,
+) -> Response[bytes]:
+    try:
+        key_request = _decode_key_request.decode(body) if body.strip() else NewKeyRequest()
+    except msgspec.DecodeError as error:
+        raise InvalidBody(f'the body must be {{"role": "read"|"ingest"|"admin"}}: {error}') from None
+    issued = await in_thread(credentials.issue_key, state.store, tenantId.lower(), key_request.role)
+    return Response(msgspec.json.encode(issued.as_json()), media_type=JSON, status_code=201)
+
+
+@delete(
+    "/v1/tenants/{tenantId:str}/api-keys/{keyId:str}",
+    guards=[require_role],
+    opt={"role": "admin"},
+    status_code=200,
+    summary="Revoke an API key and every token made from it",
+    responses={
+        200: ResponseSpec(generate_examples=False, data_container=ApiKeyInfo, description="The revoked key"),
+        404: ResponseSpec(generate_examples=False, data_container=ErrorBody, description="No such key in this tenant."),
+        **ERRORS,
+    },
+    tags=["credentials"],
+)
+async def revoke_key(state: State, tenantId: FromPath[str], keyId: FromPath[str]) -> Response[bytes]:
+    key = await in_thread(credentials.revoke_key, state.store, keyId, tenantId.lower())
+    return Response(msgspec.json.encode(_key_info(key)), media_type=JSON)

@@ -1,0 +1,84 @@
+"""Response and request shapes, for the OpenAPI document (and for decoding small request bodies).
+
+Records themselves are never pushed through these on the read path: responses are prebuilt bytes and
+these types only describe them."""
+
+from __future__ import annotations
+
+import msgspec
+
+from cxreport.record_schema import InteractionRecord
+
+
+class SearchEnvelope(msgspec.Struct):
+    """A page of interactions, newest first. Clients must tolerate keys added in later versions."""
+
+    page: int | None
+    limit: int
+    offset: int
+    tenantId: str
+    total: int
+    tenantName: str
+    tenantTimezone: str
+    results: list[InteractionRecord]
+
+
+class InteractionDetails(msgspec.Struct, omit_defaults=True):
+    interactionId: str
+    startTimestamp: str
+    endTimestamp: str | None = None
+    contactPoint: str | None = None
+    customer: str | None = None
+    csat: float | None = None
+    agents: list[dict[str, object]] | None = None
+    direction: str | None = None
+    contactId: str | None = None
+    channelType: str | None = None
+
+
+class InteractionWithDetails(InteractionRecord):
+    details: InteractionDetails | None = None
+
+
+class IngestResult(msgspec.Struct):
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: str
+    password: str
+    ttl: int | None = None
+
+
+class TokenResponse(msgspec.Struct):
+    token: str
+    expiresAt: str
+    ttl: int
+    tenantId: str
+    role: str
+
+
+class ApiKeyInfo(msgspec.Struct, omit_defaults=True):
+    id: str
+    tenantId: str
+    role: str
+    createdAt: str
+    revokedAt: str | None = None
+
+
+class NewApiKey(msgspec.Struct):
+    id: str
+    secret: str
+    role: str
+
+
+class NewKeyRequest(msgspec.Struct, forbid_unknown_fields=True):
+    role: str = "read"
+
+
+class Health(msgspec.Struct):
+    status: str
+    database: str
+    version: str

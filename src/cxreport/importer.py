@@ -1,0 +1,129 @@
+"""`cxreport import`: records from files into the store, in atomic batches, with progress and a report.
+
+Each batch is one transaction, so a killed import leaves whole batches only, and rerunning it converges
+(records are upserted by interactionId). With `strict`, every file is checked first and nothing is
+written if any record is rejected."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from cxreport import clock
+from cxreport.errors import InvalidRecord
+from cxreport.ingest import prepare_record
+from cxreport.progress import Progress
+from cxreport.record_files import CountingReader, SourceRecord, read_records
+from cxreport.store.base import Store, StoredRecord, UpsertCounts
+
+DEFAULT_BATCH_SIZE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRecord:
+    file: str
+    position: int
+    line: int | None
+    reason: str
+
+    def describe(self) -> str:
+        where = f"position {self.position}" + (f" (line {self.line})" if self.line is not None else "")
+        return f"{self.file}: {where}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    rejected: list[RejectedRecord] = field(default_factory=list)
+
+    @property
+    def records_read(self) -> int:
+        return self.counts.inserted + self.counts.updated + self.counts.unchanged + len(self.rejected)
+
+
+def import_files(
+    store: Store,
+    tenant_id: str,
+    paths: list[str],
+    *,
+    strict: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = True,
+) -> ImportReport:
+    with ExitStack() as stack:
+        files = [stack.enter_context(_replayable(path)) if strict else path for path in paths]
+        if strict:
+            check = ImportReport()
+            for name, path in zip(paths, files, strict=True):
+                for _batch in _prepared_batches(name, path, tenant_id, batch_size, check, progress, "checking"):
+                    pass
+            if check.rejected:
+                return check
+        report = ImportReport()
+        for name, path in zip(paths, files, strict=True):
+            for batch in _prepared_batches(name, path, tenant_id, batch_size, report, progress, "importing"):
+                report.counts += store.upsert_records(tenant_id, batch, clock.now_us())
+        return report
+
+
+def _prepared_batches(
+    name: str, path: str, tenant_id: str, batch_size: int, report: ImportReport, show: bool, verb: str
+) -> Iterator[list[StoredRecord]]:
+    with _open(path) as stream:
+        counter = CountingReader(stream)
+        total = _size(path)
+        bar = Progress(f"{verb} {name}", total, show=show)
+        batch: list[StoredRecord] = []
+        for number, source in enumerate(read_records(counter), start=1):
+            record = _prepare(source, tenant_id, name, report)
+            if record is not None:
+                batch.append(record)
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+            bar.advance(counter.count, number)
+        if batch:
+            yield batch
+        bar.finish()
+
+
+def _prepare(source: SourceRecord, tenant_id: str, name: str, report: ImportReport) -> StoredRecord | None:
+    try:
+        return prepare_record(source.raw, tenant_id, source.position)
+    except InvalidRecord as error:
+        report.rejected.append(RejectedRecord(name, source.position, source.line, error.message))
+        return None
+
+
+@contextmanager
+def _open(path: str) -> Iterator[BinaryIO]:
+    if path == "-":
+        yield sys.stdin.buffer
+    else:
+        with open(path, "rb") as stream:
+            yield stream
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.path.getsize(path) if path != "-" else None
+    except OSError:
+        return None
+
+
+@contextmanager
+def _replayable(path: str) -> Iterator[str]:
+    """A path that can be read twice: standard input is first copied to a temporary file."""
+    if path != "-":
+        yield path
+        return
+    with tempfile.NamedTemporaryFile(prefix="cxreport-stdin-", delete=True) as spool:
+        shutil.copyfileobj(sys.stdin.buffer, spool)
+        spool.flush()
+        yield spool.name

@@ -1,0 +1,165 @@
+"""Records at the boundary: split a request body or file into records, validate each, and turn it into
+the exact JSON text that will be stored and served (whitespace removed, numbers and key order kept)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from cxreport.errors import InvalidBody, InvalidRecord
+from cxreport.record_schema import InteractionRecord
+from cxreport.store.base import StoredRecord
+from cxreport.timeparse import TimeFormatError, parse_instant
+
+_validate = msgspec.json.Decoder(InteractionRecord)
+_decode_exact = msgspec.json.Decoder(float_hook=Decimal)  # Decimal keeps 25.0120 as 25.0120
+_encode_exact = msgspec.json.Encoder(decimal_format="number")
+_decode_plain = msgspec.json.Decoder()
+_encode_plain = msgspec.json.Encoder()
+_body_shape = msgspec.json.Decoder(dict[str, msgspec.Raw] | list[msgspec.Raw])
+_raw_list = msgspec.json.Decoder(list[msgspec.Raw])
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+MAX_ERRORS_REPORTED = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    position: int
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"position": self.position, "message": self.message}
+
+
+def normalize_uuid(text: str) -> str | None:
+    """The canonical lower-case form of a UUID string, or None when it is not one."""
+    return text.lower() if _UUID.fullmatch(text) else None
+
+
+def split_body(body: bytes) -> list[msgspec.Raw]:
+    """A request body's records: one record object, a JSON array of them, or a seed-shaped envelope
+    (an object with `results`)."""
+    try:
+        shape = _body_shape.decode(body)
+    except msgspec.DecodeError as error:
+        raise InvalidBody(f"the body is not valid JSON: {error}") from None
+    if isinstance(shape, list):
+        return shape
+    if "results" in shape and "interactionId" not in shape:
+        try:
+            return _raw_list.decode(shape["results"])
+        except msgspec.ValidationError:
+            raise InvalidBody("`results` must be an array of interaction records") from None
+    return [msgspec.Raw(body)]
+
+
+def prepare_record(raw: bytes | msgspec.Raw, tenant_id: str, position: int) -> StoredRecord:
+    """Validate one record and build what the store keeps. Raises InvalidRecord naming the field."""
+    try:
+        record = _validate.decode(raw)
+    except msgspec.DecodeError as error:
+        raise InvalidRecord(_describe(error), position=position) from None
+    interaction_id = normalize_uuid(record.interactionId)
+    if interaction_id is None:
+        raise InvalidRecord(
+            f"interactionId {record.interactionId!r} is not a UUID - at `$.interactionId`", position=position
+        )
+    if record.tenantId is not None and record.tenantId.lower() != tenant_id:
+        raise InvalidRecord(
+            f"tenantId {record.tenantId!r} is not the tenant {tenant_id} it is sent to - at `$.tenantId`",
+            position=position,
+        )
+    start_us = _instant(record.startTimestamp, "$.startTimestamp", position)
+    end_us = _instant(record.endTimestamp, "$.endTimestamp", position) if record.endTimestamp else None
+    _check_nested_times(record, position)
+    doc_with_nulls = exact_json(bytes(raw))
+    doc = _drop_nulls(doc_with_nulls) if b"null" in doc_with_nulls else doc_with_nulls
+    return StoredRecord(
+        interaction_id=interaction_id,
+        start_us=start_us,
+        end_us=end_us,
+        doc=doc,
+        doc_with_nulls=doc_with_nulls if doc is not doc_with_nulls else None,
+        channel_type=record.channelType,
+        direction=record.direction,
+        customer=record.customer,
+        contact_point=record.contactPoint,
+        contact_id=record.contactId,
+        flow_id=record.flowId,
+        flagged=bool(record.flagged),
+    )
+
+
+def exact_json(raw: bytes) -> bytes:
+    """`raw` without insignificant whitespace, every number and key order as written.
+
+    Compact input that plain floats re-encode to the same bytes (the common case) is kept as it is;
+    anything else goes through Decimal so that `25.0120` stays `25.0120`."""
+    compact = _encode_plain.encode(_decode_plain.decode(raw))
+    if compact == raw:
+        return raw
+    return _encode_exact.encode(_decode_exact.decode(raw))
+
+
+def _instant(text: str, path: str, position: int) -> int:
+    try:
+        return parse_instant(text)
+    except TimeFormatError as error:
+        raise InvalidRecord(f"{error} - at `{path}`", position=position) from None
+
+
+def _check_nested_times(record: InteractionRecord, position: int) -> None:
+    for name in ("segments", "queues", "agents"):
+        for index, entry in enumerate(getattr(record, name) or ()):
+            for field in ("startTimestamp", "endTimestamp"):
+                text = getattr(entry, field)
+                if text is not None:
+                    _instant(text, f"$.{name}[{index}].{field}", position)
+
+
+def prepare_records(
+    raws: Iterable[bytes | msgspec.Raw], tenant_id: str, first_position: int = 0
+) -> tuple[list[StoredRecord], list[Rejection]]:
+    """Prepare every record; return the good ones and a rejection for each bad one."""
+    good: list[StoredRecord] = []
+    rejected: list[Rejection] = []
+    for position, raw in enumerate(raws, start=first_position):
+        try:
+            good.append(prepare_record(raw, tenant_id, position))
+        except InvalidRecord as error:
+            rejected.append(Rejection(position, error.message))
+    return good, rejected
+
+
+def _describe(error: msgspec.DecodeError) -> str:
+    message = str(error)
+    if isinstance(error, msgspec.ValidationError):
+        return message
+    return f"not valid JSON: {message}"
+
+
+def _drop_nulls(doc: bytes) -> bytes:
+    """The record without null-valued fields, at every depth (null items of arrays stay)."""
+    return _encode_exact.encode(_without_nulls(_decode_exact.decode(doc)))
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
+
+
+def iter_ndjson_lines(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """Non-blank lines of an NDJSON stream."""
+    for line in lines:
+        stripped = line.strip()
+        if stripped:
+            yield stripped

@@ -1,0 +1,109 @@
+"""The shape an interaction record must have to be accepted: the fields cxreport knows, with their types.
+
+Unknown fields are allowed and kept (the original API's records carry more statistics than its docs list).
+Times are ISO 8601 strings (the forms the search accepts; no zone means UTC), durations are seconds
+(numbers), counts whole numbers, flags booleans.
+Every field may be null or absent except `interactionId` and `startTimestamp`.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+Text = str | None
+Time = str | None
+"""An ISO 8601 date-time, in any form `cxreport.timeparse` accepts (checked after decoding)."""
+Seconds = float | None
+Count = int | None
+Flag = bool | None
+
+
+class Segment(msgspec.Struct, omit_defaults=True):
+    segmentNumber: Count = None
+    interactionSegmentId: Text = None
+    segmentStartType: Text = None
+    segmentEndType: Text = None
+    startTimestamp: Time = None
+    endTimestamp: Time = None
+    segmentTime: Seconds = None
+    segmentCancelled: Flag = None
+    segmentCancelTime: Seconds = None
+    segmentToAgentId: Text = None
+    agentId: Text = None
+    interactionAgentId: Text = None
+    transfer: Flag = None
+    transferTime: Seconds = None
+
+
+class QueueEntry(msgspec.Struct, omit_defaults=True):
+    interactionQueueId: Text = None
+    interactionSegmentId: Text = None
+    queueId: Text = None
+    platformQueueId: Count = None
+    queueName: Text = None
+    queueType: Text = None
+    queueEntryType: Text = None
+    queueExitType: Text = None
+    queueEntryLength: Count = None
+    startTimestamp: Time = None
+    endTimestamp: Time = None
+    queueTime: Seconds = None
+    slaTime: Seconds = None
+    timeToAnswer: Seconds = None
+    queueAbandoned: Flag = None
+    queueAbandonTime: Seconds = None
+    slaAbandoned: Flag = None
+    agentId: Text = None
+
+
+class AgentEntry(msgspec.Struct, omit_defaults=True):
+    interactionAgentId: Text = None
+    interactionSegmentId: Text = None
+    agentId: Text = None
+    agentName: Text = None
+    platformAgentId: Count = None
+    tenantAgentId: Count = None
+    sessionId: Text = None
+    queueId: Text = None
+    startTimestamp: Time = None
+    endTimestamp: Time = None
+    agentWorkAccepted: Flag = None
+    agentWorkOfferTime: Seconds = None
+    agentWorkAcceptedTime: Seconds = None
+    agentConversationTime: Seconds = None
+    agentTalkTime: Seconds = None
+    agentWrapUpTime: Seconds = None
+    agentHandleTime: Seconds = None
+    agentFocusTime: Seconds = None
+    agentReadTime: Seconds = None
+
+
+class Hook(msgspec.Struct, omit_defaults=True):
+    hookType: Text = None
+    hookSubType: Text = None
+    hookId: Text = None
+
+
+class InteractionRecord(msgspec.Struct, omit_defaults=True):
+    interactionId: str
+    startTimestamp: str
+    tenantId: Text = None
+    endTimestamp: Time = None
+    channelType: Text = None
+    direction: Text = None
+    customer: Text = None
+    contactPoint: Text = None
+    contactId: Text = None
+    flowId: Text = None
+    flowName: Text = None
+    flagged: Flag = None
+    interactionTime: Seconds = None
+    ivrTime: Seconds = None
+    customerHolds: Count = None
+    customerHoldTime: Seconds = None
+    customerTransfers: Count = None
+    customerAbandonTime: Seconds = None
+    segments: list[Segment] | None = None
+    queues: list[QueueEntry] | None = None
+    agents: list[AgentEntry] | None = None
+    hooks: list[Hook] | None = None

@@ -1,0 +1,157 @@
+"""The storage interface every backend implements, and the plain types that cross it.
+
+Every method that touches tenant data takes the tenant id first; no query leaves a tenant's rows.
+Documents cross this interface as bytes: the exact JSON text a client will receive.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Bounds used when a window side is open: far outside any real timestamp, inside a signed 64-bit integer.
+MIN_INSTANT = -(2**62)
+MAX_INSTANT = 2**62
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: str
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    tenant_id: str
+    role: str
+    secret_hash: str
+    created_us: int
+    revoked_us: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    token_hash: str
+    tenant_id: str
+    key_id: str
+    expires_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """One interaction record ready to store: its JSON text and the columns promoted from it."""
+
+    interaction_id: str
+    start_us: int
+    end_us: int | None
+    doc: bytes
+    """The record as JSON with null-valued fields left out (what clients get by default)."""
+    doc_with_nulls: bytes | None
+    """The record as ingested, nulls included; None when it has no null to keep."""
+    channel_type: str | None = None
+    direction: str | None = None
+    customer: str | None = None
+    contact_point: str | None = None
+    contact_id: str | None = None
+    flow_id: str | None = None
+    flagged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A half-open window [start_us, end_us) on the interaction start time, in epoch microseconds."""
+
+    start_us: int = MIN_INSTANT
+    end_us: int = MAX_INSTANT
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    window: Window
+    limit: int
+    offset: int
+    include_nulls: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    total: int
+    docs: list[bytes]
+
+
+class Store(abc.ABC):
+    """What cxreport needs from a database. Implementations: SqliteStore, and PostgreSQL next."""
+
+    @abc.abstractmethod
+    def migrate(self) -> int:
+        """Bring the schema to the newest version this code knows; return that version.
+
+        Raises SchemaTooNew when the database was written by a newer cxreport."""
+
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise StoreUnavailable when the database cannot answer a trivial query."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    # tenants ------------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_tenant(self, tenant: Tenant) -> None:
+        """Raise Conflict when a tenant with that id exists."""
+
+    @abc.abstractmethod
+    def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+
+    # credentials --------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_key(self, key: ApiKey) -> None: ...
+
+    @abc.abstractmethod
+    def get_key(self, key_id: str) -> ApiKey | None:
+        """Look a key up by its id alone (authentication does not know the tenant yet)."""
+
+    @abc.abstractmethod
+    def list_keys(self, tenant_id: str) -> list[ApiKey]: ...
+
+    @abc.abstractmethod
+    def revoke_key(self, key_id: str, revoked_us: int) -> ApiKey | None:
+        """Mark the key revoked and delete its tokens; return it, or None when there is no such key."""
+
+    @abc.abstractmethod
+    def create_token(self, token: Token) -> None: ...
+
+    @abc.abstractmethod
+    def get_token(self, token_hash: str) -> Token | None: ...
+
+    # interactions -------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def upsert_records(self, tenant_id: str, records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:
+        """Insert or replace records by interaction id, all of them or none (one transaction).
+
+        A record whose stored text is identical is left alone and counted as unchanged; a changed one
+        gets a higher revision and `now_us` as its last-update time. When an id repeats within
+        `records`, the last one wins."""
+
+    @abc.abstractmethod
+    def search(self, tenant_id: str, request: PageRequest) -> Page:
+        """One page of the tenant's interactions in the window, newest first (ties: interaction id,
+        descending), with the total number in the window."""
+
+    @abc.abstractmethod
+    def get_record(self, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes | None: ...

@@ -1,0 +1,57 @@
+"""PostgreSQL schema migrations, in order. Version N is the N-th entry; applied ones are recorded in
+`schema_migrations`. Pending migrations run in one transaction: all of them apply, or none.
+
+Every table's key starts with tenant_id and every query filters by it, so the tenant tables can be
+hash-distributed by tenant (Citus) without changing a query. `api_keys` and `tokens` are looked up by
+key id or token hash before the tenant is known: on Citus they are reference tables (small, replicated)."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: tenants, credentials, interaction records
+    """
+    CREATE TABLE tenants (
+        tenant_id uuid NOT NULL PRIMARY KEY,
+        name      text NOT NULL,
+        timezone  text NOT NULL
+    );
+    CREATE TABLE api_keys (
+        tenant_id   uuid NOT NULL REFERENCES tenants (tenant_id),
+        key_id      uuid NOT NULL,
+        role        text NOT NULL CHECK (role IN ('read', 'ingest', 'admin')),
+        secret_hash text NOT NULL,
+        created_us  bigint NOT NULL,
+        revoked_us  bigint,
+        PRIMARY KEY (tenant_id, key_id)
+    );
+    CREATE UNIQUE INDEX api_keys_by_id ON api_keys (key_id);
+    CREATE TABLE tokens (
+        tenant_id  uuid NOT NULL,
+        token_hash text NOT NULL,
+        key_id     uuid NOT NULL,
+        expires_us bigint NOT NULL,
+        PRIMARY KEY (tenant_id, token_hash)
+    );
+    CREATE UNIQUE INDEX tokens_by_hash ON tokens (token_hash);
+    CREATE INDEX tokens_by_key ON tokens (key_id);
+    CREATE TABLE interactions (
+        tenant_id      uuid NOT NULL,
+        interaction_id uuid NOT NULL,
+        start_ts       timestamptz NOT NULL,
+        end_ts         timestamptz,
+        updated_us     bigint NOT NULL,
+        revision       integer NOT NULL,
+        channel_type   text,
+        direction      text,
+        customer       text,
+        contact_point  text,
+        contact_id     text,
+        flow_id        text,
+        flagged        boolean NOT NULL DEFAULT false,
+        doc            json NOT NULL,
+        doc_with_nulls json,
+        PRIMARY KEY (tenant_id, interaction_id)
+    );
+    CREATE INDEX interactions_by_start ON interactions (tenant_id, start_ts DESC, interaction_id DESC);
+    """,
+]

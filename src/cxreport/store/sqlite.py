@@ -1,0 +1,302 @@
+"""The SQLite store: the embedded default.
+
+WAL mode: one writer at a time (a process-wide lock plus `BEGIN IMMEDIATE`), readers on their own
+per-thread connections that never block it. Documents are BLOBs holding the JSON text clients receive.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from cxreport import clock
+from cxreport.errors import ConfigError, Conflict, SchemaTooNew, StoreUnavailable
+from cxreport.store.base import (
+    ApiKey,
+    Page,
+    PageRequest,
+    Store,
+    StoredRecord,
+    Tenant,
+    Token,
+    UpsertCounts,
+)
+from cxreport.store.sqlite_schema import MIGRATIONS
+
+_LOOKUP_CHUNK = 500
+
+_INSERT_RECORD = """
+    INSERT INTO interactions (tenant_id, interaction_id, start_us, end_us, updated_us, revision,
+        channel_type, direction, customer, contact_point, contact_id, flow_id, flagged, doc, doc_with_nulls)
+    VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_UPDATE_RECORD = """
+    UPDATE interactions SET start_us = ?, end_us = ?, updated_us = ?, revision = revision + 1,
+        channel_type = ?, direction = ?, customer = ?, contact_point = ?, contact_id = ?, flow_id = ?,
+        flagged = ?, doc = ?, doc_with_nulls = ?
+    WHERE tenant_id = ? AND interaction_id = ?
+"""
+_PAGE = """
+    SELECT {doc} FROM (
+        SELECT rowid AS rid FROM interactions
+        WHERE tenant_id = ? AND start_us >= ? AND start_us < ?
+        ORDER BY start_us DESC, interaction_id DESC LIMIT ? OFFSET ?
+    ) AS p JOIN interactions AS i ON i.rowid = p.rid
+    ORDER BY i.start_us DESC, i.interaction_id DESC
+"""
+_COUNT = "SELECT count(*) FROM interactions WHERE tenant_id = ? AND start_us >= ? AND start_us < ?"
+_DOC_WITH_NULLS = "coalesce(doc_with_nulls, doc)"
+
+
+def sqlite_path_from_url(url: str) -> str:
+    """`sqlite:///relative.db` or `sqlite:////absolute.db` → a file path (each thread opens its own
+    connection, so an in-memory database is not supported)."""
+    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        raise ConfigError(f"expected a SQLite URL such as sqlite:///cxreport.db, got {url!r}")
+    return url.removeprefix("sqlite:///")
+
+
+class SqliteStore(Store):
+    def __init__(self, path: str) -> None:
+        self._path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+
+    # connections --------------------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA busy_timeout = 30000")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA mmap_size = 1073741824")
+            connection.execute("PRAGMA cache_size = -65536")
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"cannot open the SQLite database {self._path!r}: {error}") from error
+        with self._connections_lock:
+            self._connections.append(connection)
+        return connection
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._connect()
+        return connection
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: serialized in this process, `BEGIN IMMEDIATE` across processes."""
+        with self._write_lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def ping(self) -> None:
+        try:
+            self._db.execute("SELECT 1 FROM schema_migrations LIMIT 1").fetchall()
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"the SQLite database is unreachable: {error}") from error
+
+    # schema -------------------------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Apply every pending migration in one transaction: all of them, or none."""
+        with self._write() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_us INTEGER)")
+            current = self._schema_version(db)
+            if current > len(MIGRATIONS):
+                raise SchemaTooNew(
+                    f"the database is at schema version {current}, newer than this cxreport understands "
+                    f"({len(MIGRATIONS)}); upgrade cxreport"
+                )
+            for version in range(current + 1, len(MIGRATIONS) + 1):
+                for statement in _statements(MIGRATIONS[version - 1]):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_migrations (version, applied_us) VALUES (?, ?)", (version, clock.now_us())
+                )
+        return len(MIGRATIONS)
+
+    def schema_version(self) -> int:
+        return self._schema_version(self._db)
+
+    @staticmethod
+    def _schema_version(db: sqlite3.Connection) -> int:
+        row = db.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        return int(row[0])
+
+    # tenants ------------------------------------------------------------------------------------------
+    def create_tenant(self, tenant: Tenant) -> None:
+        try:
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO tenants (tenant_id, name, timezone) VALUES (?, ?, ?)",
+                    (tenant.id, tenant.name, tenant.timezone),
+                )
+        except sqlite3.IntegrityError:
+            raise Conflict(f"a tenant with id {tenant.id} exists already") from None
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        row = self._db.execute(
+            "SELECT tenant_id, name, timezone FROM tenants WHERE tenant_id = ?", (tenant_id,)
+        ).fetchone()
+        return Tenant(*row) if row else None
+
+    # credentials --------------------------------------------------------------------------------------
+    def create_key(self, key: ApiKey) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO api_keys (tenant_id, key_id, role, secret_hash, created_us, revoked_us)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (key.tenant_id, key.id, key.role, key.secret_hash, key.created_us, key.revoked_us),
+            )
+
+    _KEY_COLUMNS = "key_id, tenant_id, role, secret_hash, created_us, revoked_us"
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        row = self._db.execute(f"SELECT {self._KEY_COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
+        return ApiKey(*row) if row else None
+
+    def list_keys(self, tenant_id: str) -> list[ApiKey]:
+        rows = self._db.execute(
+            f"SELECT {self._KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? ORDER BY created_us, key_id",
+            (tenant_id,),
+        ).fetchall()
+        return [ApiKey(*row) for row in rows]
+
+    def revoke_key(self, key_id: str, revoked_us: int) -> ApiKey | None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE api_keys SET revoked_us = ? WHERE key_id = ? AND revoked_us IS NULL", (revoked_us, key_id)
+            )
+            db.execute("DELETE FROM tokens WHERE key_id = ?", (key_id,))
+            row = db.execute(f"SELECT {self._KEY_COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
+        return ApiKey(*row) if row else None
+
+    def create_token(self, token: Token) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM tokens WHERE expires_us < ?", (token.expires_us - 10 * 86400 * 10**6,))
+            db.execute(
+                "INSERT INTO tokens (tenant_id, token_hash, key_id, expires_us) VALUES (?, ?, ?, ?)",
+                (token.tenant_id, token.token_hash, token.key_id, token.expires_us),
+            )
+
+    def get_token(self, token_hash: str) -> Token | None:
+        row = self._db.execute(
+            "SELECT token_hash, tenant_id, key_id, expires_us FROM tokens WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        return Token(*row) if row else None
+
+    # interactions -------------------------------------------------------------------------------------
+    def upsert_records(self, tenant_id: str, records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:
+        latest = {record.interaction_id: record for record in records}
+        with self._write() as db:
+            stored = self._stored_docs(db, tenant_id, list(latest))
+            inserts, updates, unchanged = [], [], 0
+            for interaction_id, record in latest.items():
+                previous = stored.get(interaction_id)
+                if previous is None:
+                    inserts.append(_insert_row(tenant_id, record, now_us))
+                elif previous != (record.doc, record.doc_with_nulls):
+                    updates.append(_update_row(tenant_id, record, now_us))
+                else:
+                    unchanged += 1
+            db.executemany(_INSERT_RECORD, inserts)
+            db.executemany(_UPDATE_RECORD, updates)
+        return UpsertCounts(len(inserts), len(updates), unchanged)
+
+    @staticmethod
+    def _stored_docs(
+        db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str]
+    ) -> dict[str, tuple[bytes, bytes | None]]:
+        stored: dict[str, tuple[bytes, bytes | None]] = {}
+        for start in range(0, len(interaction_ids), _LOOKUP_CHUNK):
+            chunk = interaction_ids[start : start + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT interaction_id, doc, doc_with_nulls FROM interactions"
+                f" WHERE tenant_id = ? AND interaction_id IN ({marks})",
+                (tenant_id, *chunk),
+            )
+            stored.update((row[0], (row[1], row[2])) for row in rows)
+        return stored
+
+    def search(self, tenant_id: str, request: PageRequest) -> Page:
+        window = request.window
+        db = self._db
+        (total,) = db.execute(_COUNT, (tenant_id, window.start_us, window.end_us)).fetchone()
+        docs: list[bytes] = []
+        if request.offset < total:
+            sql = _PAGE.format(doc="coalesce(i.doc_with_nulls, i.doc)" if request.include_nulls else "i.doc")
+            rows = db.execute(sql, (tenant_id, window.start_us, window.end_us, request.limit, request.offset))
+            docs = [row[0] for row in rows]
+        return Page(total=int(total), docs=docs)
+
+    def get_record(self, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes | None:
+        column = _DOC_WITH_NULLS if include_nulls else "doc"
+        row = self._db.execute(
+            f"SELECT {column} FROM interactions WHERE tenant_id = ? AND interaction_id = ?",
+            (tenant_id, interaction_id),
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+
+def _statements(script: str) -> list[str]:
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
+
+
+def _promoted(record: StoredRecord) -> tuple[object, ...]:
+    return (
+        record.channel_type,
+        record.direction,
+        record.customer,
+        record.contact_point,
+        record.contact_id,
+        record.flow_id,
+        int(record.flagged),
+    )
+
+
+def _insert_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[object, ...]:
+    return (
+        tenant_id,
+        record.interaction_id,
+        record.start_us,
+        record.end_us,
+        now_us,
+        *_promoted(record),
+        record.doc,
+        record.doc_with_nulls,
+    )
+
+
+def _update_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[object, ...]:
+    return (
+        record.start_us,
+        record.end_us,
+        now_us,
+        *_promoted(record),
+        record.doc,
+        record.doc_with_nulls,
+        tenant_id,
+        record.interaction_id,
+    )

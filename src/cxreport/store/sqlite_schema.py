@@ -1,0 +1,53 @@
+"""SQLite schema migrations, in order. Version N is the N-th entry; applied ones are recorded in
+`schema_migrations`. A migration runs in one transaction: it applies whole or not at all."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: tenants, credentials, interaction records
+    """
+    CREATE TABLE tenants (
+        tenant_id TEXT NOT NULL PRIMARY KEY,
+        name      TEXT NOT NULL,
+        timezone  TEXT NOT NULL
+    );
+    CREATE TABLE api_keys (
+        tenant_id   TEXT NOT NULL REFERENCES tenants (tenant_id),
+        key_id      TEXT NOT NULL,
+        role        TEXT NOT NULL CHECK (role IN ('read', 'ingest', 'admin')),
+        secret_hash TEXT NOT NULL,
+        created_us  INTEGER NOT NULL,
+        revoked_us  INTEGER,
+        PRIMARY KEY (tenant_id, key_id)
+    );
+    CREATE UNIQUE INDEX api_keys_by_id ON api_keys (key_id);
+    CREATE TABLE tokens (
+        tenant_id  TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        key_id     TEXT NOT NULL,
+        expires_us INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, token_hash)
+    );
+    CREATE UNIQUE INDEX tokens_by_hash ON tokens (token_hash);
+    CREATE INDEX tokens_by_key ON tokens (key_id);
+    CREATE TABLE interactions (
+        tenant_id      TEXT NOT NULL,
+        interaction_id TEXT NOT NULL,
+        start_us       INTEGER NOT NULL,
+        end_us         INTEGER,
+        updated_us     INTEGER NOT NULL,
+        revision       INTEGER NOT NULL,
+        channel_type   TEXT,
+        direction      TEXT,
+        customer       TEXT,
+        contact_point  TEXT,
+        contact_id     TEXT,
+        flow_id        TEXT,
+        flagged        INTEGER NOT NULL DEFAULT 0,
+        doc            BLOB NOT NULL,
+        doc_with_nulls BLOB,
+        PRIMARY KEY (tenant_id, interaction_id)
+    );
+    CREATE INDEX interactions_by_start ON interactions (tenant_id, start_us, interaction_id);
+    """,
+]

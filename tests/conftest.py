@@ -1,0 +1,181 @@
+"""Shared fixtures: a real SQLite database per test, a real server on loopback per session, and tenants
+with keys of every role."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from cxreport import credentials
+from cxreport.config import Settings
+from cxreport.demo import seed_sample, seed_sample_records
+from cxreport.http import create_app
+from cxreport.store import Store, open_store
+from cxreport.store.base import Tenant
+
+SEED_TENANT_ID = "2336d1ec-c956-47e1-b3b1-fe8fde81b2b4"
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(f"sqlite:///{tmp_path / 'test.db'}")
+    opened.migrate()
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="session")
+def sample() -> dict[str, object]:
+    return seed_sample()
+
+
+@pytest.fixture(scope="session")
+def sample_raw_records() -> list[bytes]:
+    return seed_sample_records()
+
+
+@dataclass(frozen=True)
+class TenantKeys:
+    """A tenant with one key of each role, as (key id, secret) pairs usable for HTTP Basic."""
+
+    tenant: Tenant
+    read: tuple[str, str]
+    ingest: tuple[str, str]
+    admin: tuple[str, str]
+
+    @property
+    def id(self) -> str:
+        return self.tenant.id
+
+    def auth(self, role: str = "read") -> tuple[str, str]:
+        pair: tuple[str, str] = getattr(self, role)
+        return pair
+
+
+def make_tenant_keys(store: Store, tenant_id: str | None = None, name: str = "Your Tenant",
+                     timezone: str = "US/Eastern") -> TenantKeys:
+    tenant = Tenant(id=tenant_id or str(uuid.uuid4()), name=name, timezone=timezone)
+    store.create_tenant(tenant)
+    keys = {}
+    for role in credentials.ROLES:
+        issued = credentials.issue_key(store, tenant.id, role)
+        keys[role] = (issued.key.id, issued.secret)
+    return TenantKeys(tenant, keys["read"], keys["ingest"], keys["admin"])
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    store: Store
+    settings: Settings
+
+    def client(self, auth: tuple[str, str] | None = None) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, auth=auth, timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """cxreport served by uvicorn on a loopback port, in a thread of the test process."""
+    database = tmp_path_factory.mktemp("live") / "live.db"
+    settings = Settings(database_url=f"sqlite:///{database}", port=_free_port(), max_body_bytes=MAX_BODY_BYTES)
+    served_store = open_store(settings.database_url)
+    served_store.migrate()
+    config = uvicorn.Config(
+        create_app(settings, served_store), host="127.0.0.1", port=settings.port, log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{settings.port}", served_store, settings)
+    server.should_exit = True
+    thread.join(timeout=10)
+    served_store.close()
+
+
+@pytest.fixture
+def new_tenant(live_server: LiveServer) -> Callable[..., TenantKeys]:
+    """Create a fresh tenant (with keys of every role) in the live server's database."""
+
+    def make(tenant_id: str | None = None, **kwargs: str) -> TenantKeys:
+        return make_tenant_keys(live_server.store, tenant_id, **kwargs)
+
+    return make
+
+
+def _post_sample(server: LiveServer, keys: TenantKeys, raws: list[bytes]) -> None:
+    body = b"[" + b",".join(raws) + b"]"
+    with server.client(keys.ingest) as client:
+        response = client.post(f"/v1/tenants/{keys.id}/interactions", content=body,
+                               headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"inserted": 10, "updated": 0, "unchanged": 0}
+
+
+@pytest.fixture(scope="session")
+def seed_tenant(live_server: LiveServer, sample_raw_records: list[bytes]) -> TenantKeys:
+    """The seed's own tenant (its real id) holding exactly the sample's 10 records. Read it, never write it."""
+    keys = make_tenant_keys(live_server.store, SEED_TENANT_ID)
+    _post_sample(live_server, keys, sample_raw_records)
+    return keys
+
+
+@pytest.fixture
+def sample_tenant(live_server: LiveServer, new_tenant: Callable[..., TenantKeys],
+                  sample_raw_records: list[bytes]) -> TenantKeys:
+    """A fresh tenant holding the sample's 10 records (their tenantId rewritten to it): free to modify."""
+    keys = new_tenant()
+    _post_sample(live_server, keys, [raw.replace(SEED_TENANT_ID.encode(), keys.id.encode())
+                                     for raw in sample_raw_records])
+    return keys
+
+
+POSTGRES_URL_VARIABLE = "CXREPORT_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, uniquely named PostgreSQL database for this test session, dropped afterwards."""
+    import os
+
+    admin_url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not admin_url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_VARIABLE}, e.g. postgresql://postgres@127.0.0.1:5432/test")
+    from tests_support import temporary_postgres_database
+
+    with temporary_postgres_database(admin_url) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def contract_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each backend in turn, migrated; the contract suite runs against both."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'contract.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    opened = open_store(url)
+    opened.migrate()
+    yield opened
+    opened.close()
