@@ -198,6 +198,9 @@ def _run(command: Callable[[], Any]) -> int:
         result = command()
     except click.exceptions.Exit as done:
         return int(done.exit_code)
+    except click.exceptions.NoArgsIsHelpError as error:
+        click.echo(error.ctx.get_help() if error.ctx else "")
+        return 0
     except click.ClickException as error:
         _fail(error.format_message() + _usage_hint(error))
         return error.exit_code

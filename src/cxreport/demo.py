@@ -48,9 +48,11 @@ def seed_sample_records() -> list[bytes]:
 
 
 def load_demo(store: Store, count: int, seed: int, show_progress: bool = True) -> DemoResult:
-    if store.get_tenant(DEMO_TENANT.id) is None:
+    tenant = store.get_tenant(DEMO_TENANT.id)
+    if tenant is None:
         store.create_tenant(DEMO_TENANT)
-    key = issue_key(store, DEMO_TENANT.id, "admin")
+        tenant = DEMO_TENANT
+    key = issue_key(store, tenant.id, "admin")
     counts = UpsertCounts()
     bar = Progress("loading demo data", count + 10, show=show_progress)
     done = 0
@@ -59,7 +61,7 @@ def load_demo(store: Store, count: int, seed: int, show_progress: bool = True) -
         done += len(batch)
         bar.advance(done, done)
     bar.finish()
-    return DemoResult(DEMO_TENANT, key, counts)
+    return DemoResult(tenant, key, counts)
 
 
 def _demo_records(count: int, seed: int) -> Iterator[StoredRecord]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from cxreport import clock
-from cxreport.errors import InvalidRecord
+from cxreport.errors import InvalidBody, InvalidRecord
 from cxreport.ingest import prepare_record
 from cxreport.progress import Progress
 from cxreport.record_files import CountingReader, SourceRecord, read_records
@@ -34,7 +34,7 @@ class RejectedRecord:
 
     def describe(self) -> str:
         where = f"position {self.position}" + (f" (line {self.line})" if self.line is not None else "")
-        return f"{self.file}: {where}: {self.reason}"
+        return f"{self.file}: {where}: {' '.join(self.reason.split())}"
 
 
 @dataclass
@@ -56,6 +56,9 @@ def import_files(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
 ) -> ImportReport:
+    for path in paths:  # a missing or unreadable file stops the import before anything is written
+        if path != "-":
+            open(path, "rb").close()
     with ExitStack() as stack:
         files = [stack.enter_context(_replayable(path)) if strict else path for path in paths]
         if strict:
@@ -80,14 +83,18 @@ def _prepared_batches(
         total = _size(path)
         bar = Progress(f"{verb} {name}", total, show=show)
         batch: list[StoredRecord] = []
-        for number, source in enumerate(read_records(counter), start=1):
-            record = _prepare(source, tenant_id, name, report)
-            if record is not None:
-                batch.append(record)
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-            bar.advance(counter.count, number)
+        number = 0
+        try:
+            for number, source in enumerate(read_records(counter), start=1):
+                record = _prepare(source, tenant_id, name, report)
+                if record is not None:
+                    batch.append(record)
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+                bar.advance(counter.count, number)
+        except InvalidBody as error:  # the rest of this file cannot be read: report it, keep what came before
+            report.rejected.append(RejectedRecord(name, number, None, f"unreadable from here on: {error.message}"))
         if batch:
             yield batch
         bar.finish()

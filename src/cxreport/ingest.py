@@ -93,6 +93,7 @@ def prepare_record(raw: bytes | msgspec.Raw, tenant_id: str, position: int) -> S
         contact_id=record.contactId,
         flow_id=record.flowId,
         flagged=bool(record.flagged),
+        revision=record.revision,
     )
 
 

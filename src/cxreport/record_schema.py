@@ -107,3 +107,5 @@ class InteractionRecord(msgspec.Struct, omit_defaults=True):
     queues: list[QueueEntry] | None = None
     agents: list[AgentEntry] | None = None
     hooks: list[Hook] | None = None
+    revision: Count = None
+    """The record's own version mark: a stored record is only replaced by one with a higher revision."""

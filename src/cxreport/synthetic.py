@@ -11,10 +11,13 @@ Model, per record:
   US/Eastern (taken as UTC-5, exact for the default November-January window),
   with fewer contacts on weekends and on US holidays.
 * channel: voice 55 % (12 % of them outbound), email 20 %, chat 13 %, sms 12 %.
-* outcome: about 3 % hang up in the IVR before reaching a queue (voice), 12 %
-  abandon in queue (voice, chat, sms; about a quarter within 20 s), 0.2 % are
-  still in progress at the end of the window (no ``endTimestamp``), the rest
-  (about 85 %) are answered.  8 % of answered contacts are transferred, to
+* outcome: about 3 % hang up in the IVR before reaching a queue (voice inbound;
+  ``queues`` is empty), 12 % abandon in queue (voice, chat, sms; about a quarter
+  within 20 s), under 0.2 % are still talking to an agent when the window ends
+  (no ``endTimestamp``/``interactionTime``; the open segment and agent entry have
+  no end or totals either), and the rest, about 85 %, are answered.  Records
+  where no agent was reached have no ``agents`` key, as in the seed sample.
+  8 % of answered contacts are transferred (one in seven of them twice), to
   another queue or straight to another agent; 15 % of answered voice calls have
   1-3 customer holds.  1.5 % are ``flagged``; half carry a ``contactId``.
 
@@ -27,13 +30,17 @@ All times are integer milliseconds until they are written out, so durations
   abandon; timeToAnswer = entry -> conversation start (voice: after the call is
   bridged; email: the first reply, once the agent has read the email); slaTime =
   timeToAnswer when answered, queueTime when abandoned.  Transfer queue entries
-  carry neither, as in the seed sample.
+  carry neither, as in the seed sample.  slaAbandoned: abandoned after 10 s.
 * agents: startTimestamp = work offered, endTimestamp = end of wrap-up;
   agentConversationTime = talk + hold; agentHandleTime = talk + hold + wrap-up.
 * segments are back to back: a transfer segment starts when the previous agent's
-  conversation ends and the last one ends when the customer's conversation does.
+  conversation ends and the last one ends when the customer leaves (hangs up or
+  the conversation ends); the interaction closes 2-90 ms after that.
 
-Queue, agent and flow ids come from a fixed generator, independent of ``seed``.
+Keys come in the order the seed sample's records use (the same for every
+record of a kind).  Queue, agent and flow ids come from a fixed generator and
+agents' sessionIds from the agent and the day, so they are the same for every
+seed.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import itertools
 import math
 import random
 from collections.abc import Callable, Iterator
@@ -60,6 +68,7 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _FLAGGED_SHARE = 0.015
 _CONTACT_ID_SHARE = 0.5
 _TRANSFER_SHARE = 0.08
+_SECOND_TRANSFER_SHARE = 0.15  # of transferred contacts
 _QUEUE_TRANSFER_SHARE = 0.6  # the rest go straight to another agent
 _SLA_ABANDON_THRESHOLD_MS = 10_000  # abandons after this count against SLA
 
@@ -80,63 +89,73 @@ Quantiles = tuple[float, ...]  # a duration distribution, as _QUANTILES evenly s
 
 def _lognormal(median_ms: int, sigma: float, low_ms: int, high_ms: int) -> Quantiles:
     """Quantiles of a lognormal duration, clamped to [low_ms, high_ms]; see `_Generator._duration`."""
-    return tuple(
-        min(max(median_ms * math.exp(sigma * z), low_ms), high_ms) for z in _STANDARD_NORMAL
-    )
+    return tuple(min(max(median_ms * math.exp(sigma * z), low_ms), high_ms) for z in _STANDARD_NORMAL)
 
+
+Mix = tuple[tuple[str, ...], tuple[float, ...]]  # names and their cumulative weights
+
+
+def _mix(weights: dict[str, float]) -> Mix:
+    """Names with cumulative weights, for `_Generator._pick`; the weights need not sum to 1."""
+    total = sum(weights.values())
+    return tuple(weights), tuple(c / total for c in itertools.accumulate(weights.values()))
 
 
 @dataclass(frozen=True, slots=True)
 class _Channel:
-    """How contacts on one channel behave; waits and talk times are lognormal."""
+    """How contacts on one channel behave (probabilities; durations as lognormal quantiles)."""
 
     name: str
-    share: float
     flow: str
-    queue_names: tuple[str, ...]
-    queue_cum: tuple[float, ...]  # cumulative queue weights, ending in 1.0
-    outbound_share: float
-    ivr_abandon: float  # probability, inbound only
-    queue_abandon: float  # probability, inbound only
-    in_progress: float
-    hold_share: float  # probability of customer holds when answered
-    wait: Quantiles
-    offer: Quantiles
+    queues: Mix
+    outbound: float  # voice: calls the agents place
+    ivr_abandon: float  # inbound: hang up in the IVR, before any queue
+    queue_abandon: float  # inbound: hang up while waiting in queue
+    in_progress: float  # still talking to an agent when the window ends
+    holds: float  # answered: the customer is put on hold 1-3 times
+    wait: Quantiles  # in queue, until an agent accepts
+    offer: Quantiles  # the agent is offered the work, until accepting it
     talk: Quantiles
     wrap: Quantiles
-    connect_ms: tuple[int, int]  # bridging delay after acceptance (voice)
+    connect_ms: tuple[int, int]  # from acceptance to the conversation (bridging a call)
     reads: bool  # email: the agent reads before the first reply
 
 
-_CHANNELS = (
-    _Channel("voice", 0.55, "Basic Flow",
-             ("Support", "Sales", "Billing", "Tech Support"), (0.4, 0.65, 0.85, 1.0),
-             0.12, 0.062, 0.20, 0.002, 0.15,
-             wait=_lognormal(25_000, 1.0, 1_000, 3_600_000), offer=_lognormal(4_000, 0.4, 1_000, 30_000),
-             talk=_lognormal(240_000, 0.7, 10_000, 7_200_000), wrap=_lognormal(30_000, 0.7, 2_000, 900_000),
-             connect_ms=(200, 1_500), reads=False),
-    _Channel("email", 0.20, "Email Flow",
-             ("Support", "Billing", "Sales"), (0.5, 0.8, 1.0),
-             0.0, 0.0, 0.0, 0.0, 0.0,
-             wait=_lognormal(900_000, 1.2, 5_000, 86_400_000), offer=_lognormal(8_000, 0.6, 1_000, 120_000),
-             talk=_lognormal(180_000, 0.8, 5_000, 3_600_000), wrap=_lognormal(20_000, 0.7, 1_000, 600_000),
-             connect_ms=(0, 0), reads=True),
-    _Channel("sms", 0.12, "SMS Flow",
-             ("Support", "Sales", "Billing"), (0.6, 0.85, 1.0),
-             0.0, 0.0, 0.05, 0.002, 0.0,
-             wait=_lognormal(60_000, 1.1, 1_000, 7_200_000), offer=_lognormal(6_000, 0.5, 1_000, 60_000),
-             talk=_lognormal(480_000, 0.8, 10_000, 14_400_000), wrap=_lognormal(20_000, 0.6, 1_000, 600_000),
-             connect_ms=(0, 0), reads=False),
-    _Channel("chat", 0.13, "Chat Flow",
-             ("Support", "Tech Support", "Sales"), (0.4, 0.75, 1.0),
-             0.0, 0.0, 0.12, 0.002, 0.0,
-             wait=_lognormal(20_000, 0.9, 1_000, 3_600_000), offer=_lognormal(5_000, 0.5, 1_000, 60_000),
-             talk=_lognormal(420_000, 0.6, 15_000, 7_200_000), wrap=_lognormal(25_000, 0.6, 1_000, 600_000),
-             connect_ms=(0, 0), reads=False),
-)
-_CHANNEL_CUM = tuple(
-    sum(c.share for c in _CHANNELS[: i + 1]) for i in range(len(_CHANNELS) - 1)
-)
+_CHANNELS = {
+    "voice": _Channel(
+        name="voice", flow="Basic Flow",
+        queues=_mix({"Support": 40, "Sales": 25, "Billing": 20, "Tech Support": 15}),
+        outbound=0.12, ivr_abandon=0.062, queue_abandon=0.20, in_progress=0.002, holds=0.15,
+        wait=_lognormal(25_000, 1.0, 1_000, 3_600_000), offer=_lognormal(4_000, 0.4, 1_000, 30_000),
+        talk=_lognormal(240_000, 0.7, 10_000, 7_200_000), wrap=_lognormal(30_000, 0.7, 2_000, 900_000),
+        connect_ms=(200, 1_500), reads=False,
+    ),
+    "email": _Channel(
+        name="email", flow="Email Flow",
+        queues=_mix({"Support": 50, "Billing": 30, "Sales": 20}),
+        outbound=0.0, ivr_abandon=0.0, queue_abandon=0.0, in_progress=0.0, holds=0.0,
+        wait=_lognormal(900_000, 1.2, 5_000, 86_400_000), offer=_lognormal(8_000, 0.6, 1_000, 120_000),
+        talk=_lognormal(180_000, 0.8, 5_000, 3_600_000), wrap=_lognormal(20_000, 0.7, 1_000, 600_000),
+        connect_ms=(0, 0), reads=True,
+    ),
+    "sms": _Channel(
+        name="sms", flow="SMS Flow",
+        queues=_mix({"Support": 60, "Sales": 25, "Billing": 15}),
+        outbound=0.0, ivr_abandon=0.0, queue_abandon=0.05, in_progress=0.002, holds=0.0,
+        wait=_lognormal(60_000, 1.1, 1_000, 7_200_000), offer=_lognormal(6_000, 0.5, 1_000, 60_000),
+        talk=_lognormal(480_000, 0.8, 10_000, 14_400_000), wrap=_lognormal(20_000, 0.6, 1_000, 600_000),
+        connect_ms=(0, 0), reads=False,
+    ),
+    "chat": _Channel(
+        name="chat", flow="Chat Flow",
+        queues=_mix({"Support": 40, "Tech Support": 35, "Sales": 25}),
+        outbound=0.0, ivr_abandon=0.0, queue_abandon=0.12, in_progress=0.002, holds=0.0,
+        wait=_lognormal(20_000, 0.9, 1_000, 3_600_000), offer=_lognormal(5_000, 0.5, 1_000, 60_000),
+        talk=_lognormal(420_000, 0.6, 15_000, 7_200_000), wrap=_lognormal(25_000, 0.6, 1_000, 600_000),
+        connect_ms=(0, 0), reads=False,
+    ),
+}
+_CHANNEL_MIX = _mix({"voice": 55, "email": 20, "sms": 12, "chat": 13})
 _OUTBOUND_FLOW = "Outbound Flow"
 _OUTBOUND_CALLER_ID = "+15553005000"
 _TRANSFER_WAIT = _lognormal(15_000, 0.8, 1_000, 1_800_000)
@@ -222,7 +241,7 @@ def _catalogue() -> _Catalogue:
         q.name: tuple(a for i, a in enumerate(agents) if q.index in (i % 4, (i + 1) % 4))
         for q in queues
     }
-    flow_names = [c.flow for c in _CHANNELS] + [_OUTBOUND_FLOW]
+    flow_names = [c.flow for c in _CHANNELS.values()] + [_OUTBOUND_FLOW]
     flow_ids = {name: _uuid4(rng.getrandbits(128)) for name in flow_names}
     return _Catalogue(queues, {q.name: q for q in queues}, staff, flow_ids)
 
@@ -372,6 +391,8 @@ class _Parts:
 
 
 class _Generator:
+    """Makes one record at a time from a single seeded `random.Random`."""
+
     def __init__(self, seed: int, tenant_id: str, start_ms: int, end_ms: int) -> None:
         rng = random.Random(seed)  # noqa: S311 - made-up data, not secrets
         self._random = rng.random
@@ -396,8 +417,9 @@ class _Generator:
         low = quantiles[i]
         return int(low + (quantiles[i + 1] - low) * (x - i))
 
-    def _pick(self, names: tuple[str, ...], cum: tuple[float, ...]) -> str:
-        return names[min(bisect.bisect_right(cum, self._random()), len(names) - 1)]
+    def _pick(self, mix: Mix) -> str:
+        names, cumulative = mix
+        return names[min(bisect.bisect_right(cumulative, self._random()), len(names) - 1)]
 
     def _customer(self, channel: str) -> str:
         if channel in ("voice", "sms"):
@@ -416,9 +438,9 @@ class _Generator:
         return self._assemble(context, self._outcome(context))
 
     def _context(self) -> _Context:
-        channel = _CHANNELS[bisect.bisect_right(_CHANNEL_CUM, self._random())]
-        outbound = self._random() < channel.outbound_share
-        queue = self._catalogue.by_name[self._pick(channel.queue_names, channel.queue_cum)]
+        channel = _CHANNELS[self._pick(_CHANNEL_MIX)]
+        outbound = self._random() < channel.outbound
+        queue = self._catalogue.by_name[self._pick(channel.queues)]
         if outbound:
             flow, contact_point = _OUTBOUND_FLOW, _OUTBOUND_CALLER_ID
         else:
@@ -441,7 +463,7 @@ class _Generator:
     def _outcome(self, context: _Context) -> _Parts:
         channel = context.channel
         u = self._random()
-        if context.direction == "inbound":  # outbound calls skip IVR and queue wait
+        if context.direction == "inbound":  # agents place outbound calls: no IVR, no abandons
             if u < channel.ivr_abandon:
                 return self._ivr_abandon(context)
             if u < channel.ivr_abandon + channel.queue_abandon:
@@ -515,16 +537,14 @@ class _Generator:
         ivr_ms = self._ivr_ms(context)
         holds, hold_ms = self._holds(context.channel)
         legs = self._legs(context, context.start_ms + ivr_ms, hold_ms)
-        segments: list[Record] = []
-        queues: list[Record] = []
-        agents: list[Record] = []
-        for number, leg in enumerate(legs):
-            if number == 0:
-                segments.append(_first_segment(leg, context.start_text))
-            else:
-                segments.append(_transfer_segment(number, legs[number - 1], leg))
+        segments = [_first_segment(legs[0], context.start_text)]
+        queues = [_answered_queue_entry(legs[0], first=True)]
+        agents = [_agent_entry(legs[0])]
+        for number in range(1, len(legs)):  # transfers
+            leg = legs[number]
+            segments.append(_transfer_segment(number, legs[number - 1], leg))
             if leg.via_queue:
-                queues.append(_answered_queue_entry(leg, first=number == 0))
+                queues.append(_answered_queue_entry(leg, first=False))
             agents.append(_agent_entry(leg))
         return _Parts(ivr_ms=ivr_ms, end_ms=legs[-1].conv_end + self._between(2, 90),
                       segments=segments, queues=queues, agents=agents,
@@ -533,7 +553,8 @@ class _Generator:
     def _in_progress(self, context: _Context) -> _Parts | None:
         """Talking to an agent when the window ends; None if it would start before the window."""
         ivr_ms = self._ivr_ms(context)
-        leg = self._leg(context.channel, context.queue, None, True, 0, seg_start=0, arrive=ivr_ms)
+        leg = self._leg(context.channel, context.queue, None, via_queue=True, hold=0,
+                        seg_start=0, arrive=ivr_ms)  # times from the start; moved below
         start = self._end_ms - leg.talk_start - (1 + int(self._random() * leg.talk))
         if start < self._start_ms:
             return None
@@ -545,31 +566,34 @@ class _Generator:
 
     # -- answered contacts -------------------------------------------------
     def _holds(self, channel: _Channel) -> tuple[int, int]:
-        if not channel.hold_share or self._random() >= channel.hold_share:
+        if self._random() >= channel.holds:
             return 0, 0
         u = self._random()
-        count = 1 + (u < 0.30) + (u < 0.08)
+        count = 1 + (u < 0.30) + (u < 0.08)  # 1 hold 70 %, 2 holds 22 %, 3 holds 8 %
         return count, sum(self._duration(_HOLD) for _ in range(count))
 
     def _entries(self, wait_ms: int) -> int:
+        """queueEntryLength: 1 + offers that went unanswered, more the longer the wait."""
         return 1 + int(self._random() * wait_ms / 120_000)
 
     def _legs(self, context: _Context, arrive: int, hold_ms: int) -> list[_Leg]:
         """The first agent (holds happen there), then any transfers."""
         channel = context.channel
-        legs = [self._leg(channel, context.queue, None, True, hold_ms, context.start_ms, arrive)]
+        legs = [self._leg(channel, context.queue, None, via_queue=True, hold=hold_ms,
+                          seg_start=context.start_ms, arrive=arrive)]
         transfers = 0
         if self._random() < _TRANSFER_SHARE:
-            transfers = 2 if self._random() < 0.15 else 1
+            transfers = 2 if self._random() < _SECOND_TRANSFER_SHARE else 1
         for _ in range(transfers):
             prev = legs[-1]
             via_queue = self._random() < _QUEUE_TRANSFER_SHARE
             queue = self._other_queue(prev.queue) if via_queue else prev.queue
             arrive = prev.conv_end + self._between(100, 600)
-            legs.append(self._leg(channel, queue, prev.agent, via_queue, 0, prev.conv_end, arrive))
+            legs.append(self._leg(channel, queue, prev.agent, via_queue=via_queue, hold=0,
+                                  seg_start=prev.conv_end, arrive=arrive))
         return legs
 
-    def _leg(self, channel: _Channel, queue: _Queue, previous: _Agent | None,
+    def _leg(self, channel: _Channel, queue: _Queue, previous: _Agent | None, *,
              via_queue: bool, hold: int, seg_start: int, arrive: int) -> _Leg:
         """Draw one agent leg: the first one when `previous` is None, else a transfer from it."""
         offer = self._duration(channel.offer)

@@ -58,6 +58,27 @@ class StoredRecord:
     contact_id: str | None = None
     flow_id: str | None = None
     flagged: bool = False
+    revision: int | None = None
+    """The record's own `revision`, when it carries one."""
+
+    def supersedes(self, stored_revision: int | None) -> bool:
+        """Whether this record may replace one stored with `stored_revision` (see `Store.upsert_records`)."""
+        return self.revision is None or stored_revision is None or self.revision > stored_revision
+
+
+def newest_per_id(records: Sequence[StoredRecord]) -> dict[str, StoredRecord]:
+    """One record per interaction id: the highest revision, and among equals (or none) the last."""
+    newest: dict[str, StoredRecord] = {}
+    for record in records:
+        previous = newest.get(record.interaction_id)
+        if (
+            previous is None
+            or record.revision is None
+            or previous.revision is None
+            or (record.revision >= previous.revision)
+        ):
+            newest[record.interaction_id] = record
+    return newest
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +165,11 @@ class Store(abc.ABC):
     def upsert_records(self, tenant_id: str, records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:
         """Insert or replace records by interaction id, all of them or none (one transaction).
 
-        A record whose stored text is identical is left alone and counted as unchanged; a changed one
-        gets a higher revision and `now_us` as its last-update time. When an id repeats within
-        `records`, the last one wins."""
+        Which version is newest: a record that carries its own `revision` replaces a stored one only when
+        that revision is higher than the stored record's; a record without one (or replacing one without
+        one) always replaces it. A record identical to the stored one, or older than it, is left alone and
+        counted as unchanged. A replaced row gets the next row revision and `now_us` as its last-update
+        time. When an id repeats within `records`, the newest of them (by the same rule) is kept."""
 
     @abc.abstractmethod
     def search(self, tenant_id: str, request: PageRequest) -> Page:

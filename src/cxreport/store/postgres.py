@@ -29,6 +29,7 @@ from cxreport.store.base import (
     Tenant,
     Token,
     UpsertCounts,
+    newest_per_id,
 )
 from cxreport.store.postgres_schema import MIGRATIONS
 
@@ -38,20 +39,23 @@ _LATEST_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
 _MIGRATION_LOCK = 7_236_505_106_417_152_001  # pg_advisory_xact_lock key: one migrator at a time
 
 _RECORD_COLUMNS = (
-    "tenant_id, interaction_id, start_ts, end_ts, updated_us, revision, channel_type, direction, customer, "
-    "contact_point, contact_id, flow_id, flagged, doc, doc_with_nulls"
+    "tenant_id, interaction_id, start_ts, end_ts, updated_us, revision, record_revision, channel_type, direction, "
+    "customer, contact_point, contact_id, flow_id, flagged, doc, doc_with_nulls"
 )
 _MERGE = f"""
     INSERT INTO interactions ({_RECORD_COLUMNS})
     SELECT {_RECORD_COLUMNS} FROM staged_interactions ORDER BY interaction_id
     ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET
         start_ts = EXCLUDED.start_ts, end_ts = EXCLUDED.end_ts, updated_us = EXCLUDED.updated_us,
-        revision = interactions.revision + 1, channel_type = EXCLUDED.channel_type,
+        revision = interactions.revision + 1, record_revision = EXCLUDED.record_revision,
+        channel_type = EXCLUDED.channel_type,
         direction = EXCLUDED.direction, customer = EXCLUDED.customer, contact_point = EXCLUDED.contact_point,
         contact_id = EXCLUDED.contact_id, flow_id = EXCLUDED.flow_id, flagged = EXCLUDED.flagged,
         doc = EXCLUDED.doc, doc_with_nulls = EXCLUDED.doc_with_nulls
-    WHERE interactions.doc::text IS DISTINCT FROM EXCLUDED.doc::text
-       OR interactions.doc_with_nulls::text IS DISTINCT FROM EXCLUDED.doc_with_nulls::text
+    WHERE (interactions.doc::text IS DISTINCT FROM EXCLUDED.doc::text
+           OR interactions.doc_with_nulls::text IS DISTINCT FROM EXCLUDED.doc_with_nulls::text)
+      AND (EXCLUDED.record_revision IS NULL OR interactions.record_revision IS NULL
+           OR EXCLUDED.record_revision > interactions.record_revision)
     RETURNING (xmax = 0) AS inserted
 """
 _PAGE = """
@@ -226,7 +230,7 @@ class PostgresStore(Store):
 
     # interactions -------------------------------------------------------------------------------------
     def upsert_records(self, tenant_id: str, records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:
-        latest = {record.interaction_id: record for record in records}
+        latest = newest_per_id(records)
         if not latest:
             return UpsertCounts()
         with self._write() as db:
@@ -282,6 +286,7 @@ def _copy_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[object
         timestamp_param(record.end_us) if record.end_us is not None else None,
         now_us,
         1,
+        record.revision,
         record.channel_type,
         record.direction,
         record.customer,

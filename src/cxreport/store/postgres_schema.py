@@ -41,6 +41,7 @@ MIGRATIONS: list[str] = [
         end_ts         timestamptz,
         updated_us     bigint NOT NULL,
         revision       integer NOT NULL,
+        record_revision bigint,
         channel_type   text,
         direction      text,
         customer       text,

@@ -23,18 +23,19 @@ from cxreport.store.base import (
     Tenant,
     Token,
     UpsertCounts,
+    newest_per_id,
 )
 from cxreport.store.sqlite_schema import MIGRATIONS
 
 _LOOKUP_CHUNK = 500
 
 _INSERT_RECORD = """
-    INSERT INTO interactions (tenant_id, interaction_id, start_us, end_us, updated_us, revision,
+    INSERT INTO interactions (tenant_id, interaction_id, start_us, end_us, updated_us, revision, record_revision,
         channel_type, direction, customer, contact_point, contact_id, flow_id, flagged, doc, doc_with_nulls)
-    VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _UPDATE_RECORD = """
-    UPDATE interactions SET start_us = ?, end_us = ?, updated_us = ?, revision = revision + 1,
+    UPDATE interactions SET start_us = ?, end_us = ?, updated_us = ?, revision = revision + 1, record_revision = ?,
         channel_type = ?, direction = ?, customer = ?, contact_point = ?, contact_id = ?, flow_id = ?,
         flagged = ?, doc = ?, doc_with_nulls = ?
     WHERE tenant_id = ? AND interaction_id = ?
@@ -208,7 +209,7 @@ class SqliteStore(Store):
 
     # interactions -------------------------------------------------------------------------------------
     def upsert_records(self, tenant_id: str, records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:
-        latest = {record.interaction_id: record for record in records}
+        latest = newest_per_id(records)
         with self._write() as db:
             stored = self._stored_docs(db, tenant_id, list(latest))
             inserts, updates, unchanged = [], [], 0
@@ -216,7 +217,7 @@ class SqliteStore(Store):
                 previous = stored.get(interaction_id)
                 if previous is None:
                     inserts.append(_insert_row(tenant_id, record, now_us))
-                elif previous != (record.doc, record.doc_with_nulls):
+                elif previous[:2] != (record.doc, record.doc_with_nulls) and record.supersedes(previous[2]):
                     updates.append(_update_row(tenant_id, record, now_us))
                 else:
                     unchanged += 1
@@ -227,17 +228,18 @@ class SqliteStore(Store):
     @staticmethod
     def _stored_docs(
         db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str]
-    ) -> dict[str, tuple[bytes, bytes | None]]:
-        stored: dict[str, tuple[bytes, bytes | None]] = {}
+    ) -> dict[str, tuple[bytes, bytes | None, int | None]]:
+        """interaction id → (doc, doc_with_nulls, record_revision) of those stored."""
+        stored: dict[str, tuple[bytes, bytes | None, int | None]] = {}
         for start in range(0, len(interaction_ids), _LOOKUP_CHUNK):
             chunk = interaction_ids[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = db.execute(
-                f"SELECT interaction_id, doc, doc_with_nulls FROM interactions"
+                f"SELECT interaction_id, doc, doc_with_nulls, record_revision FROM interactions"
                 f" WHERE tenant_id = ? AND interaction_id IN ({marks})",
                 (tenant_id, *chunk),
             )
-            stored.update((row[0], (row[1], row[2])) for row in rows)
+            stored.update((row[0], (row[1], row[2], row[3])) for row in rows)
         return stored
 
     def search(self, tenant_id: str, request: PageRequest) -> Page:
@@ -283,6 +285,7 @@ def _insert_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[obje
         record.start_us,
         record.end_us,
         now_us,
+        record.revision,
         *_promoted(record),
         record.doc,
         record.doc_with_nulls,
@@ -294,6 +297,7 @@ def _update_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[obje
         record.start_us,
         record.end_us,
         now_us,
+        record.revision,
         *_promoted(record),
         record.doc,
         record.doc_with_nulls,

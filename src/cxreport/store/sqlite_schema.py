@@ -37,6 +37,7 @@ MIGRATIONS: list[str] = [
         end_us         INTEGER,
         updated_us     INTEGER NOT NULL,
         revision       INTEGER NOT NULL,
+        record_revision INTEGER,
         channel_type   TEXT,
         direction      TEXT,
         customer       TEXT,
