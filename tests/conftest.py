@@ -89,11 +89,22 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """cxreport served by uvicorn on a loopback port, in a thread of the test process."""
-    database = tmp_path_factory.mktemp("live") / "live.db"
-    settings = Settings(database_url=f"sqlite:///{database}", port=_free_port(), max_body_bytes=MAX_BODY_BYTES)
+STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _database_url(request: pytest.FixtureRequest, folder: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{folder / 'cxreport.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture(scope="session", params=STORES)
+def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """cxreport served by uvicorn on a loopback port, in a thread of the test process: once per store, so
+    every end-to-end test runs against SQLite and PostgreSQL alike."""
+    database_url = _database_url(request, tmp_path_factory.mktemp("live"))
+    settings = Settings(database_url=database_url, port=_free_port(), max_body_bytes=MAX_BODY_BYTES)
     served_store = open_store(settings.database_url)
     served_store.migrate()
     config = uvicorn.Config(
@@ -168,14 +179,10 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=STORES)
 def contract_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each backend in turn, migrated; the contract suite runs against both."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'contract.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    opened = open_store(url)
+    opened = open_store(_database_url(request, tmp_path))
     opened.migrate()
     yield opened
     opened.close()

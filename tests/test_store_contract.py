@@ -61,6 +61,35 @@ def test_upsert_counts_and_last_one_wins(contract_store: Store) -> None:
     assert contract_store.get_record(tenant_id, first.interaction_id, False) == again.doc
 
 
+def test_a_records_own_revision_decides_which_version_is_newest(contract_store: Store) -> None:
+    tenant_id = new_tenant(contract_store)
+    interaction_id = str(uuid.uuid4())
+
+    def version(revision: int | None, customer: str) -> StoredRecord:
+        fields: dict[str, object] = {"customer": customer} if revision is None else {"customer": customer,
+                                                                                     "revision": revision}
+        return record(tenant_id, "2020-01-01T00:00:00Z", interaction_id, **fields)
+
+    def stored_customer() -> str:
+        import json
+
+        value: str = json.loads(contract_store.get_record(tenant_id, interaction_id, False) or b"{}")["customer"]
+        return value
+
+    assert contract_store.upsert_records(tenant_id, [version(5, "five")], 1) == UpsertCounts(1, 0, 0)
+    assert contract_store.upsert_records(tenant_id, [version(4, "four")], 2) == UpsertCounts(0, 0, 1)
+    assert contract_store.upsert_records(tenant_id, [version(5, "five again")], 3) == UpsertCounts(0, 0, 1)
+    assert stored_customer() == "five"
+    assert contract_store.upsert_records(tenant_id, [version(7, "seven"), version(6, "six")], 4) == UpsertCounts(
+        0, 1, 0
+    )
+    assert stored_customer() == "seven"
+    assert contract_store.upsert_records(tenant_id, [version(None, "no revision")], 5) == UpsertCounts(0, 1, 0)
+    assert stored_customer() == "no revision"
+    assert contract_store.upsert_records(tenant_id, [version(1, "one")], 6) == UpsertCounts(0, 1, 0)
+    assert stored_customer() == "one"
+
+
 def test_search_orders_newest_first_with_id_tie_break(contract_store: Store) -> None:
     tenant_id = new_tenant(contract_store)
     ids = [str(uuid.UUID(int=n)) for n in (5, 9, 7)]
