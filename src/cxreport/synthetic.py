@@ -375,21 +375,6 @@ class _Leg:
     entries: int  # queueEntryLength: 1 + offers missed while waiting
 
 
-@dataclass(slots=True)
-class _Parts:
-    """The outcome-dependent pieces of a record."""
-
-    ivr_ms: int
-    end_ms: int | None
-    segments: list[Record]
-    queues: list[Record]
-    agents: list[Record]
-    abandon_ms: int | None = None
-    holds: int = 0
-    hold_ms: int = 0
-    transfers: int = 0
-
-
 class _Generator:
     """Makes one record at a time from a single seeded `random.Random`."""
 
@@ -434,8 +419,7 @@ class _Generator:
 
     # -- one record --------------------------------------------------------
     def record(self) -> Record:
-        context = self._context()
-        return self._assemble(context, self._outcome(context))
+        return self._outcome(self._context())
 
     def _context(self) -> _Context:
         channel = _CHANNELS[self._pick(_CHANNEL_MIX)]
@@ -460,7 +444,7 @@ class _Generator:
             flagged=self._random() < _FLAGGED_SHARE,
         )
 
-    def _outcome(self, context: _Context) -> _Parts:
+    def _outcome(self, context: _Context) -> Record:
         channel = context.channel
         u = self._random()
         if context.direction == "inbound":  # agents place outbound calls: no IVR, no abandons
@@ -469,38 +453,40 @@ class _Generator:
             if u < channel.ivr_abandon + channel.queue_abandon:
                 return self._queue_abandon(context)
         if u >= 1.0 - channel.in_progress:
-            parts = self._in_progress(context)
-            if parts is not None:
-                return parts
+            record = self._in_progress(context)
+            if record is not None:
+                return record
         return self._answered(context)
 
-    def _assemble(self, context: _Context, parts: _Parts) -> Record:
-        """Top-level record, keys in the seed sample's order."""
+    def _assemble(self, context: _Context, *, ivr_ms: int, end_ms: int | None, segments: list[Record],
+                  queues: list[Record], agents: list[Record], abandon_ms: int | None = None,
+                  holds: int = 0, hold_ms: int = 0, transfers: int = 0) -> Record:
+        """The whole record, keys in the seed sample's order."""
         record: Record = {"tenantId": self._tenant_id}
-        if parts.abandon_ms is not None:
-            record["customerAbandonTime"] = parts.abandon_ms / 1000
+        if abandon_ms is not None:
+            record["customerAbandonTime"] = abandon_ms / 1000
         if context.flagged:
             record["flagged"] = True
-        if parts.holds:
-            record["customerHoldTime"] = parts.hold_ms / 1000
-        if parts.end_ms is not None:
-            record["endTimestamp"] = _iso(parts.end_ms)
+        if holds:
+            record["customerHoldTime"] = hold_ms / 1000
+        if end_ms is not None:
+            record["endTimestamp"] = _iso(end_ms)
         record["flowId"] = self._catalogue.flow_ids[context.flow]
-        if parts.transfers:
-            record["customerTransfers"] = parts.transfers
-        if parts.end_ms is not None:
-            record["interactionTime"] = (parts.end_ms - context.start_ms) / 1000
-        record["segments"] = parts.segments
+        if transfers:
+            record["customerTransfers"] = transfers
+        if end_ms is not None:
+            record["interactionTime"] = (end_ms - context.start_ms) / 1000
+        record["segments"] = segments
         record["interactionId"] = context.interaction_id
         record["contactPoint"] = context.contact_point
         record["customer"] = context.customer
-        record["customerHolds"] = parts.holds
+        record["customerHolds"] = holds
         record["startTimestamp"] = context.start_text
-        record["ivrTime"] = parts.ivr_ms / 1000
-        if parts.agents:
-            record["agents"] = parts.agents
+        record["ivrTime"] = ivr_ms / 1000
+        if agents:
+            record["agents"] = agents
         record["flowName"] = context.flow
-        record["queues"] = parts.queues
+        record["queues"] = queues
         record["direction"] = context.direction
         if context.contact_id is not None:
             record["contactId"] = context.contact_id
@@ -513,14 +499,14 @@ class _Generator:
             return self._duration(_IVR_MENU)
         return self._between(50, 600)  # flow routing only
 
-    def _ivr_abandon(self, context: _Context) -> _Parts:
+    def _ivr_abandon(self, context: _Context) -> Record:
         in_ivr = self._duration(_IVR_PATIENCE)
         left = context.start_ms + in_ivr
         segment = _cancelled_segment(self._uuid(), context.start_text, _iso(left), in_ivr)
-        return _Parts(ivr_ms=in_ivr, end_ms=left + self._between(2, 90),
-                      segments=[segment], queues=[], agents=[], abandon_ms=in_ivr)
+        return self._assemble(context, ivr_ms=in_ivr, end_ms=left + self._between(2, 90),
+                              segments=[segment], queues=[], agents=[], abandon_ms=in_ivr)
 
-    def _queue_abandon(self, context: _Context) -> _Parts:
+    def _queue_abandon(self, context: _Context) -> Record:
         ivr_ms = self._ivr_ms(context)
         waited = self._duration(_QUEUE_PATIENCE)
         entry = context.start_ms + ivr_ms
@@ -530,10 +516,10 @@ class _Generator:
         segment = _cancelled_segment(segment_id, context.start_text, left_text, ivr_ms + waited)
         queue = _abandoned_queue_entry(context.queue, segment_id, self._uuid(), _iso(entry),
                                        left_text, waited, self._entries(waited))
-        return _Parts(ivr_ms=ivr_ms, end_ms=left + self._between(2, 90), segments=[segment],
-                      queues=[queue], agents=[], abandon_ms=ivr_ms + waited)
+        return self._assemble(context, ivr_ms=ivr_ms, end_ms=left + self._between(2, 90),
+                              segments=[segment], queues=[queue], agents=[], abandon_ms=ivr_ms + waited)
 
-    def _answered(self, context: _Context) -> _Parts:
+    def _answered(self, context: _Context) -> Record:
         ivr_ms = self._ivr_ms(context)
         holds, hold_ms = self._holds(context.channel)
         legs = self._legs(context, context.start_ms + ivr_ms, hold_ms)
@@ -546,11 +532,11 @@ class _Generator:
             if leg.via_queue:
                 queues.append(_answered_queue_entry(leg, first=False))
             agents.append(_agent_entry(leg))
-        return _Parts(ivr_ms=ivr_ms, end_ms=legs[-1].conv_end + self._between(2, 90),
-                      segments=segments, queues=queues, agents=agents,
-                      holds=holds, hold_ms=hold_ms, transfers=len(legs) - 1)
+        return self._assemble(context, ivr_ms=ivr_ms, end_ms=legs[-1].conv_end + self._between(2, 90),
+                              segments=segments, queues=queues, agents=agents,
+                              holds=holds, hold_ms=hold_ms, transfers=len(legs) - 1)
 
-    def _in_progress(self, context: _Context) -> _Parts | None:
+    def _in_progress(self, context: _Context) -> Record | None:
         """Talking to an agent when the window ends; None if it would start before the window."""
         ivr_ms = self._ivr_ms(context)
         leg = self._leg(context.channel, context.queue, None, via_queue=True, hold=0,
@@ -561,8 +547,10 @@ class _Generator:
         leg = replace(leg, seg_start=start, arrive=start + ivr_ms, accept=start + leg.accept,
                       talk_start=start + leg.talk_start, conv_end=start + leg.conv_end)
         context.start_ms, context.start_text = start, _iso(start)
-        return _Parts(ivr_ms=ivr_ms, end_ms=None, segments=[_open_segment(leg, context.start_text)],
-                      queues=[_answered_queue_entry(leg, first=True)], agents=[_open_agent_entry(leg)])
+        return self._assemble(context, ivr_ms=ivr_ms, end_ms=None,
+                              segments=[_open_segment(leg, context.start_text)],
+                              queues=[_answered_queue_entry(leg, first=True)],
+                              agents=[_open_agent_entry(leg)])
 
     # -- answered contacts -------------------------------------------------
     def _holds(self, channel: _Channel) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from cxreport.errors import InvalidBody, InvalidParameter, Unauthenticated
 from cxreport.http.auth import basic_credentials, require_role
 from cxreport.http.errors import ErrorBody
 from cxreport.http.interactions import ERRORS, JSON
+from cxreport.http.openapi import NEW_KEY_BODY, TOKEN_BODY, with_body
 from cxreport.http.schemas import ApiKeyInfo, NewApiKey, NewKeyRequest, TokenRequest, TokenResponse
 from cxreport.http.threads import in_thread
 from cxreport.store.base import ApiKey
@@ -27,6 +28,8 @@ _decode_key_request = msgspec.json.Decoder(NewKeyRequest)
 @post(
     "/v1/tokens",
     status_code=200,
+    operation_id="createToken",
+    operation_class=with_body(TOKEN_BODY),
     summary="Exchange key credentials for a token",
     description=(
         'Authenticate with HTTP Basic (keyId:secret), or send `{"username": keyId, "password": secret, '
@@ -82,6 +85,7 @@ def _key_info(key: ApiKey) -> ApiKeyInfo:
     "/v1/tenants/{tenantId:str}/api-keys",
     guards=[require_role],
     opt={"role": "admin"},
+    operation_id="listApiKeys",
     summary="List the tenant's API keys (never their secrets)",
     responses={
         200: ResponseSpec(generate_examples=False, data_container=list[ApiKeyInfo], description="Keys"),
@@ -99,6 +103,8 @@ async def list_keys(state: State, tenantId: FromPath[str]) -> Response[bytes]:
     guards=[require_role],
     opt={"role": "admin"},
     status_code=201,
+    operation_id="createApiKey",
+    operation_class=with_body(NEW_KEY_BODY),
     summary="Create an API key; its secret is shown only in this response",
     responses={
         201: ResponseSpec(generate_examples=False, data_container=NewApiKey, description="The new key"),
@@ -124,6 +130,7 @@ async def create_key(
     guards=[require_role],
     opt={"role": "admin"},
     status_code=200,
+    operation_id="revokeApiKey",
     summary="Revoke an API key and every token made from it",
     responses={
         200: ResponseSpec(generate_examples=False, data_container=ApiKeyInfo, description="The revoked key"),

@@ -15,6 +15,8 @@ from cxreport.http.threads import in_thread
 
 @get(
     "/health",
+    operation_id="health",
+    security=[],
     summary="Liveness and database reachability",
     responses={
         200: ResponseSpec(generate_examples=False, data_container=Health, description="Up, database reachable"),

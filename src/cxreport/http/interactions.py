@@ -13,6 +13,7 @@ from litestar.params import FromPath, QueryParameter, RawBody
 from cxreport import service
 from cxreport.http.auth import require_role
 from cxreport.http.errors import ErrorBody
+from cxreport.http.openapi import RECORDS_BODY, with_body
 from cxreport.http.schemas import IngestResult, InteractionWithDetails, SearchEnvelope
 from cxreport.http.threads import in_thread
 from cxreport.search import SearchParameters
@@ -43,6 +44,7 @@ IncludeNulls = Annotated[
     "/v1/tenants/{tenantId:str}/interactions",
     guards=[require_role],
     opt={"role": "read"},
+    operation_id="searchInteractions",
     summary="Search interactions by start time",
     description=(
         "Interactions whose `startTimestamp` is in the half-open window [start, end), newest first "
@@ -84,6 +86,7 @@ async def search_interactions(
     "/v1/tenants/{tenantId:str}/interactions/{interactionId:str}",
     guards=[require_role],
     opt={"role": "read"},
+    operation_id="getInteraction",
     summary="Get one interaction, with its details",
     responses={
         200: ResponseSpec(
@@ -113,6 +116,8 @@ async def get_interaction(
     guards=[require_role],
     opt={"role": "ingest"},
     status_code=200,
+    operation_id="ingestInteractions",
+    operation_class=with_body(RECORDS_BODY),
     summary="Ingest interaction records",
     description=(
         "One record, a JSON array of records, or a seed-shaped envelope (`results`). Upserted by "
