@@ -2,7 +2,8 @@
 with psycopg's defaults (server-side prepared after 5 executions, PostgreSQL may then switch to a generic
 plan) and with the store's setting (`plan_cache_mode=force_custom_plan`).
 
-    .venv/bin/python benchmarks/bench_plan_cache.py --postgres postgresql://postgres@127.0.0.1:5432/test [--count 200000]
+    .venv/bin/python benchmarks/bench_plan_cache.py --postgres postgresql://postgres@127.0.0.1:5432/test \
+        [--count 200000]
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
-from bench_search import TENANT, data_file  # noqa: E402
-from tests_support import temporary_postgres_database  # noqa: E402
+from bench_search import TENANT, data_file
 
-from cxreport.importer import import_files  # noqa: E402
-from cxreport.store import open_store  # noqa: E402
-from cxreport.store.postgres import _COUNT, _PAGE, timestamp_param  # noqa: E402
-from cxreport.timeparse import parse_instant  # noqa: E402
+from cxreport.importer import import_files
+from cxreport.store import open_store
+from cxreport.store.postgres import _COUNT, _PAGE, timestamp_param
+from cxreport.timeparse import parse_instant
+from tests_support import temporary_postgres_database
 
 # Windows of different sizes: a plan that is right for one is not for another, which is what a generic
 # plan gets wrong.

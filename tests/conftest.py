@@ -186,3 +186,19 @@ def contract_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
     opened.migrate()
     yield opened
     opened.close()
+
+
+@pytest.fixture(params=STORES)
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own for this test (a new SQLite file, or a new PostgreSQL database dropped after):
+    for tests that change the schema or need no other test's rows."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'own.db'}"
+        return
+    import os
+
+    from tests_support import temporary_postgres_database
+
+    request.getfixturevalue("postgres_url")  # skips, with the reason, when no server is configured
+    with temporary_postgres_database(os.environ[POSTGRES_URL_VARIABLE]) as url:
+        yield url

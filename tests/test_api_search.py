@@ -112,7 +112,7 @@ def test_paging_by_page_and_by_offset(live_server: LiveServer, seed_tenant: Tena
     assert [body["page"] for body in pages] == [0, 1, 2, 3]
     assert [body["offset"] for body in pages] == [0, 3, 6, 9]
     assert all(body["limit"] == 3 and body["total"] == 10 for body in pages)
-    assert sum((ids(body) for body in pages), []) == all_ids
+    assert [i for body in pages for i in ids(body)] == all_ids
     by_offset = search(live_server, seed_tenant, {"limit": 4, "offset": 5})
     assert by_offset["page"] is None and by_offset["offset"] == 5
     assert ids(by_offset) == all_ids[5:9]
@@ -145,9 +145,9 @@ def test_ties_are_broken_by_interaction_id_descending(live_server: LiveServer, s
     body = search(live_server, sample_tenant, {"startTimeRange": "2020-01-01T00:00Z"})
     assert ids(body) == sorted(tied, reverse=True)
     for limit in (1, 2):
-        walked = sum((ids(search(live_server, sample_tenant,
-                                 {"startTimeRange": "2020-01-01T00:00Z", "limit": limit, "page": page}))
-                      for page in range(3 // limit + 1)), [])
+        walked = [i for page in range(3 // limit + 1)
+                  for i in ids(search(live_server, sample_tenant,
+                                      {"startTimeRange": "2020-01-01T00:00Z", "limit": limit, "page": page}))]
         assert walked == sorted(tied, reverse=True)
 
 

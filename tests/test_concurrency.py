@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import STORES, _free_port, make_tenant_keys
+from conftest import _free_port, make_tenant_keys
 from cxreport.store import open_store
 
 SERVERS = 2
@@ -27,12 +27,9 @@ REQUESTS_PER_CLIENT = 15
 INTERACTIONS = 20
 
 
-@pytest.fixture(params=STORES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shared.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
+@pytest.fixture
+def database_url(fresh_database_url: str) -> str:
+    return fresh_database_url
 
 
 @pytest.fixture

@@ -11,17 +11,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from conftest import STORES
 from cxreport.errors import SchemaTooNew
 from cxreport.store import open_store, postgres_schema, sqlite_schema
 
 
-@pytest.fixture(params=STORES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'migrations.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
+@pytest.fixture
+def database_url(fresh_database_url: str) -> str:
+    return fresh_database_url
 
 
 def execute(database_url: str, sql: str) -> list[tuple[object, ...]]:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from cxreport.errors import InvalidBody
 from cxreport import record_files
+from cxreport.errors import InvalidBody
 from cxreport.record_files import CountingReader, SourceRecord, read_records
 
 SAMPLE_PATH = Path(str(resources.files("cxreport").joinpath("data/seed-sample-response.json")))

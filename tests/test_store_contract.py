@@ -98,7 +98,7 @@ def test_search_orders_newest_first_with_id_tie_break(contract_store: Store) -> 
     records.append(record(tenant_id, "2019-12-31T23:59:59.999Z", str(uuid.UUID(int=99))))
     contract_store.upsert_records(tenant_id, records, 1)
     total, docs = page(contract_store, tenant_id)
-    expected = [str(uuid.UUID(int=1))] + sorted(ids, reverse=True) + [str(uuid.UUID(int=99))]
+    expected = [str(uuid.UUID(int=1)), *sorted(ids, reverse=True), str(uuid.UUID(int=99))]
     assert total == 5
     assert [_id(doc) for doc in docs] == expected
     walked = [_id(doc) for offset in range(5) for doc in page(contract_store, tenant_id, limit=1, offset=offset)[1]]

@@ -26,6 +26,8 @@ _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 MAX_ERRORS_REPORTED = 100
+TOO_DEEP = "JSON nested too deeply (more than about 1000 levels)"
+_MISSING_FIELD = re.compile(r"Object missing required field `(\w+)`")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ def split_body(body: bytes) -> list[msgspec.Raw]:
         shape = _body_shape.decode(body)
     except msgspec.DecodeError as error:
         raise InvalidBody(f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise InvalidBody(TOO_DEEP) from None
     if isinstance(shape, list):
         return shape
     if "results" in shape and "interactionId" not in shape:
@@ -63,8 +67,11 @@ def prepare_record(raw: bytes | msgspec.Raw, tenant_id: str, position: int) -> S
     """Validate one record and build what the store keeps. Raises InvalidRecord naming the field."""
     try:
         record = _validate.decode(raw)
+        doc_with_nulls = exact_json(bytes(raw))
     except msgspec.DecodeError as error:
         raise InvalidRecord(_describe(error), position=position) from None
+    except RecursionError:
+        raise InvalidRecord(TOO_DEEP, position=position) from None
     interaction_id = normalize_uuid(record.interactionId)
     if interaction_id is None:
         raise InvalidRecord(
@@ -78,7 +85,6 @@ def prepare_record(raw: bytes | msgspec.Raw, tenant_id: str, position: int) -> S
     start_us = _instant(record.startTimestamp, "$.startTimestamp", position)
     end_us = _instant(record.endTimestamp, "$.endTimestamp", position) if record.endTimestamp else None
     _check_nested_times(record, position)
-    doc_with_nulls = exact_json(bytes(raw))
     doc = _drop_nulls(doc_with_nulls) if b"null" in doc_with_nulls else doc_with_nulls
     return StoredRecord(
         interaction_id=interaction_id,
@@ -140,9 +146,12 @@ def prepare_records(
 
 def _describe(error: msgspec.DecodeError) -> str:
     message = str(error)
-    if isinstance(error, msgspec.ValidationError):
-        return message
-    return f"not valid JSON: {message}"
+    if not isinstance(error, msgspec.ValidationError):
+        return f"not valid JSON: {message}"
+    missing = _MISSING_FIELD.fullmatch(message)
+    if missing:  # msgspec names no path for a missing top-level field
+        return f"{message} - at `$.{missing.group(1)}`"
+    return message
 
 
 def _drop_nulls(doc: bytes) -> bytes:

@@ -84,12 +84,16 @@ _FIXED_HOLIDAYS = frozenset({(1, 1), (7, 4), (12, 25)})
 _QUANTILES = 256
 _STANDARD_NORMAL = tuple(NormalDist().inv_cdf((i + 0.5) / _QUANTILES) for i in range(_QUANTILES))
 
-Quantiles = tuple[float, ...]  # a duration distribution, as _QUANTILES evenly spaced quantiles (ms)
+Quantiles = tuple[int, ...]  # a duration distribution, as _QUANTILES evenly spaced quantiles (ms)
 
 
 def _lognormal(median_ms: int, sigma: float, low_ms: int, high_ms: int) -> Quantiles:
-    """Quantiles of a lognormal duration, clamped to [low_ms, high_ms]; see `_Generator._duration`."""
-    return tuple(min(max(median_ms * math.exp(sigma * z), low_ms), high_ms) for z in _STANDARD_NORMAL)
+    """Quantiles of a lognormal duration, clamped to [low_ms, high_ms]; see `_Generator._duration`.
+
+    Whole milliseconds, so that a last-bit difference in another platform's `math.exp`
+    cannot change the records.
+    """
+    return tuple(min(max(round(median_ms * math.exp(sigma * z)), low_ms), high_ms) for z in _STANDARD_NORMAL)
 
 
 Mix = tuple[tuple[str, ...], tuple[float, ...]]  # names and their cumulative weights
@@ -445,6 +449,7 @@ class _Generator:
         )
 
     def _outcome(self, context: _Context) -> Record:
+        """Decide how the contact went and build its record."""
         channel = context.channel
         u = self._random()
         if context.direction == "inbound":  # agents place outbound calls: no IVR, no abandons

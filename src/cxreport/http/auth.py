@@ -46,6 +46,6 @@ def require_role(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRo
     """Guard: authenticate, then check the route's role and, on tenant routes, the path's tenant."""
     store: Store = connection.app.state.store
     principal = principal_from_header(store, connection.headers.get("authorization"))
-    tenant_id = connection.path_params.get("tenant_id")
+    tenant_id = connection.path_params.get("tenantId")
     principal.require(handler.opt["role"], str(tenant_id).lower() if tenant_id else principal.tenant_id)
     connection.state.principal = principal

@@ -59,7 +59,8 @@ def _token_for(state: State, header: str | None, body: RawBody) -> TokenResponse
             token_request = _decode_token_request.decode(body)
         except msgspec.DecodeError as error:
             raise InvalidBody(f'the body must be {{"username", "password", "ttl"}}: {error}') from None
-        basic = basic or (token_request.username, token_request.password)
+        if token_request.username is not None and token_request.password is not None:
+            basic = (token_request.username, token_request.password)
         ttl = token_request.ttl
     if basic is None:
         raise Unauthenticated("send HTTP Basic keyId:secret, or a JSON body with username and password")

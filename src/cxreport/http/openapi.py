@@ -30,13 +30,12 @@ RECORDS_BODY = RequestBody(
 )
 
 TOKEN_BODY = RequestBody(
-    description="Key credentials, when not sent as HTTP Basic; `ttl` in seconds.",
+    description="Key credentials (username = key id, password = secret) when not sent as HTTP Basic; `ttl` in seconds.",
     required=False,
     content={
         "application/json": OpenAPIMediaType(
             schema=Schema(
                 type=OpenAPIType.OBJECT,
-                required=["username", "password"],
                 properties={
                     "username": Schema(type=OpenAPIType.STRING, description="API key id"),
                     "password": Schema(type=OpenAPIType.STRING, description="API key secret"),

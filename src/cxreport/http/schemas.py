@@ -47,8 +47,10 @@ class IngestResult(msgspec.Struct):
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
-    username: str
-    password: str
+    """Credentials (when not sent as HTTP Basic) and the token's lifetime in seconds."""
+
+    username: str | None = None
+    password: str | None = None
     ttl: int | None = None
 
 

@@ -198,7 +198,7 @@ class PostgresStore(Store):
         with self._read() as db:
             rows = db.execute(
                 f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE tenant_id = %s ORDER BY created_us, key_id",
-                (tenant_id,),
+                (_uuid_or_none(tenant_id),),
             ).fetchall()
         return [ApiKey(*row) for row in rows]
 
