@@ -66,6 +66,14 @@ _PAGE = """
     ) AS p JOIN interactions AS i ON i.tenant_id = %(tenant)s AND i.interaction_id = p.interaction_id
     ORDER BY i.start_ts DESC, i.interaction_id DESC
 """
+_SHALLOW_PAGE = """
+    SELECT {doc} FROM interactions AS i
+    WHERE tenant_id = %(tenant)s AND start_ts >= %(start)s AND start_ts < %(end)s
+    ORDER BY start_ts DESC, interaction_id DESC LIMIT %(limit)s OFFSET %(offset)s
+"""
+_DEFERRED_JOIN_FROM_OFFSET = 1000
+"""Up to this offset a page reads rows directly; deeper, it selects ids first (skipped rows are never
+read, so their documents are not detoasted), then joins the page's documents."""
 _COUNT = """
     SELECT count(*) FROM interactions WHERE tenant_id = %(tenant)s AND start_ts >= %(start)s AND start_ts < %(end)s
 """
@@ -260,7 +268,8 @@ class PostgresStore(Store):
             docs: list[bytes] = []
             if request.offset < total and request.limit > 0:
                 doc = "coalesce(i.doc_with_nulls, i.doc)" if request.include_nulls else "i.doc"
-                docs = [found for (found,) in db.execute(_PAGE.format(doc=doc), params)]
+                query = _PAGE if request.offset >= _DEFERRED_JOIN_FROM_OFFSET else _SHALLOW_PAGE
+                docs = [found for (found,) in db.execute(query.format(doc=doc), params)]
         return Page(total=total, docs=docs)
 
     def get_record(self, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes | None:
