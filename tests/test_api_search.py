@@ -30,7 +30,12 @@ def ids(body: Any) -> list[str]:
 
 def test_the_seed_request_verbatim(live_server: LiveServer, seed_tenant: TenantKeys, sample: dict) -> None:
     body = search(live_server, seed_tenant, SEED_QUERY)
-    assert list(body) == ["page", "limit", "offset", "tenantId", "total", "tenantName", "tenantTimezone", "results"]
+    assert list(body)[:8] == ["page", "limit", "offset", "tenantId", "total", "tenantName", "tenantTimezone",
+                              "results"], "the seed's envelope, in its order"
+    assert list(body)[8:] == ["timeField", "sort", "window", "next", "nextUrl"], "what cxreport adds, after it"
+    assert body["timeField"] == "startTimestamp" and body["sort"] == "desc"
+    assert body["window"] == {"start": "2017-12-29T14:00:00.000Z", "end": "2017-12-30T00:00:00.000Z"}
+    assert body["next"] is None and body["nextUrl"] is None
     assert body["page"] is None
     assert body["limit"] == 10
     assert body["offset"] == 0

@@ -26,7 +26,7 @@ import pytest
 from cxreport import credentials
 from cxreport.errors import Unauthenticated
 from cxreport.store import Store, open_store
-from cxreport.store.base import PageRequest, Tenant, Window
+from cxreport.store.base import PageRequest, Query, Tenant
 
 SEED_TENANT_ID = "2336d1ec-c956-47e1-b3b1-fe8fde81b2b4"
 SEED_QUERY = "startTimeRange=2017-12-29T14:00:00.000Z&endTimeRange=2017-12-29T24:00:00.000Z"
@@ -122,7 +122,7 @@ class Cli:
 
     def records(self, tenant_id: str) -> list[dict[str, Any]]:
         with self.store() as store:
-            page = store.search(tenant_id, PageRequest(Window(), limit=100_000, offset=0))
+            page = store.search(tenant_id, PageRequest(Query(), limit=100_000, offset=0))
         assert page.total == len(page.docs)
         return [json.loads(doc) for doc in page.docs]
 
@@ -471,7 +471,7 @@ def test_import_keeps_numbers_as_written(cli: Cli, seed_tenant: str, tmp_path: P
     assert counts_line(cli("import", "--tenant", seed_tenant, str(path))) == (1, 0, 0, 0)
     with cli.store() as store:
         doc = store.get_record(seed_tenant, "00000000-0000-4000-8000-000000000001", include_nulls=False)
-        seed_doc = store.search(seed_tenant, PageRequest(Window(), 10, 0)).docs
+        seed_doc = store.search(seed_tenant, PageRequest(Query(), 10, 0)).docs
     assert doc is not None
     assert b'"customerAbandonTime":25.0120' in doc
     assert b'"ivrTime":0.081' in doc

@@ -26,7 +26,8 @@ ROUTES = {
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 SEARCH_PARAMETERS = {"startTimeRange", "endTimeRange", "start", "end", "limit", "page", "offset", "includenulls",
                      "includeNulls"}
-ENVELOPE = ["page", "limit", "offset", "tenantId", "total", "tenantName", "tenantTimezone", "results"]
+ENVELOPE = ["page", "limit", "offset", "tenantId", "total", "tenantName", "tenantTimezone", "results",
+            "timeField", "sort", "window", "next", "nextUrl"]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from cxreport.errors import Conflict
 from cxreport.ingest import prepare_record
 from cxreport.store import Store
-from cxreport.store.base import ApiKey, PageRequest, StoredRecord, Tenant, Token, UpsertCounts, Window
+from cxreport.store.base import ApiKey, PageRequest, Query, StoredRecord, Tenant, Token, UpsertCounts, Window
 
 
 def new_tenant(store: Store, timezone: str = "UTC") -> str:
@@ -32,7 +32,7 @@ def page(store: Store, tenant_id: str, start: str | None = None, end: str | None
     from cxreport.timeparse import parse_instant
 
     window = Window(parse_instant(start) if start else MIN_INSTANT, parse_instant(end) if end else MAX_INSTANT)
-    found = store.search(tenant_id, PageRequest(window, limit, offset, include_nulls))
+    found = store.search(tenant_id, PageRequest(Query(window), limit, offset, include_nulls))
     return found.total, found.docs
 
 

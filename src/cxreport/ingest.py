@@ -99,8 +99,61 @@ def prepare_record(raw: bytes | msgspec.Raw, tenant_id: str, position: int) -> S
         contact_id=record.contactId,
         flow_id=record.flowId,
         flagged=bool(record.flagged),
+        abandoned=is_abandoned(record),
         revision=record.revision,
+        facets=facets_of(record),
     )
+
+
+FACET_SEPARATOR = "\x1f"
+"""Joins the parts of a compound facet value (hook type, sub-type and id; attribute name and value)."""
+
+
+def is_abandoned(record: InteractionRecord) -> bool:
+    """The customer hung up before reaching an agent: an abandon time, or an abandoned queue entry."""
+    return record.customerAbandonTime is not None or any(q.queueAbandoned for q in record.queues or ())
+
+
+def facets_of(record: InteractionRecord) -> tuple[tuple[str, str], ...]:
+    """Every (kind, value) a search can filter this record on."""
+    found: dict[tuple[str, str], None] = {}
+    for kind, value in (
+        ("channelType", record.channelType),
+        ("direction", record.direction),
+        ("customer", record.customer),
+        ("contactPoint", record.contactPoint),
+        ("contactId", record.contactId),
+        ("flowId", record.flowId),
+        ("flagged", "true" if record.flagged else "false"),
+        ("abandoned", "true" if is_abandoned(record) else "false"),
+    ):
+        if value is not None:
+            found[kind, value] = None
+    for agent in record.agents or ():
+        if agent.agentId is not None:
+            found["agentId", agent.agentId] = None
+    for queue in record.queues or ():
+        if queue.queueId is not None:
+            found["queueId", queue.queueId] = None
+    for hook in record.hooks or ():
+        for kind, value in hook_facets(hook.hookType, hook.hookSubType, hook.hookId):
+            found[kind, value] = None
+    for name, attribute in (record.customAttributes or {}).items():
+        if attribute is not None:
+            found["attr", attribute_facet(name, attribute)] = None
+    return tuple(found)
+
+
+def hook_facets(hook_type: str | None, sub_type: str | None, hook_id: str | None) -> list[tuple[str, str]]:
+    parts = [hook_type or "", sub_type or "", hook_id or ""]
+    facets = [("hookType", parts[0]), ("hookSubType", FACET_SEPARATOR.join(parts[:2]))]
+    facets += [("hook", FACET_SEPARATOR.join(parts)), ("hookId", parts[2])]
+    return facets
+
+
+def attribute_facet(name: str, value: str | int | float | bool) -> str:
+    text = value if isinstance(value, str) else msgspec.json.encode(value).decode()
+    return f"{name}{FACET_SEPARATOR}{text}"
 
 
 def exact_json(raw: bytes) -> bytes:

@@ -107,5 +107,7 @@ class InteractionRecord(msgspec.Struct, omit_defaults=True):
     queues: list[QueueEntry] | None = None
     agents: list[AgentEntry] | None = None
     hooks: list[Hook] | None = None
+    customAttributes: dict[str, str | int | float | bool | None] | None = None
+    """Custom attributes set by the flow, name → value."""
     revision: Count = None
     """The record's own version mark: a stored record is only replaced by one with a higher revision."""

@@ -3,19 +3,25 @@ the stored JSON text of each record into a small envelope (records are never dec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import msgspec
 
+from cxreport.cursors import CursorCodec, fingerprint
 from cxreport.errors import InvalidParameter, NotFound
-from cxreport.store.base import MAX_INSTANT, MIN_INSTANT, PageRequest, Store, Tenant, Window
-from cxreport.timeparse import TimeFormatError, parse_instant
+from cxreport.store.base import MAX_INSTANT, MIN_INSTANT, Filter, PageRequest, Query, Store, Tenant, Window
+from cxreport.timeparse import TimeFormatError, format_instant, parse_instant
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
 MAX_OFFSET = 1_000_000_000
 
 _encode = msgspec.json.encode
+
+
+TIME_FIELDS = {"startTimestamp": "start", "endTimestamp": "end", "lastUpdated": "updated"}
+SORTS = {"desc": True, "asc": False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +36,21 @@ class SearchParameters:
     page: int | None = None
     offset: int | None = None
     include_nulls: bool = False
+    time_field: str | None = None
+    sort: str | None = None
+    cursor: str | None = None
+    filters: tuple[Filter, ...] = ()
+    max_limit: int = MAX_LIMIT
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedSearch:
+    """A checked search: what the store is asked, and what the envelope echoes."""
+
+    request: PageRequest
+    fingerprint: str
+    time_field: str
+    sort: str
 
 
 def parse_time(text: str | None, parameter: str) -> int | None:
@@ -41,7 +62,7 @@ def parse_time(text: str | None, parameter: str) -> int | None:
         raise InvalidParameter(f"{parameter}: {error}", parameter=parameter) from None
 
 
-def build_page_request(params: SearchParameters) -> PageRequest:
+def resolve(params: SearchParameters, tenant_id: str, cursors: CursorCodec | None) -> ResolvedSearch:
     start_us = parse_time(params.start, params.start_name)
     end_us = parse_time(params.end, params.end_name)
     if start_us is not None and end_us is not None and start_us > end_us:
@@ -49,15 +70,26 @@ def build_page_request(params: SearchParameters) -> PageRequest:
             f"{params.start_name} ({params.start}) is after {params.end_name} ({params.end})",
             parameter=params.start_name,
         )
+    time_field = params.time_field or "startTimestamp"
+    if time_field not in TIME_FIELDS:
+        raise InvalidParameter(f"timeField must be one of {', '.join(TIME_FIELDS)}", parameter="timeField")
+    sort = params.sort or "desc"
+    if sort not in SORTS:
+        raise InvalidParameter("sort must be desc (newest first) or asc (oldest first)", parameter="sort")
     limit = DEFAULT_LIMIT if params.limit is None else params.limit
-    _check_range("limit", limit, 0, MAX_LIMIT)
+    _check_range("limit", limit, 0, params.max_limit)
+    window = Window(MIN_INSTANT if start_us is None else start_us, MAX_INSTANT if end_us is None else end_us)
+    query = Query(window, TIME_FIELDS[time_field], SORTS[sort], params.filters)
+    digest = fingerprint(tenant_id, time_field, sort, window.start_us, window.end_us, params.filters)
     offset = _effective_offset(params, limit)
-    return PageRequest(
-        window=Window(MIN_INSTANT if start_us is None else start_us, MAX_INSTANT if end_us is None else end_us),
-        limit=limit,
-        offset=offset,
-        include_nulls=params.include_nulls,
-    )
+    if params.cursor is not None:
+        if cursors is None:
+            raise InvalidParameter("cursor is not accepted here", parameter="cursor")
+        if params.page is not None or params.offset is not None:
+            raise InvalidParameter("give cursor, or page/offset, not both", parameter="cursor")
+        query = replace(query, after=cursors.decode(params.cursor, tenant_id, digest))
+    request = PageRequest(query, limit, offset, include_nulls=params.include_nulls)
+    return ResolvedSearch(request, digest, time_field, sort)
 
 
 def _effective_offset(params: SearchParameters, limit: int) -> int:
@@ -83,10 +115,22 @@ def _check_range(parameter: str, value: int, low: int, high: int, what: str | No
         )
 
 
-def search_body(store: Store, tenant: Tenant, params: SearchParameters) -> bytes:
-    """The response body of a search: the seed's envelope around the stored records."""
-    request = build_page_request(params)
-    page = store.search(tenant.id, request)
+def search_body(
+    store: Store,
+    tenant: Tenant,
+    params: SearchParameters,
+    cursors: CursorCodec | None = None,
+    next_url: Callable[[str], str] | None = None,
+) -> bytes:
+    """The response body of a search: the seed's envelope around the stored records, then what this
+    implementation adds (the resolved time field, sort and window; the cursor to the next page)."""
+    resolved = resolve(params, tenant.id, cursors)
+    request = resolved.request
+    page = store.search(tenant.id, replace(request, limit=request.limit + 1) if request.limit else request)
+    docs, more = page.docs[: request.limit], len(page.docs) > request.limit
+    next_cursor = None
+    if more and cursors is not None:
+        next_cursor = cursors.encode(tenant.id, resolved.fingerprint, page.keys[request.limit - 1])
     head = b"".join(
         (
             b'{"page":',
@@ -106,7 +150,23 @@ def search_body(store: Store, tenant: Tenant, params: SearchParameters) -> bytes
             b',"results":[',
         )
     )
-    return head + b",".join(page.docs) + b"]}"
+    tail = _encode(
+        {
+            "timeField": resolved.time_field,
+            "sort": resolved.sort,
+            "window": _window_json(request.query.window),
+            "next": next_cursor,
+            "nextUrl": next_url(next_cursor) if next_cursor and next_url else None,
+        }
+    )
+    return head + b",".join(docs) + b"]," + tail[1:]
+
+
+def _window_json(window: Window) -> dict[str, str | None]:
+    return {
+        "start": None if window.start_us == MIN_INSTANT else format_instant(window.start_us),
+        "end": None if window.end_us == MAX_INSTANT else format_instant(window.end_us),
+    }
 
 
 def interaction_body(store: Store, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
 import msgspec
 
 from cxreport import clock
+from cxreport.cursors import CursorCodec
 from cxreport.errors import InvalidParameter, NotFound, RejectedBatch
+from cxreport.export import FORMATS, export_csv, export_ndjson
+from cxreport.filters import values_of
 from cxreport.ingest import MAX_ERRORS_REPORTED, normalize_uuid, prepare_records, split_body
-from cxreport.search import SearchParameters, interaction_body, search_body
-from cxreport.store.base import Store, Tenant, UpsertCounts
+from cxreport.search import SearchParameters, interaction_body, resolve, search_body
+from cxreport.store.base import Filter, Store, Tenant, UpsertCounts
+
+CONTACT_MAX_LIMIT = 100
 
 
 def one_of(name: str, value: str | None, alias: str, alias_value: str | None) -> str | None:
@@ -25,8 +33,34 @@ def tenant_or_404(store: Store, tenant_id: str) -> Tenant:
     return tenant
 
 
-def search(store: Store, tenant_id: str, params: SearchParameters) -> bytes:
-    return search_body(store, tenant_or_404(store, tenant_id), params)
+def search(
+    store: Store,
+    tenant_id: str,
+    params: SearchParameters,
+    cursors: CursorCodec | None = None,
+    next_url: Callable[[str], str] | None = None,
+) -> bytes:
+    return search_body(store, tenant_or_404(store, tenant_id), params, cursors, next_url)
+
+
+def contact_history(store: Store, tenant_id: str, contact_id: str, params: SearchParameters) -> bytes:
+    """A contact's latest interactions, newest first (at most 100 a page): a search filtered by contactId."""
+    contact = Filter("contactId", values_of("contactId", [contact_id]))
+    return search_body(
+        store, tenant_or_404(store, tenant_id), replace(params, filters=(contact,), max_limit=CONTACT_MAX_LIMIT)
+    )
+
+
+def export(store: Store, tenant_id: str, params: SearchParameters, export_format: str) -> Iterator[bytes]:
+    """Checks everything before the first byte is sent (errors are still a 4xx), then streams."""
+    tenant = tenant_or_404(store, tenant_id)
+    if export_format not in FORMATS:
+        raise InvalidParameter(f"format must be one of {', '.join(FORMATS)}", parameter="format")
+    resolved = resolve(params, tenant.id, cursors=None)
+    query = resolved.request.query
+    if export_format == "csv":
+        return export_csv(store, tenant.id, query)
+    return export_ndjson(store, tenant.id, query, params.include_nulls)
 
 
 def get_interaction(store: Store, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes:

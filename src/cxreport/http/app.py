@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
@@ -11,6 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from cxreport import __version__
 from cxreport.config import Settings
+from cxreport.cursors import CursorCodec
 from cxreport.http import credentials, health, interactions
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.store.base import Store
@@ -32,6 +34,8 @@ def create_app(settings: Settings, store: Store) -> Litestar:
     return Litestar(
         route_handlers=[
             interactions.search_interactions,
+            interactions.export_interactions,
+            interactions.contact_interactions,
             interactions.get_interaction,
             interactions.ingest_interactions,
             credentials.create_token,
@@ -59,4 +63,5 @@ def create_app(settings: Settings, store: Store) -> Litestar:
 def _state(settings: Settings, store: Store) -> Any:
     from litestar.datastructures import State
 
-    return State({"settings": settings, "store": store})
+    cursors = CursorCodec(store.secret("cursor-signing-key", lambda: secrets.token_hex(32)).encode())
+    return State({"settings": settings, "store": store, "cursors": cursors})

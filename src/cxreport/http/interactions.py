@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import replace
+from typing import Annotated, Any
 
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter, RawBody
+from litestar.response import Stream
 
 from cxreport import service
+from cxreport.export import FORMATS
+from cxreport.filters import parse_filters
+from cxreport.http import query as q
 from cxreport.http.auth import require_role
 from cxreport.http.errors import ErrorBody
 from cxreport.http.openapi import RECORDS_BODY, with_body
 from cxreport.http.schemas import IngestResult, InteractionWithDetails, SearchEnvelope
-from cxreport.http.threads import in_thread
+from cxreport.http.threads import in_thread, iterate_in_threadpool
 from cxreport.search import SearchParameters
 
 JSON = "application/json"
-TIME_HELP = (
-    "ISO 8601, in UTC unless it names an offset: `2017-12-29T14:00:00.000Z`, `2018-09-06T12:00Z`, "
-    "`2018-09-06T12:30` (UTC), `2017-12-29T24:00:00.000Z` (end of that day)."
-)
 ERRORS = {
     status: ResponseSpec(generate_examples=False, data_container=ErrorBody, description=description)
     for status, description in {
@@ -31,13 +31,7 @@ ERRORS = {
         403: "The key may not do this, or not on this tenant.",
     }.items()
 }
-
-Time = Annotated[
-    str | None, QueryParameter(description=TIME_HELP, examples=[Example(value="2017-12-29T14:00:00.000Z")])
-]
-IncludeNulls = Annotated[
-    bool | None, QueryParameter(description="Keep null-valued fields in records (default: left out).")
-]
+IncludeNulls = q.IncludeNulls
 
 
 @get(
@@ -45,10 +39,12 @@ IncludeNulls = Annotated[
     guards=[require_role],
     opt={"role": "read"},
     operation_id="searchInteractions",
-    summary="Search interactions by start time",
+    summary="Search interactions",
     description=(
-        "Interactions whose `startTimestamp` is in the half-open window [start, end), newest first "
-        "(ties: interactionId, descending). Either bound may be absent."
+        "Interactions whose time (`timeField`, default startTimestamp) is in the half-open window [start, end), "
+        "newest first (`sort=asc`: oldest first; ties broken by interactionId in the same direction), filtered. "
+        "Either bound may be absent. Page by `cursor` (each page with more after it carries `next` and "
+        "`nextUrl`), or by page/offset (slower when deep)."
     ),
     responses={
         200: ResponseSpec(generate_examples=False, data_container=SearchEnvelope, description="A page of records"),
@@ -57,29 +53,156 @@ IncludeNulls = Annotated[
     tags=["interactions"],
 )
 async def search_interactions(
+    request: Request[Any, Any, Any],
     state: State,
     tenantId: FromPath[str],
-    startTimeRange: Time = None,
-    endTimeRange: Time = None,
-    start: Annotated[str | None, QueryParameter(description="Alias of startTimeRange.")] = None,
-    end: Annotated[str | None, QueryParameter(description="Alias of endTimeRange.")] = None,
-    limit: Annotated[int | None, QueryParameter(description="Records per page: 0–1000, default 10.")] = None,
-    page: Annotated[int | None, QueryParameter(description="0-based page number; offset = page × limit.")] = None,
-    offset: Annotated[int | None, QueryParameter(description="Records to skip (instead of page).")] = None,
-    includenulls: IncludeNulls = None,
-    includeNulls: IncludeNulls = None,
+    startTimeRange: q.Time = None,
+    endTimeRange: q.Time = None,
+    start: q.TimeAlias = None,
+    end: q.TimeAlias = None,
+    timeField: q.TimeField = None,
+    sort: q.Sort = None,
+    limit: q.Limit = None,
+    page: q.PageNumber = None,
+    offset: q.Offset = None,
+    cursor: q.Cursor = None,
+    includenulls: q.IncludeNulls = None,
+    includeNulls: q.IncludeNulls = None,
+    channelType: q.FilterValue = None,
+    direction: q.FilterValue = None,
+    customer: q.FilterValue = None,
+    contactPoint: q.FilterValue = None,
+    contactId: q.FilterValue = None,
+    contactID: q.FilterValue = None,
+    agentId: q.FilterValue = None,
+    queueId: q.FilterValue = None,
+    flowId: q.FilterValue = None,
+    flagged: q.Flag = None,
+    abandoned: q.Flag = None,
+    hookType: q.FilterValue = None,
+    hookSubType: q.FilterValue = None,
+    hookId: q.FilterValue = None,
+    hookName: q.FilterValue = None,
+    attribute_value: q.AttributeValue = None,
 ) -> Response[bytes]:
-    params = SearchParameters(
-        start=service.one_of("startTimeRange", startTimeRange, "start", start),
-        start_name="start" if start is not None else "startTimeRange",
-        end=service.one_of("endTimeRange", endTimeRange, "end", end),
-        end_name="end" if end is not None else "endTimeRange",
+    raw = q.raw_params(request, q.SEARCH_PARAMETERS)
+    params = replace(
+        _window(startTimeRange, endTimeRange, start, end, timeField, sort, includenulls, includeNulls),
         limit=limit,
         page=page,
         offset=offset,
-        include_nulls=bool(includenulls or includeNulls),
+        cursor=cursor,
+        filters=parse_filters(raw),
     )
-    return Response(await in_thread(service.search, state.store, tenantId, params), media_type=JSON)
+    body = await in_thread(service.search, state.store, tenantId, params, state.cursors, q.next_url_for(request))
+    return Response(body, media_type=JSON)
+
+
+def _window(
+    start_time_range: str | None,
+    end_time_range: str | None,
+    start: str | None,
+    end: str | None,
+    time_field: str | None,
+    sort: str | None,
+    includenulls: bool | None,
+    include_nulls: bool | None,
+) -> SearchParameters:
+    return SearchParameters(
+        start=service.one_of("startTimeRange", start_time_range, "start", start),
+        start_name="start" if start is not None else "startTimeRange",
+        end=service.one_of("endTimeRange", end_time_range, "end", end),
+        end_name="end" if end is not None else "endTimeRange",
+        time_field=time_field,
+        sort=sort,
+        include_nulls=bool(includenulls or include_nulls),
+    )
+
+
+@get(
+    "/v1/tenants/{tenantId:str}/interactions/export",
+    guards=[require_role],
+    opt={"role": "read"},
+    operation_id="exportInteractions",
+    summary="Export every matching interaction (NDJSON or CSV), streamed",
+    description=(
+        "The same window and filters as the search, every match, no page limit, in order, streamed in "
+        "constant memory. NDJSON: one stored record per line. CSV: one row per interaction, the columns listed "
+        "in the docs."
+    ),
+    responses={
+        200: ResponseSpec(generate_examples=False, data_container=str, description="NDJSON or CSV", media_type=JSON),
+        **ERRORS,
+    },
+    tags=["interactions"],
+)
+async def export_interactions(
+    request: Request[Any, Any, Any],
+    state: State,
+    tenantId: FromPath[str],
+    format: Annotated[str | None, QueryParameter(description="ndjson (default) or csv", enum=["ndjson", "csv"])] = None,
+    startTimeRange: q.Time = None,
+    endTimeRange: q.Time = None,
+    start: q.TimeAlias = None,
+    end: q.TimeAlias = None,
+    timeField: q.TimeField = None,
+    sort: q.Sort = None,
+    includenulls: q.IncludeNulls = None,
+    includeNulls: q.IncludeNulls = None,
+    channelType: q.FilterValue = None,
+    direction: q.FilterValue = None,
+    customer: q.FilterValue = None,
+    contactPoint: q.FilterValue = None,
+    contactId: q.FilterValue = None,
+    contactID: q.FilterValue = None,
+    agentId: q.FilterValue = None,
+    queueId: q.FilterValue = None,
+    flowId: q.FilterValue = None,
+    flagged: q.Flag = None,
+    abandoned: q.Flag = None,
+    hookType: q.FilterValue = None,
+    hookSubType: q.FilterValue = None,
+    hookId: q.FilterValue = None,
+    hookName: q.FilterValue = None,
+    attribute_value: q.AttributeValue = None,
+) -> Stream:
+    raw = q.raw_params(request, q.EXPORT_PARAMETERS)
+    params = replace(
+        _window(startTimeRange, endTimeRange, start, end, timeField, sort, includenulls, includeNulls),
+        filters=parse_filters(raw),
+    )
+    chosen = format or "ndjson"
+    chunks = await in_thread(service.export, state.store, tenantId, params, chosen)
+    return Stream(iterate_in_threadpool(chunks), media_type=FORMATS[chosen])
+
+
+@get(
+    "/v1/tenants/{tenantId:str}/contacts/{contactId:str}/interactions",
+    guards=[require_role],
+    opt={"role": "read"},
+    operation_id="contactInteractions",
+    summary="A contact's latest interactions, newest first (at most 100 a page)",
+    responses={
+        200: ResponseSpec(generate_examples=False, data_container=SearchEnvelope, description="A page of records"),
+        **ERRORS,
+    },
+    tags=["interactions"],
+)
+async def contact_interactions(
+    request: Request[Any, Any, Any],
+    state: State,
+    tenantId: FromPath[str],
+    contactId: FromPath[str],
+    limit: q.Limit = None,
+    page: q.PageNumber = None,
+    offset: q.Offset = None,
+    includenulls: q.IncludeNulls = None,
+    includeNulls: q.IncludeNulls = None,
+) -> Response[bytes]:
+    q.raw_params(request, q.CONTACT_PARAMETERS)
+    params = SearchParameters(limit=limit, page=page, offset=offset, include_nulls=bool(includenulls or includeNulls))
+    body = await in_thread(service.contact_history, state.store, tenantId, contactId, params)
+    return Response(body, media_type=JSON)
 
 
 @get(

@@ -10,8 +10,16 @@ import msgspec
 from cxreport.record_schema import InteractionRecord
 
 
+class Window(msgspec.Struct):
+    """The resolved half-open window [start, end); null for an open side."""
+
+    start: str | None
+    end: str | None
+
+
 class SearchEnvelope(msgspec.Struct):
-    """A page of interactions, newest first. Clients must tolerate keys added in later versions."""
+    """A page of interactions: the original API's envelope, then what cxreport adds. Clients must tolerate
+    keys added in later versions."""
 
     page: int | None
     limit: int
@@ -21,6 +29,11 @@ class SearchEnvelope(msgspec.Struct):
     tenantName: str
     tenantTimezone: str
     results: list[InteractionRecord]
+    timeField: str
+    sort: str
+    window: Window
+    next: str | None
+    nextUrl: str | None
 
 
 class InteractionDetails(msgspec.Struct, omit_defaults=True):

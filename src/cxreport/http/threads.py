@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeVar, TypeVarTuple
 
 import anyio.to_thread
@@ -13,3 +13,13 @@ Ts = TypeVarTuple("Ts")
 
 async def in_thread(function: Callable[[*Ts], T], *args: *Ts) -> T:
     return await anyio.to_thread.run_sync(function, *args)
+
+
+async def iterate_in_threadpool(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Pull each chunk of a blocking iterator (database batches) in a worker thread."""
+    done = object()
+    while True:
+        chunk = await anyio.to_thread.run_sync(next, chunks, done)
+        if chunk is done:
+            return
+        yield chunk  # type: ignore[misc]

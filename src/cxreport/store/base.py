@@ -7,8 +7,8 @@ Documents cross this interface as bytes: the exact JSON text a client will recei
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 # Bounds used when a window side is open: far outside any real timestamp, inside a signed 64-bit integer.
 MIN_INSTANT = -(2**62)
@@ -58,8 +58,11 @@ class StoredRecord:
     contact_id: str | None = None
     flow_id: str | None = None
     flagged: bool = False
+    abandoned: bool = False
     revision: int | None = None
     """The record's own `revision`, when it carries one."""
+    facets: tuple[tuple[str, str], ...] = ()
+    """(kind, value) pairs a search can filter on, e.g. ("agentId", "e054…"), served by an index."""
 
     def supersedes(self, stored_revision: int | None) -> bool:
         """Whether this record may replace one stored with `stored_revision` (see `Store.upsert_records`)."""
@@ -95,24 +98,51 @@ class UpsertCounts:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A half-open window [start_us, end_us) on the interaction start time, in epoch microseconds."""
+    """A half-open window [start_us, end_us) on one of the record's times, in epoch microseconds."""
 
     start_us: int = MIN_INSTANT
     end_us: int = MAX_INSTANT
 
 
+TIME_FIELDS = ("start", "end", "updated")
+"""What a window applies to: the interaction's start, its end, or the last time its record changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """The record must have a facet of this kind with one of these values."""
+
+    kind: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Which records, in which order: a window on one time field, filters that must all hold, and for keyset
+    paging the position (time, interaction id) to continue after."""
+
+    window: Window = Window()
+    time_field: str = "start"
+    descending: bool = True
+    filters: tuple[Filter, ...] = ()
+    after: tuple[int, str] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class PageRequest:
-    window: Window
+    query: Query
     limit: int
-    offset: int
+    offset: int = 0
     include_nulls: bool = False
+    count: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
     total: int
     docs: list[bytes]
+    keys: list[tuple[int, str]] = field(default_factory=list)
+    """The keyset position (time, interaction id) of each document, to continue after any of them."""
 
 
 class Store(abc.ABC):
@@ -173,8 +203,19 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def search(self, tenant_id: str, request: PageRequest) -> Page:
-        """One page of the tenant's interactions in the window, newest first (ties: interaction id,
-        descending), with the total number in the window."""
+        """One page of the tenant's interactions matching `request.query`, ordered by the query's time field
+        (ties: interaction id, in the same direction), with the total number that match (without the keyset
+        position: the whole window). Every filter is served by an index."""
+
+    @abc.abstractmethod
+    def export(self, tenant_id: str, query: Query, include_nulls: bool, batch: int) -> Iterator[list[bytes]]:
+        """Every record matching `query`, in order, in batches of at most `batch`: each batch a separate
+        keyset query, so memory stays flat and no transaction stays open between batches."""
+
+    @abc.abstractmethod
+    def secret(self, name: str, make: Callable[[], str]) -> str:
+        """A server-wide secret shared by every process on this database: the stored one, or `make()`'s value
+        stored now (the first process to ask wins)."""
 
     @abc.abstractmethod
     def get_record(self, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes | None: ...

@@ -8,8 +8,9 @@ made the keyset page 13× slower in our measurements. Documents are `json` colum
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from cxreport.store.base import (
     ApiKey,
     Page,
     PageRequest,
+    Query,
     Store,
     StoredRecord,
     Tenant,
@@ -32,6 +34,7 @@ from cxreport.store.base import (
     newest_per_id,
 )
 from cxreport.store.postgres_schema import MIGRATIONS
+from cxreport.store.querying import Dialect, count_statement, page_statement
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EARLIEST_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
@@ -40,43 +43,46 @@ _MIGRATION_LOCK = 7_236_505_106_417_152_001  # pg_advisory_xact_lock key: one mi
 
 _RECORD_COLUMNS = (
     "tenant_id, interaction_id, start_ts, end_ts, updated_us, revision, record_revision, channel_type, direction, "
-    "customer, contact_point, contact_id, flow_id, flagged, doc, doc_with_nulls"
+    "customer, contact_point, contact_id, flow_id, flagged, abandoned, doc, doc_with_nulls"
 )
+_STAGE = """
+    CREATE TEMP TABLE IF NOT EXISTS staged_interactions_v2 (
+        tenant_id uuid, interaction_id uuid, start_ts timestamptz, end_ts timestamptz, updated_us bigint,
+        revision integer, record_revision bigint, channel_type text, direction text, customer text,
+        contact_point text, contact_id text, flow_id text, flagged boolean, abandoned boolean, doc json,
+        doc_with_nulls json
+    ) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS staged_facets_v2 (
+        kind text, value text, start_ts timestamptz, interaction_id uuid
+    ) ON COMMIT DELETE ROWS
+"""
 _MERGE = f"""
     INSERT INTO interactions ({_RECORD_COLUMNS})
-    SELECT {_RECORD_COLUMNS} FROM staged_interactions ORDER BY interaction_id
+    SELECT {_RECORD_COLUMNS} FROM staged_interactions_v2 ORDER BY interaction_id
     ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET
         start_ts = EXCLUDED.start_ts, end_ts = EXCLUDED.end_ts, updated_us = EXCLUDED.updated_us,
         revision = interactions.revision + 1, record_revision = EXCLUDED.record_revision,
-        channel_type = EXCLUDED.channel_type,
-        direction = EXCLUDED.direction, customer = EXCLUDED.customer, contact_point = EXCLUDED.contact_point,
-        contact_id = EXCLUDED.contact_id, flow_id = EXCLUDED.flow_id, flagged = EXCLUDED.flagged,
-        doc = EXCLUDED.doc, doc_with_nulls = EXCLUDED.doc_with_nulls
+        channel_type = EXCLUDED.channel_type, direction = EXCLUDED.direction, customer = EXCLUDED.customer,
+        contact_point = EXCLUDED.contact_point, contact_id = EXCLUDED.contact_id, flow_id = EXCLUDED.flow_id,
+        flagged = EXCLUDED.flagged, abandoned = EXCLUDED.abandoned, doc = EXCLUDED.doc,
+        doc_with_nulls = EXCLUDED.doc_with_nulls
     WHERE (interactions.doc::text IS DISTINCT FROM EXCLUDED.doc::text
            OR interactions.doc_with_nulls::text IS DISTINCT FROM EXCLUDED.doc_with_nulls::text)
       AND (EXCLUDED.record_revision IS NULL OR interactions.record_revision IS NULL
            OR EXCLUDED.record_revision > interactions.record_revision)
-    RETURNING (xmax = 0) AS inserted
+    RETURNING interaction_id, (xmax = 0) AS inserted
 """
-_PAGE = """
-    SELECT {doc} FROM (
-        SELECT interaction_id FROM interactions
-        WHERE tenant_id = %(tenant)s AND start_ts >= %(start)s AND start_ts < %(end)s
-        ORDER BY start_ts DESC, interaction_id DESC LIMIT %(limit)s OFFSET %(offset)s
-    ) AS p JOIN interactions AS i ON i.tenant_id = %(tenant)s AND i.interaction_id = p.interaction_id
-    ORDER BY i.start_ts DESC, i.interaction_id DESC
+_DELETE_FACETS = "DELETE FROM interaction_facets WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
+_INSERT_FACETS = """
+    INSERT INTO interaction_facets (tenant_id, kind, value, start_ts, interaction_id)
+    SELECT %(tenant)s, kind, value, start_ts, interaction_id FROM staged_facets_v2
+    WHERE interaction_id = ANY(%(ids)s) ON CONFLICT DO NOTHING
 """
-_SHALLOW_PAGE = """
-    SELECT {doc} FROM interactions AS i
-    WHERE tenant_id = %(tenant)s AND start_ts >= %(start)s AND start_ts < %(end)s
-    ORDER BY start_ts DESC, interaction_id DESC LIMIT %(limit)s OFFSET %(offset)s
-"""
-_DEFERRED_JOIN_FROM_OFFSET = 1000
-"""Up to this offset a page reads rows directly; deeper, it selects ids first (skipped rows are never
-read, so their documents are not detoasted), then joins the page's documents."""
-_COUNT = """
-    SELECT count(*) FROM interactions WHERE tenant_id = %(tenant)s AND start_ts >= %(start)s AND start_ts < %(end)s
-"""
+DIALECT = Dialect(
+    time_columns={"start": "start_ts", "end": "end_ts", "updated": "updated_us"},
+    time_param=lambda micros: timestamp_param(micros),
+    placeholder="%s",
+)
 _KEY_COLUMNS = "key_id::text, tenant_id::text, role, secret_hash, created_us, revoked_us"
 
 
@@ -242,35 +248,58 @@ class PostgresStore(Store):
         if not latest:
             return UpsertCounts()
         with self._write() as db:
-            db.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS staged_interactions"
-                " (LIKE interactions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            with db.cursor().copy(f"COPY staged_interactions ({_RECORD_COLUMNS}) FROM STDIN") as copy:
+            db.execute(_STAGE)
+            with db.cursor().copy(f"COPY staged_interactions_v2 ({_RECORD_COLUMNS}) FROM STDIN") as copy:
                 for record in latest.values():
                     copy.write_row(_copy_row(tenant_id, record, now_us))
+            with db.cursor().copy("COPY staged_facets_v2 (kind, value, start_ts, interaction_id) FROM STDIN") as copy:
+                for record in latest.values():
+                    start = timestamp_param(record.start_us)
+                    for kind, value in record.facets:
+                        copy.write_row((kind, value, start, record.interaction_id))
             written = db.execute(_MERGE).fetchall()
-        inserted = sum(1 for (was_insert,) in written if was_insert)
+            if written:
+                written_ids = {"tenant": tenant_id, "ids": [row[0] for row in written]}
+                db.execute(_DELETE_FACETS, written_ids)
+                db.execute(_INSERT_FACETS, written_ids)
+        inserted = sum(1 for (_, was_insert) in written if was_insert)
         updated = len(written) - inserted
         return UpsertCounts(inserted, updated, len(latest) - len(written))
 
     def search(self, tenant_id: str, request: PageRequest) -> Page:
-        params = {
-            "tenant": tenant_id,
-            "start": timestamp_param(request.window.start_us),
-            "end": timestamp_param(request.window.end_us),
-            "limit": request.limit,
-            "offset": request.offset,
-        }
         with self._read() as db:
-            row = db.execute(_COUNT, params).fetchone()
-            total = int(row[0]) if row else 0
-            docs: list[bytes] = []
-            if request.offset < total and request.limit > 0:
-                doc = "coalesce(i.doc_with_nulls, i.doc)" if request.include_nulls else "i.doc"
-                query = _PAGE if request.offset >= _DEFERRED_JOIN_FROM_OFFSET else _SHALLOW_PAGE
-                docs = [found for (found,) in db.execute(query.format(doc=doc), params)]
-        return Page(total=total, docs=docs)
+            total = -1
+            if request.count:
+                count = count_statement(tenant_id, request.query, DIALECT)
+                row = db.execute(count.sql, count.params).fetchone()
+                total = int(row[0]) if row else 0
+            if request.limit == 0 or (request.count and request.offset >= total):
+                return Page(total=total, docs=[])
+            page = page_statement(
+                tenant_id,
+                request.query,
+                DIALECT,
+                limit=request.limit,
+                offset=request.offset,
+                include_nulls=request.include_nulls,
+            )
+            rows = db.execute(page.sql, page.params).fetchall()
+        return Page(total=total, docs=[row[0] for row in rows], keys=[(_micros(row[1]), str(row[2])) for row in rows])
+
+    def export(self, tenant_id: str, query: Query, include_nulls: bool, batch: int) -> Iterator[list[bytes]]:
+        while True:
+            page = self.search(tenant_id, PageRequest(query, batch, include_nulls=include_nulls, count=False))
+            if page.docs:
+                yield page.docs
+            if len(page.docs) < batch:
+                return
+            query = replace(query, after=page.keys[-1])
+
+    def secret(self, name: str, make: Callable[[], str]) -> str:
+        with self._write() as db:
+            db.execute("INSERT INTO settings (name, value) VALUES (%s, %s) ON CONFLICT DO NOTHING", (name, make()))
+            row = db.execute("SELECT value FROM settings WHERE name = %s", (name,)).fetchone()
+        return str(row[0]) if row else ""
 
     def get_record(self, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes | None:
         column = "coalesce(doc_with_nulls, doc)" if include_nulls else "doc"
@@ -303,6 +332,14 @@ def _copy_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[object
         record.contact_id,
         record.flow_id,
         record.flagged,
+        record.abandoned,
         record.doc.decode("utf-8"),
         record.doc_with_nulls.decode("utf-8") if record.doc_with_nulls is not None else None,
     )
+
+
+def _micros(value: datetime | int) -> int:
+    """A keyset time as epoch microseconds (PostgreSQL returns timestamptz columns as datetimes)."""
+    if isinstance(value, datetime):
+        return (value - _EPOCH) // timedelta(microseconds=1)
+    return int(value)

@@ -55,4 +55,23 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX interactions_by_start ON interactions (tenant_id, start_ts DESC, interaction_id DESC);
     """,
+    # 2: search filters (facets), the end and last-update time windows, abandoned
+    """
+    ALTER TABLE interactions ADD COLUMN abandoned boolean NOT NULL DEFAULT false;
+    CREATE TABLE interaction_facets (
+        tenant_id      uuid NOT NULL,
+        kind           text NOT NULL,
+        value          text NOT NULL,
+        start_ts       timestamptz NOT NULL,
+        interaction_id uuid NOT NULL,
+        PRIMARY KEY (tenant_id, kind, value, start_ts, interaction_id)
+    );
+    CREATE INDEX interaction_facets_by_interaction ON interaction_facets (tenant_id, interaction_id);
+    CREATE INDEX interactions_by_end ON interactions (tenant_id, end_ts DESC, interaction_id DESC);
+    CREATE INDEX interactions_by_update ON interactions (tenant_id, updated_us DESC, interaction_id DESC);
+    CREATE TABLE settings (
+        name  text NOT NULL PRIMARY KEY,
+        value text NOT NULL
+    );
+    """,
 ]

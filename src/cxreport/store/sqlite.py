@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from cxreport import clock
@@ -18,6 +19,7 @@ from cxreport.store.base import (
     ApiKey,
     Page,
     PageRequest,
+    Query,
     Store,
     StoredRecord,
     Tenant,
@@ -25,30 +27,27 @@ from cxreport.store.base import (
     UpsertCounts,
     newest_per_id,
 )
+from cxreport.store.querying import Dialect, count_statement, page_statement
 from cxreport.store.sqlite_schema import MIGRATIONS
 
 _LOOKUP_CHUNK = 500
 
 _INSERT_RECORD = """
     INSERT INTO interactions (tenant_id, interaction_id, start_us, end_us, updated_us, revision, record_revision,
-        channel_type, direction, customer, contact_point, contact_id, flow_id, flagged, doc, doc_with_nulls)
-    VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        channel_type, direction, customer, contact_point, contact_id, flow_id, flagged, abandoned, doc, doc_with_nulls)
+    VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _UPDATE_RECORD = """
     UPDATE interactions SET start_us = ?, end_us = ?, updated_us = ?, revision = revision + 1, record_revision = ?,
         channel_type = ?, direction = ?, customer = ?, contact_point = ?, contact_id = ?, flow_id = ?,
-        flagged = ?, doc = ?, doc_with_nulls = ?
+        flagged = ?, abandoned = ?, doc = ?, doc_with_nulls = ?
     WHERE tenant_id = ? AND interaction_id = ?
 """
-_PAGE = """
-    SELECT {doc} FROM (
-        SELECT rowid AS rid FROM interactions
-        WHERE tenant_id = ? AND start_us >= ? AND start_us < ?
-        ORDER BY start_us DESC, interaction_id DESC LIMIT ? OFFSET ?
-    ) AS p JOIN interactions AS i ON i.rowid = p.rid
-    ORDER BY i.start_us DESC, i.interaction_id DESC
-"""
-_COUNT = "SELECT count(*) FROM interactions WHERE tenant_id = ? AND start_us >= ? AND start_us < ?"
+_DELETE_FACETS = "DELETE FROM interaction_facets WHERE tenant_id = ? AND interaction_id = ?"
+_INSERT_FACET = (
+    "INSERT OR IGNORE INTO interaction_facets (tenant_id, kind, value, start_us, interaction_id) VALUES (?, ?, ?, ?, ?)"
+)
+DIALECT = Dialect(time_columns={"start": "start_us", "end": "end_us", "updated": "updated_us"}, time_param=int)
 _DOC_WITH_NULLS = "coalesce(doc_with_nulls, doc)"
 
 
@@ -214,17 +213,21 @@ class SqliteStore(Store):
         latest = newest_per_id(records)
         with self._write() as db:
             stored = self._stored_docs(db, tenant_id, list(latest))
-            inserts, updates, unchanged = [], [], 0
+            inserts: list[StoredRecord] = []
+            updates: list[StoredRecord] = []
+            unchanged = 0
             for interaction_id, record in latest.items():
                 previous = stored.get(interaction_id)
                 if previous is None:
-                    inserts.append(_insert_row(tenant_id, record, now_us))
+                    inserts.append(record)
                 elif previous[:2] != (record.doc, record.doc_with_nulls) and record.supersedes(previous[2]):
-                    updates.append(_update_row(tenant_id, record, now_us))
+                    updates.append(record)
                 else:
                     unchanged += 1
-            db.executemany(_INSERT_RECORD, inserts)
-            db.executemany(_UPDATE_RECORD, updates)
+            db.executemany(_INSERT_RECORD, [_insert_row(tenant_id, record, now_us) for record in inserts])
+            db.executemany(_UPDATE_RECORD, [_update_row(tenant_id, record, now_us) for record in updates])
+            db.executemany(_DELETE_FACETS, [(tenant_id, record.interaction_id) for record in updates])
+            db.executemany(_INSERT_FACET, _facet_rows(tenant_id, [*inserts, *updates]))
         return UpsertCounts(len(inserts), len(updates), unchanged)
 
     @staticmethod
@@ -245,15 +248,37 @@ class SqliteStore(Store):
         return stored
 
     def search(self, tenant_id: str, request: PageRequest) -> Page:
-        window = request.window
         db = self._db
-        (total,) = db.execute(_COUNT, (tenant_id, window.start_us, window.end_us)).fetchone()
-        docs: list[bytes] = []
-        if request.offset < total:
-            sql = _PAGE.format(doc="coalesce(i.doc_with_nulls, i.doc)" if request.include_nulls else "i.doc")
-            rows = db.execute(sql, (tenant_id, window.start_us, window.end_us, request.limit, request.offset))
-            docs = [row[0] for row in rows]
-        return Page(total=int(total), docs=docs)
+        total = -1
+        if request.count:
+            count = count_statement(tenant_id, request.query, DIALECT)
+            total = int(db.execute(count.sql, count.params).fetchone()[0])
+        if request.limit == 0 or (request.count and request.offset >= total):
+            return Page(total=total, docs=[])
+        page = page_statement(
+            tenant_id,
+            request.query,
+            DIALECT,
+            limit=request.limit,
+            offset=request.offset,
+            include_nulls=request.include_nulls,
+        )
+        rows = db.execute(page.sql, page.params).fetchall()
+        return Page(total=total, docs=[row[0] for row in rows], keys=[(int(row[1]), str(row[2])) for row in rows])
+
+    def export(self, tenant_id: str, query: Query, include_nulls: bool, batch: int) -> Iterator[list[bytes]]:
+        while True:
+            page = self.search(tenant_id, PageRequest(query, batch, include_nulls=include_nulls, count=False))
+            if page.docs:
+                yield page.docs
+            if len(page.docs) < batch:
+                return
+            query = replace(query, after=page.keys[-1])
+
+    def secret(self, name: str, make: Callable[[], str]) -> str:
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)", (name, make()))
+            return str(db.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()[0])
 
     def get_record(self, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes | None:
         column = _DOC_WITH_NULLS if include_nulls else "doc"
@@ -277,6 +302,7 @@ def _promoted(record: StoredRecord) -> tuple[object, ...]:
         record.contact_id,
         record.flow_id,
         int(record.flagged),
+        int(record.abandoned),
     )
 
 
@@ -306,3 +332,9 @@ def _update_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[obje
         tenant_id,
         record.interaction_id,
     )
+
+
+def _facet_rows(tenant_id: str, records: list[StoredRecord]) -> Iterator[tuple[object, ...]]:
+    for record in records:
+        for kind, value in record.facets:
+            yield (tenant_id, kind, value, record.start_us, record.interaction_id)

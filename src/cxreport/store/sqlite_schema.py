@@ -51,4 +51,23 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX interactions_by_start ON interactions (tenant_id, start_us, interaction_id);
     """,
+    # 2: search filters (facets), the end and last-update time windows, abandoned
+    """
+    ALTER TABLE interactions ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE interaction_facets (
+        tenant_id      TEXT NOT NULL,
+        kind           TEXT NOT NULL,
+        value          TEXT NOT NULL,
+        start_us       INTEGER NOT NULL,
+        interaction_id TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, kind, value, start_us, interaction_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX interaction_facets_by_interaction ON interaction_facets (tenant_id, interaction_id);
+    CREATE INDEX interactions_by_end ON interactions (tenant_id, end_us, interaction_id);
+    CREATE INDEX interactions_by_update ON interactions (tenant_id, updated_us, interaction_id);
+    CREATE TABLE settings (
+        name  TEXT NOT NULL PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]

@@ -1,0 +1,114 @@
+"""The filter grammar shared by search, export and contact history: query parameters → `Filter`s.
+
+Several values of one filter (comma-separated, or the parameter repeated) mean any of them; different
+filters must all hold. A filter on agents, queues or hooks matches when any entry of the record matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from cxreport.errors import InvalidParameter
+from cxreport.ingest import FACET_SEPARATOR, hook_facets
+from cxreport.store.base import Filter
+
+PLAIN_FILTERS = {
+    "channelType": "channelType",
+    "direction": "direction",
+    "customer": "customer",
+    "contactPoint": "contactPoint",
+    "contactId": "contactId",
+    "contactID": "contactId",
+    "agentId": "agentId",
+    "queueId": "queueId",
+    "flowId": "flowId",
+}
+FLAG_FILTERS = ("flagged", "abandoned")
+HOOK_FILTERS = ("hookType", "hookSubType", "hookId")
+ATTRIBUTE_FILTERS = ("hookName", "attribute-value")
+FILTER_PARAMETERS = (*PLAIN_FILTERS, *FLAG_FILTERS, *HOOK_FILTERS, *ATTRIBUTE_FILTERS)
+
+MAX_VALUES = 100
+MAX_VALUE_LENGTH = 1000
+
+
+def values_of(parameter: str, raw: Sequence[str]) -> tuple[str, ...]:
+    """Every value of a parameter: repeated or comma-separated; blank ones are an error."""
+    values = tuple(part.strip() for text in raw for part in text.split(","))
+    if not values or any(not value for value in values):
+        raise InvalidParameter(f"{parameter} has an empty value", parameter=parameter)
+    if len(values) > MAX_VALUES:
+        raise InvalidParameter(f"{parameter} takes at most {MAX_VALUES} values", parameter=parameter)
+    if any(len(value) > MAX_VALUE_LENGTH for value in values):
+        raise InvalidParameter(f"{parameter} values are at most {MAX_VALUE_LENGTH} characters", parameter=parameter)
+    return tuple(dict.fromkeys(values))
+
+
+def parse_filters(params: Mapping[str, Sequence[str]]) -> tuple[Filter, ...]:
+    """The filters among `params` (name → every value sent), checked."""
+    filters: list[Filter] = []
+    for parameter, kind in PLAIN_FILTERS.items():
+        if parameter in params:
+            filters.append(Filter(kind, values_of(parameter, params[parameter])))
+    for parameter in FLAG_FILTERS:
+        if parameter in params:
+            filters.append(Filter(parameter, _flags(parameter, params[parameter])))
+    filters += _hook_filters(params)
+    filters += _attribute_filters(params)
+    return _merge_same_kind(filters)
+
+
+def _flags(parameter: str, raw: Sequence[str]) -> tuple[str, ...]:
+    values = tuple(value.lower() for value in values_of(parameter, raw))
+    if any(value not in ("true", "false") for value in values):
+        raise InvalidParameter(f"{parameter} must be true or false", parameter=parameter)
+    return values
+
+
+def _hook_filters(params: Mapping[str, Sequence[str]]) -> list[Filter]:
+    types = values_of("hookType", params["hookType"]) if "hookType" in params else None
+    subs = values_of("hookSubType", params["hookSubType"]) if "hookSubType" in params else None
+    ids = values_of("hookId", params["hookId"]) if "hookId" in params else None
+    if subs is not None and types is None:
+        raise InvalidParameter("hookSubType needs hookType", parameter="hookSubType")
+    if types is None:
+        return [Filter("hookId", ids)] if ids is not None else []
+    if subs is None:
+        kind_filters = [Filter("hookType", types)]
+        return [*kind_filters, Filter("hookId", ids)] if ids is not None else kind_filters
+    if ids is None:
+        return [Filter("hookSubType", tuple(FACET_SEPARATOR.join((t, s)) for t in types for s in subs))]
+    whole = [hook_facets(t, s, i)[2][1] for t in types for s in subs for i in ids]
+    return [Filter("hook", tuple(whole))]
+
+
+def _attribute_filters(params: Mapping[str, Sequence[str]]) -> list[Filter]:
+    """`hookName=N&attribute-value=V` pairs, by position; several pairs are ANDed."""
+    names = list(params.get("hookName", ()))
+    values = list(params.get("attribute-value", ()))
+    if len(names) != len(values):
+        raise InvalidParameter(
+            "each hookName needs an attribute-value (they pair up in order)",
+            parameter="hookName" if len(names) > len(values) else "attribute-value",
+        )
+    filters = []
+    for name, value in zip(names, values, strict=True):
+        if not name.strip():
+            raise InvalidParameter("hookName has an empty value", parameter="hookName")
+        options = values_of("attribute-value", [value])
+        filters.append(Filter("attr", tuple(f"{name.strip()}{FACET_SEPARATOR}{option}" for option in options)))
+    return filters
+
+
+def _merge_same_kind(filters: list[Filter]) -> tuple[Filter, ...]:
+    """contactId and contactID are one filter; two filters of one kind must both hold, so both stay."""
+    merged: dict[str, Filter] = {}
+    extra: list[Filter] = []
+    for item in filters:
+        if item.kind == "contactId" and "contactId" in merged:
+            merged["contactId"] = Filter("contactId", tuple(dict.fromkeys(merged["contactId"].values + item.values)))
+        elif item.kind in merged:
+            extra.append(item)
+        else:
+            merged[item.kind] = item
+    return (*merged.values(), *extra)

@@ -1,0 +1,75 @@
+"""Query-string handling shared by the search, export and contact routes: the documented parameters
+(declared once here, for the OpenAPI document), unknown-parameter checks, and the next-page URL."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Request
+from litestar.openapi.spec import Example
+from litestar.params import QueryParameter
+
+from cxreport.errors import UnknownParameter
+from cxreport.filters import FILTER_PARAMETERS
+
+TIME_HELP = (
+    "ISO 8601, in UTC unless it names an offset: `2017-12-29T14:00:00.000Z`, `2018-09-06T12:00Z`, "
+    "`2018-09-06T12:30` (UTC), `2017-12-29T24:00:00.000Z` (end of that day)."
+)
+FILTER_HELP = "Any of these values (comma-separated, or the parameter repeated); all filters must hold."
+
+Time = Annotated[
+    str | None, QueryParameter(description=TIME_HELP, examples=[Example(value="2017-12-29T14:00:00.000Z")])
+]
+TimeAlias = Annotated[str | None, QueryParameter(description="Alias of startTimeRange / endTimeRange.")]
+Limit = Annotated[int | None, QueryParameter(description="Records per page, default 10.")]
+PageNumber = Annotated[int | None, QueryParameter(description="0-based page number; offset = page × limit.")]
+Offset = Annotated[int | None, QueryParameter(description="Records to skip, instead of page (slower than cursor).")]
+IncludeNulls = Annotated[
+    bool | None, QueryParameter(description="Keep null-valued fields in records (default: left out).")
+]
+TimeField = Annotated[
+    str | None,
+    QueryParameter(
+        description="What the window applies to: startTimestamp (default), endTimestamp or lastUpdated.",
+        enum=["startTimestamp", "endTimestamp", "lastUpdated"],
+    ),
+]
+Sort = Annotated[str | None, QueryParameter(description="desc (newest first, default) or asc.", enum=["desc", "asc"])]
+Cursor = Annotated[str | None, QueryParameter(description="The `next` of the previous page: continue after it.")]
+FilterValue = Annotated[str | None, QueryParameter(description=FILTER_HELP)]
+Flag = Annotated[str | None, QueryParameter(description="true or false.", enum=["true", "false"])]
+AttributeValue = Annotated[
+    str | None,
+    QueryParameter(name="attribute-value", description="Value of the custom attribute named by hookName (pairs)."),
+]
+
+WINDOW = frozenset({"startTimeRange", "endTimeRange", "start", "end", "timeField", "sort"})
+NULLS = frozenset({"includenulls", "includeNulls"})
+PAGING = frozenset({"limit", "page", "offset"})
+SEARCH_PARAMETERS = WINDOW | NULLS | PAGING | {"cursor"} | set(FILTER_PARAMETERS)
+EXPORT_PARAMETERS = WINDOW | NULLS | {"format"} | set(FILTER_PARAMETERS)
+CONTACT_PARAMETERS = NULLS | PAGING
+
+
+def raw_params(request: Request[Any, Any, Any], accepted: frozenset[str]) -> dict[str, list[str]]:
+    """Every query parameter with all its values; an unknown one is a 400 listing those accepted."""
+    params = {name: request.query_params.getall(name) for name in request.query_params}
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise UnknownParameter(
+            f"unknown parameter {unknown[0]!r}; this route accepts: {', '.join(sorted(accepted))}",
+            parameter=unknown[0],
+        )
+    return params
+
+
+def next_url_for(request: Request[Any, Any, Any]) -> Any:
+    """A function: cursor → the same request's URL continuing at that cursor (page/offset dropped)."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "page", "offset")]
+
+    def build(cursor: str) -> str:
+        return f"{request.url.path}?{urlencode([*kept, ('cursor', cursor)])}"
+
+    return build

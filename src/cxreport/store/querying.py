@@ -1,0 +1,123 @@
+"""The SQL of a search, for both stores: which rows match a `Query`, in which order, and how many.
+
+Every filter is a facet: a row (tenant, kind, value, start time, interaction id) in `interaction_facets`,
+whose primary key is the index that serves it. A window on the start time with filters is driven by the
+most selective filter's facets (walked in index order); the other filters are point probes on the same key.
+Windows on the end or last-update time walk the interactions' own index for that time and probe facets.
+Only index columns are read until the page is known: skipped rows never have their documents read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cxreport.store.base import Filter, Query
+
+# Most selective first: the first filter of a query in this order drives it.
+SELECTIVITY = (
+    "contactId",
+    "customer",
+    "hook",
+    "hookId",
+    "attr",
+    "hookSubType",
+    "contactPoint",
+    "agentId",
+    "queueId",
+    "hookType",
+    "flowId",
+    "flagged",
+    "abandoned",
+    "channelType",
+    "direction",
+)
+MULTI_VALUED = frozenset({"agentId", "queueId", "hook", "hookId", "hookSubType", "hookType", "attr"})
+"""Kinds an interaction can have several facets of (several agents, queues, hooks, attributes)."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the stores: column names of the times and how a time becomes a parameter."""
+
+    time_columns: dict[str, str]
+    time_param: Callable[[int], object]
+    placeholder: str = "?"
+
+    def sql(self, text: str) -> str:
+        return text if self.placeholder == "?" else text.replace("?", self.placeholder)
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: list[object]
+
+
+def _ordered_filters(query: Query) -> list[Filter]:
+    return sorted(query.filters, key=lambda f: SELECTIVITY.index(f.kind) if f.kind in SELECTIVITY else 99)
+
+
+def _in_list(values: tuple[str, ...]) -> str:
+    return ",".join("?" * len(values))
+
+
+def matching_keys(tenant_id: str, query: Query, dialect: Dialect, *, keyset: bool) -> Statement:
+    """SELECT t, id of every matching record (unordered), optionally after the keyset position."""
+    filters = _ordered_filters(query)
+    start_column = dialect.time_columns["start"]
+    params: list[object] = []
+    if filters and query.time_field == "start":
+        driver, rest = filters[0], filters[1:]
+        time_expr, id_expr, row_start = f"f.{start_column}", "f.interaction_id", f"f.{start_column}"
+        distinct = "DISTINCT " if driver.kind in MULTI_VALUED and len(driver.values) > 1 else ""
+        where = ["f.tenant_id = ?", "f.kind = ?", f"f.value IN ({_in_list(driver.values)})"]
+        params += [tenant_id, driver.kind, *driver.values]
+        source = f"SELECT {distinct}{time_expr} AS t, {id_expr} AS id FROM interaction_facets AS f"
+        owner = "f"
+    else:
+        rest = filters
+        column = dialect.time_columns[query.time_field]
+        time_expr, id_expr, row_start = f"i.{column}", "i.interaction_id", f"i.{start_column}"
+        where = ["i.tenant_id = ?"]
+        params.append(tenant_id)
+        source = f"SELECT {time_expr} AS t, {id_expr} AS id FROM interactions AS i"
+        owner = "i"
+    where += [f"{time_expr} >= ?", f"{time_expr} < ?"]
+    params += [_time(query, dialect, query.window.start_us), _time(query, dialect, query.window.end_us)]
+    if keyset and query.after is not None:
+        where.append(f"({time_expr}, {id_expr}) {'<' if query.descending else '>'} (?, ?)")
+        params += [_time(query, dialect, query.after[0]), query.after[1]]
+    for probe in rest:
+        where.append(
+            f"EXISTS (SELECT 1 FROM interaction_facets AS g WHERE g.tenant_id = {owner}.tenant_id AND g.kind = ?"
+            f" AND g.value IN ({_in_list(probe.values)}) AND g.{start_column} = {row_start}"
+            f" AND g.interaction_id = {id_expr})"
+        )
+        params += [probe.kind, *probe.values]
+    return Statement(dialect.sql(f"{source} WHERE {' AND '.join(where)}"), params)
+
+
+def count_statement(tenant_id: str, query: Query, dialect: Dialect) -> Statement:
+    keys = matching_keys(tenant_id, query, dialect, keyset=False)
+    return Statement(f"SELECT count(*) FROM ({keys.sql}) AS matching", keys.params)
+
+
+def page_statement(
+    tenant_id: str, query: Query, dialect: Dialect, *, limit: int, offset: int, include_nulls: bool
+) -> Statement:
+    """The page's documents with their keyset positions: keys first (index only), then documents."""
+    keys = matching_keys(tenant_id, query, dialect, keyset=True)
+    direction = "DESC" if query.descending else "ASC"
+    doc = "coalesce(i.doc_with_nulls, i.doc)" if include_nulls else "i.doc"
+    sql = (
+        f"SELECT {doc}, p.t, p.id FROM ("
+        f"{keys.sql} ORDER BY t {direction}, id {direction} LIMIT {dialect.placeholder} OFFSET {dialect.placeholder}"
+        f") AS p JOIN interactions AS i ON i.tenant_id = {dialect.placeholder} AND i.interaction_id = p.id"
+        f" ORDER BY p.t {direction}, p.id {direction}"
+    )
+    return Statement(sql, [*keys.params, limit, offset, tenant_id])
+
+
+def _time(query: Query, dialect: Dialect, micros: int) -> object:
+    return micros if query.time_field == "updated" else dialect.time_param(micros)
