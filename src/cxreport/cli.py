@@ -162,6 +162,76 @@ def import_command(database: str | None, tenant_id: str, strict: bool, batch_siz
         raise click.exceptions.Exit(1)
 
 
+EXPORT_FILTERS = {
+    "channel_type": "channelType",
+    "direction": "direction",
+    "customer": "customer",
+    "contact_point": "contactPoint",
+    "contact_id": "contactId",
+    "agent_id": "agentId",
+    "queue_id": "queueId",
+    "flow_id": "flowId",
+    "flagged": "flagged",
+    "abandoned": "abandoned",
+    "hook_type": "hookType",
+    "hook_sub_type": "hookSubType",
+    "hook_id": "hookId",
+}
+
+
+def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option, parameter in reversed(EXPORT_FILTERS.items()):
+        flag = "--" + option.replace("_", "-")
+        command = click.option(flag, option, metavar="VALUE[,VALUE…]", help=f"Filter: {parameter}.")(command)
+    return click.option(
+        "--attribute", "attributes", multiple=True, metavar="NAME=VALUE", help="Custom attribute (repeatable, ANDed)."
+    )(command)
+
+
+@cli.command("export")
+@database_option
+@click.option("--tenant", "tenant_id", required=True, metavar="ID", help="The tenant id.")
+@click.option("--format", "export_format", type=click.Choice(["ndjson", "csv"]), default="ndjson", show_default=True)
+@click.option("--output", required=True, metavar="FILE", help="Where to write; - is standard output.")
+@click.option("--start", default=None, metavar="TIME", help="Window start (inclusive), ISO 8601.")
+@click.option("--end", default=None, metavar="TIME", help="Window end (exclusive), ISO 8601.")
+@click.option(
+    "--time-field", type=click.Choice(["startTimestamp", "endTimestamp", "lastUpdated"]), default="startTimestamp"
+)
+@click.option("--sort", type=click.Choice(["desc", "asc"]), default="desc", show_default=True)
+@click.option("--include-nulls", is_flag=True, help="NDJSON: keep null-valued fields.")
+@_filter_options
+def export_command(
+    database: str | None,
+    tenant_id: str,
+    export_format: str,
+    output: str,
+    start: str | None,
+    end: str | None,
+    time_field: str,
+    sort: str,
+    include_nulls: bool,
+    attributes: tuple[str, ...],
+    **filter_values: str | None,
+) -> None:
+    """Export every matching interaction as NDJSON or CSV (the same filters and window as the API)."""
+    from cxreport import service
+    from cxreport.exporter import export_to
+
+    store = _store(database)
+    tenant = _tenant(store, tenant_id)
+    raw: dict[str, list[str]] = {EXPORT_FILTERS[k]: [v] for k, v in filter_values.items() if v is not None}
+    for attribute in attributes:
+        name, equals, value = attribute.partition("=")
+        if not equals:
+            raise click.BadParameter("expected NAME=VALUE", param_hint="--attribute")
+        raw.setdefault("hookName", []).append(name)
+        raw.setdefault("attribute-value", []).append(value)
+    params = service.export_parameters(start, end, time_field, sort, include_nulls, raw)
+    written = export_to(store, tenant.id, params, export_format, output)
+    click.echo(f"exported {written} interactions to {output}", err=output == "-")
+
+
 @cli.command()
 @database_option
 @click.option("--count", type=click.IntRange(0, 10_000_000), default=10_000, show_default=True)

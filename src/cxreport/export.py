@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import msgspec
 
@@ -84,15 +85,21 @@ CSV_COLUMNS = (
 _decode_csv_record = msgspec.json.Decoder(CsvRecord)
 
 
-def export_ndjson(store: Store, tenant_id: str, query: Query, include_nulls: bool) -> Iterator[bytes]:
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    data: bytes
+    records: int
+
+
+def export_ndjson(store: Store, tenant_id: str, query: Query, include_nulls: bool) -> Iterator[Chunk]:
     for batch in store.export(tenant_id, query, include_nulls, EXPORT_BATCH):
-        yield b"\n".join(batch) + b"\n"
+        yield Chunk(b"\n".join(batch) + b"\n", len(batch))
 
 
-def export_csv(store: Store, tenant_id: str, query: Query) -> Iterator[bytes]:
-    yield _csv_lines([CSV_COLUMNS])
+def export_csv(store: Store, tenant_id: str, query: Query) -> Iterator[Chunk]:
+    yield Chunk(_csv_lines([CSV_COLUMNS]), 0)
     for batch in store.export(tenant_id, query, False, EXPORT_BATCH):
-        yield _csv_lines([csv_row(_decode_csv_record.decode(doc)) for doc in batch])
+        yield Chunk(_csv_lines([csv_row(_decode_csv_record.decode(doc)) for doc in batch]), len(batch))
 
 
 def csv_row(record: CsvRecord) -> tuple[object, ...]:

@@ -10,8 +10,8 @@ import msgspec
 from cxreport import clock
 from cxreport.cursors import CursorCodec
 from cxreport.errors import InvalidParameter, NotFound, RejectedBatch
-from cxreport.export import FORMATS, export_csv, export_ndjson
-from cxreport.filters import values_of
+from cxreport.export import FORMATS, Chunk, export_csv, export_ndjson
+from cxreport.filters import parse_filters, values_of
 from cxreport.ingest import MAX_ERRORS_REPORTED, normalize_uuid, prepare_records, split_body
 from cxreport.search import SearchParameters, interaction_body, resolve, search_body
 from cxreport.store.base import Filter, Store, Tenant, UpsertCounts
@@ -51,7 +51,7 @@ def contact_history(store: Store, tenant_id: str, contact_id: str, params: Searc
     )
 
 
-def export(store: Store, tenant_id: str, params: SearchParameters, export_format: str) -> Iterator[bytes]:
+def export(store: Store, tenant_id: str, params: SearchParameters, export_format: str) -> Iterator[Chunk]:
     """Checks everything before the first byte is sent (errors are still a 4xx), then streams."""
     tenant = tenant_or_404(store, tenant_id)
     if export_format not in FORMATS:
@@ -61,6 +61,33 @@ def export(store: Store, tenant_id: str, params: SearchParameters, export_format
     if export_format == "csv":
         return export_csv(store, tenant.id, query)
     return export_ndjson(store, tenant.id, query, params.include_nulls)
+
+
+def export_parameters(
+    start: str | None,
+    end: str | None,
+    time_field: str | None,
+    sort: str | None,
+    include_nulls: bool,
+    raw_filters: dict[str, list[str]],
+) -> SearchParameters:
+    return SearchParameters(
+        start=start,
+        start_name="start",
+        end=end,
+        end_name="end",
+        time_field=time_field,
+        sort=sort,
+        include_nulls=include_nulls,
+        filters=parse_filters(raw_filters),
+    )
+
+
+def count(store: Store, tenant_id: str, params: SearchParameters) -> int:
+    """How many interactions a search or export matches."""
+    tenant = tenant_or_404(store, tenant_id)
+    resolved = resolve(replace(params, limit=0, page=None, offset=None, cursor=None), tenant.id, cursors=None)
+    return store.search(tenant.id, resolved.request).total
 
 
 def get_interaction(store: Store, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes:

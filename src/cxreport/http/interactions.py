@@ -173,7 +173,7 @@ async def export_interactions(
     )
     chosen = format or "ndjson"
     chunks = await in_thread(service.export, state.store, tenantId, params, chosen)
-    return Stream(iterate_in_threadpool(chunks), media_type=FORMATS[chosen])
+    return Stream(iterate_in_threadpool(chunk.data for chunk in chunks), media_type=FORMATS[chosen])
 
 
 @get(
