@@ -8,7 +8,7 @@ key id or token hash before the tenant is known: on Citus they are reference tab
 from __future__ import annotations
 
 MIGRATIONS: list[str] = [
-    # 1: tenants, credentials, interaction records
+    # 1: tenants, credentials, interaction records and their search facets, settings
     """
     CREATE TABLE tenants (
         tenant_id uuid NOT NULL PRIMARY KEY,
@@ -49,15 +49,12 @@ MIGRATIONS: list[str] = [
         contact_id     text,
         flow_id        text,
         flagged        boolean NOT NULL DEFAULT false,
+        abandoned      boolean NOT NULL DEFAULT false,
         doc            json NOT NULL,
         doc_with_nulls json,
         PRIMARY KEY (tenant_id, interaction_id)
     );
     CREATE INDEX interactions_by_start ON interactions (tenant_id, start_ts DESC, interaction_id DESC);
-    """,
-    # 2: search filters (facets), the end and last-update time windows, abandoned
-    """
-    ALTER TABLE interactions ADD COLUMN abandoned boolean NOT NULL DEFAULT false;
     CREATE TABLE interaction_facets (
         tenant_id      uuid NOT NULL,
         kind           text NOT NULL,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 MIGRATIONS: list[str] = [
-    # 1: tenants, credentials, interaction records
+    # 1: tenants, credentials, interaction records and their search facets, settings
     """
     CREATE TABLE tenants (
         tenant_id TEXT NOT NULL PRIMARY KEY,
@@ -45,15 +45,12 @@ MIGRATIONS: list[str] = [
         contact_id     TEXT,
         flow_id        TEXT,
         flagged        INTEGER NOT NULL DEFAULT 0,
+        abandoned      INTEGER NOT NULL DEFAULT 0,
         doc            BLOB NOT NULL,
         doc_with_nulls BLOB,
         PRIMARY KEY (tenant_id, interaction_id)
     );
     CREATE INDEX interactions_by_start ON interactions (tenant_id, start_us, interaction_id);
-    """,
-    # 2: search filters (facets), the end and last-update time windows, abandoned
-    """
-    ALTER TABLE interactions ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE interaction_facets (
         tenant_id      TEXT NOT NULL,
         kind           TEXT NOT NULL,
