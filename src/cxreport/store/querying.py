@@ -83,11 +83,19 @@ def matching_keys(tenant_id: str, query: Query, dialect: Dialect, *, keyset: boo
         params.append(tenant_id)
         source = f"SELECT {time_expr} AS t, {id_expr} AS id FROM interactions AS i"
         owner = "i"
-    where += [f"{time_expr} >= ?", f"{time_expr} < ?"]
-    params += [_time(query, dialect, query.window.start_us), _time(query, dialect, query.window.end_us)]
+    low, high = query.window.start_us, query.window.end_us
     if keyset and query.after is not None:
+        # Narrow the index range itself to the cursor's time (a row comparison alone would be applied as a
+        # filter while the scan walks from the window's edge: the deeper the page, the slower); the row
+        # comparison then only drops the rows of that same instant already seen.
+        if query.descending:
+            high = min(high, query.after[0] + 1)
+        else:
+            low = max(low, query.after[0])
         where.append(f"({time_expr}, {id_expr}) {'<' if query.descending else '>'} (?, ?)")
         params += [_time(query, dialect, query.after[0]), query.after[1]]
+    where += [f"{time_expr} >= ?", f"{time_expr} < ?"]
+    params += [_time(query, dialect, low), _time(query, dialect, high)]
     for probe in rest:
         where.append(
             f"EXISTS (SELECT 1 FROM interaction_facets AS g WHERE g.tenant_id = {owner}.tenant_id AND g.kind = ?"

@@ -1,0 +1,149 @@
+"""Filters, cursor paging and export at scale (issue 5's figures), on SQLite or PostgreSQL.
+
+    .venv/bin/python benchmarks/bench_filters.py --count 1000000 [--postgres ADMIN_URL]
+
+Loads the synthetic data set once (SQLite: kept in benchmarks/out/ for reruns; PostgreSQL: a fresh database,
+dropped after), then prints p50/p99 of
+  - a 10-record page for each filter alone (the whole data set as the window), with its total;
+  - the page at the 900,000th record by cursor, next to the first page (with and without the exact total);
+  - the same by offset;
+and the export rate and peak memory of `cxreport export` (NDJSON and CSV) to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+
+from bench_search import OUT, TENANT, data_file, load, timed
+
+from cxreport import service
+from cxreport.cursors import CursorCodec
+from cxreport.filters import parse_filters
+from cxreport.search import SearchParameters, resolve
+from cxreport.store import Store, open_store
+from cxreport.store.base import PageRequest
+
+
+def sample_values(path: Path) -> dict[str, str]:
+    """A realistic value for each filter, taken from the data set itself."""
+    with open(path, "rb") as lines:
+        records = [json.loads(next(lines)) for _ in range(2000)]
+    answered = next(r for r in records if r.get("agents") and r.get("contactId"))
+    return {
+        "channelType": "sms",
+        "direction": "outbound",
+        "customer": answered["customer"],
+        "contactPoint": answered["contactPoint"],
+        "contactId": answered["contactId"],
+        "agentId": answered["agents"][0]["agentId"],
+        "queueId": answered["queues"][0]["queueId"],
+        "flowId": answered["flowId"],
+        "flagged": "true",
+        "abandoned": "true",
+    }
+
+
+def filter_pages(store: Store, values: dict[str, str], repeat: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name, value in values.items():
+        params = SearchParameters(filters=parse_filters({name: [value]}))
+        total = json.loads(service.search(store, TENANT.id, params))["total"]
+        results[f"{name}={value[:12]}"] = {**timed(lambda p=params: service.search(store, TENANT.id, p), repeat),
+                                          "total": total}
+    combined = SearchParameters(filters=parse_filters({"channelType": ["voice"], "queueId": [values["queueId"]],
+                                                       "abandoned": ["true"]}))
+    results["channelType+queueId+abandoned"] = {
+        **timed(lambda: service.search(store, TENANT.id, combined), repeat),
+        "total": json.loads(service.search(store, TENANT.id, combined))["total"],
+    }
+    return results
+
+
+def deep_pages(store: Store, cursors: CursorCodec, count: int, repeat: int) -> dict[str, Any]:
+    position = min(900_000, count - 20)
+    first = SearchParameters(limit=10)
+    resolved = resolve(first, TENANT.id, cursors)
+    key = store.search(TENANT.id, PageRequest(resolved.request.query, 1, position - 1, count=False)).keys[0]
+    deep = SearchParameters(limit=10, cursor=cursors.encode(TENANT.id, resolved.fingerprint, key))
+    deep_request = resolve(deep, TENANT.id, cursors).request
+    first_request = resolved.request
+    return {
+        "position": position,
+        "first_page_with_total": timed(lambda: service.search(store, TENANT.id, first, cursors), repeat),
+        "cursor_page_with_total": timed(lambda: service.search(store, TENANT.id, deep, cursors), repeat),
+        "first_page_without_total": timed(
+            lambda: store.search(TENANT.id, PageRequest(first_request.query, 11, count=False)), repeat),
+        "cursor_page_without_total": timed(
+            lambda: store.search(TENANT.id, PageRequest(deep_request.query, 11, count=False)), repeat),
+        "offset_page_without_total": timed(
+            lambda: store.search(TENANT.id, PageRequest(first_request.query, 11, position, count=False)),
+            max(repeat // 5, 5)),
+    }
+
+
+def export_run(url: str, export_format: str, count: int) -> dict[str, Any]:
+    target = OUT / f"export.{export_format}"
+    command = [str(Path(sys.executable).parent / "cxreport"), "export", "--database", url, "--tenant", TENANT.id,
+               "--format", export_format, "--output", str(target)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+    size = target.stat().st_size
+    target.unlink()
+    return {"records": count, "seconds": round(seconds, 2), "records_per_s": round(count / seconds),
+            "peak_rss_mb": round(peak_mb, 1), "file_mb": round(size / 2**20, 1)}
+
+
+def run(name: str, url: str, path: Path, count: int, repeat: int, fresh: bool) -> dict[str, Any]:
+    store = open_store(url)
+    results: dict[str, Any] = {"store": name}
+    if fresh:
+        results["import"] = load(store, path)
+    if name == "postgresql":
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as pg:
+            pg.execute("VACUUM ANALYZE")
+    cursors = CursorCodec(b"benchmark")
+    results["filters"] = filter_pages(store, sample_values(path), repeat)
+    results["deep"] = deep_pages(store, cursors, count, repeat)
+    store.close()
+    results["export_ndjson"] = export_run(url, "ndjson", count)
+    results["export_csv"] = export_run(url, "csv", count)
+    (OUT / f"filters-{name}.json").write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--postgres", default=None, help="admin URL: load into a fresh database, dropped after")
+    args = parser.parse_args()
+    path = data_file(args.count, 7)
+    if args.postgres:
+        from tests_support import temporary_postgres_database
+
+        with temporary_postgres_database(args.postgres) as url:
+            run("postgresql", url, path, args.count, args.repeat, fresh=True)
+        return
+    database = OUT / f"bench-filters-{args.count}.db"
+    fresh = not database.exists()
+    run("sqlite", f"sqlite:///{database}", path, args.count, args.repeat, fresh)
+
+
+if __name__ == "__main__":
+    main()
