@@ -59,6 +59,9 @@ def _unb64(text: str) -> bytes:
     if not text or not text.isascii():
         raise ValueError("not base64")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as error:
         raise ValueError("not base64") from error
+    if _b64(data) != text:  # a changed last character can decode to the same bytes: only the canonical text
+        raise ValueError("not canonical base64")
+    return data

@@ -74,8 +74,9 @@ def _hook_filters(params: Mapping[str, Sequence[str]]) -> list[Filter]:
     if types is None:
         return [Filter("hookId", ids)] if ids is not None else []
     if subs is None:
-        kind_filters = [Filter("hookType", types)]
-        return [*kind_filters, Filter("hookId", ids)] if ids is not None else kind_filters
+        if ids is None:
+            return [Filter("hookType", types)]
+        return [Filter("hookTypeId", tuple(FACET_SEPARATOR.join((t, i)) for t in types for i in ids))]
     if ids is None:
         return [Filter("hookSubType", tuple(FACET_SEPARATOR.join((t, s)) for t in types for s in subs))]
     whole = [hook_facets(t, s, i)[2][1] for t in types for s in subs for i in ids]

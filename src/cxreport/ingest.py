@@ -148,6 +148,7 @@ def hook_facets(hook_type: str | None, sub_type: str | None, hook_id: str | None
     parts = [hook_type or "", sub_type or "", hook_id or ""]
     facets = [("hookType", parts[0]), ("hookSubType", FACET_SEPARATOR.join(parts[:2]))]
     facets += [("hook", FACET_SEPARATOR.join(parts)), ("hookId", parts[2])]
+    facets.append(("hookTypeId", FACET_SEPARATOR.join((parts[0], parts[2]))))
     return facets
 
 

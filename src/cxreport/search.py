@@ -70,10 +70,10 @@ def resolve(params: SearchParameters, tenant_id: str, cursors: CursorCodec | Non
             f"{params.start_name} ({params.start}) is after {params.end_name} ({params.end})",
             parameter=params.start_name,
         )
-    time_field = params.time_field or "startTimestamp"
+    time_field = "startTimestamp" if params.time_field is None else params.time_field
     if time_field not in TIME_FIELDS:
         raise InvalidParameter(f"timeField must be one of {', '.join(TIME_FIELDS)}", parameter="timeField")
-    sort = params.sort or "desc"
+    sort = "desc" if params.sort is None else params.sort
     if sort not in SORTS:
         raise InvalidParameter("sort must be desc (newest first) or asc (oldest first)", parameter="sort")
     limit = DEFAULT_LIMIT if params.limit is None else params.limit

@@ -11,7 +11,7 @@ from cxreport import clock
 from cxreport.cursors import CursorCodec
 from cxreport.errors import InvalidParameter, NotFound, RejectedBatch
 from cxreport.export import FORMATS, Chunk, export_csv, export_ndjson
-from cxreport.filters import parse_filters, values_of
+from cxreport.filters import parse_filters
 from cxreport.ingest import MAX_ERRORS_REPORTED, normalize_uuid, prepare_records, split_body
 from cxreport.search import SearchParameters, interaction_body, resolve, search_body
 from cxreport.store.base import Filter, Store, Tenant, UpsertCounts
@@ -45,7 +45,9 @@ def search(
 
 def contact_history(store: Store, tenant_id: str, contact_id: str, params: SearchParameters) -> bytes:
     """A contact's latest interactions, newest first (at most 100 a page): a search filtered by contactId."""
-    contact = Filter("contactId", values_of("contactId", [contact_id]))
+    if not contact_id.strip():
+        raise InvalidParameter("contactId must not be empty", parameter="contactId")
+    contact = Filter("contactId", (contact_id,))
     return search_body(
         store, tenant_or_404(store, tenant_id), replace(params, filters=(contact,), max_limit=CONTACT_MAX_LIMIT)
     )

@@ -171,7 +171,7 @@ async def export_interactions(
         _window(startTimeRange, endTimeRange, start, end, timeField, sort, includenulls, includeNulls),
         filters=parse_filters(raw),
     )
-    chosen = format or "ndjson"
+    chosen = "ndjson" if format is None else format
     chunks = await in_thread(service.export, state.store, tenantId, params, chosen)
     return Stream(iterate_in_threadpool(chunk.data for chunk in chunks), media_type=FORMATS[chosen])
 

@@ -19,6 +19,7 @@ SELECTIVITY = (
     "contactId",
     "customer",
     "hook",
+    "hookTypeId",
     "hookId",
     "attr",
     "hookSubType",
@@ -32,7 +33,7 @@ SELECTIVITY = (
     "channelType",
     "direction",
 )
-MULTI_VALUED = frozenset({"agentId", "queueId", "hook", "hookId", "hookSubType", "hookType", "attr"})
+MULTI_VALUED = frozenset({"agentId", "queueId", "hook", "hookId", "hookTypeId", "hookSubType", "hookType", "attr"})
 """Kinds an interaction can have several facets of (several agents, queues, hooks, attributes)."""
 
 
