@@ -1,0 +1,98 @@
+"""The parts of an interaction as derivation sees them, with instants in epoch microseconds.
+
+`build.py` fills these from the events in order, `close.py` completes what the events leave open (and
+says so), `render.py` turns them into the record with the statistics of `dictionary.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from cxreport.metrics.events import ChannelType, InteractionStarted
+
+SegmentKind = Literal["interaction", "transfer", "participant-added", "reentry"]
+
+
+@dataclass(slots=True, eq=False)
+class Segment:
+    number: int
+    id: str
+    kind: SegmentKind
+    start_us: int
+    by_id: str | None = None
+    """The allocation that opened it (the transferring agent, the agent who added a participant)."""
+    by: Allocation | None = None
+    own: Allocation | None = None
+    """The allocation it reached: the first accepted in it, the transfer's receiver, the added agent."""
+    to_agent_id: str | None = None
+    connected_us: int | None = None
+    cancel_us: int | None = None
+    removed_us: int | None = None
+    end_us: int | None = None
+    end_type: str | None = None
+    cancelled: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class QueueVisit:
+    id: str
+    queue_id: str
+    queue_name: str
+    platform_queue_id: int | None
+    queue_type: str
+    entry_type: str
+    length: int
+    start_us: int
+    segment: Segment
+    end_us: int | None = None
+    exit_type: str | None = None
+    allocation: Allocation | None = None
+    """The first accepted allocation this entry routed the interaction to."""
+
+
+@dataclass(slots=True, eq=False)
+class Allocation:
+    id: str
+    agent_id: str
+    agent_name: str
+    session_id: str
+    platform_agent_id: int | None
+    tenant_agent_id: int | None
+    queue_id: str | None
+    segment: Segment
+    visit: QueueVisit | None
+    offer_us: int | None = None
+    accept_us: int | None = None
+    decline_us: int | None = None
+    declined: str | None = None
+    conversation_start_us: int | None = None
+    conversation_end_us: int | None = None
+    reply_us: int | None = None
+    wrap_start_us: int | None = None
+    wrap_end_us: int | None = None
+    disconnect_us: int | None = None
+    release_us: int | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Interaction:
+    interaction_id: str
+    start_us: int
+    started: InteractionStarted | None
+    channel: ChannelType | None
+    segments: list[Segment] = field(default_factory=list)
+    segments_by_id: dict[str, Segment] = field(default_factory=dict)
+    visits: dict[str, QueueVisit] = field(default_factory=dict)
+    allocations: dict[str, Allocation] = field(default_factory=dict)
+    end_us: int | None = None
+    end_type: str | None = None
+    disconnect_us: int | None = None
+    holds: int = 0
+    hold_open_us: int | None = None
+    hold_periods: list[tuple[int, int]] = field(default_factory=list)
+    transfers: int = 0
+    attributes: dict[str, str] = field(default_factory=dict)
+    hooks: dict[tuple[str, str, str], None] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    """Why the record is flagged: each timestamp that was missing, and what was taken instead."""

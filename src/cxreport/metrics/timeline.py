@@ -1,0 +1,56 @@
+"""A set of events in its one canonical order: what makes derivation order-free and idempotent.
+
+- Duplicates are dropped: the same `eventId` again (same content) changes nothing.
+- Two events with one `eventId` but different content: the one whose canonical JSON encoding
+  (`msgspec.json.encode`) sorts first, bytewise, is kept, whatever the order they came in.
+- Order: by instant (µs), then by lifecycle type order (`events.TYPE_ORDER`), then by `eventId`.
+- `revision` counts the distinct event versions (distinct eventIds, plus any extra differing version of one),
+  so it grows whenever the set grows and never falls when an event is added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import msgspec
+
+from cxreport.metrics.events import TYPE_RANK, Event
+from cxreport.timeparse import parse_instant
+
+_encode = msgspec.json.encode
+
+
+Timed = tuple[int, int, str, Event]
+"""(instant in µs, type rank, eventId, event): tuples sort in the canonical order."""
+
+
+class Timeline(NamedTuple):
+    events: list[Timed]
+    revision: int
+
+
+def timeline(events: Iterable[Event]) -> Timeline:
+    """The distinct events in canonical order, with the revision they make."""
+    kept: dict[str, Event] = {}
+    versions: dict[str, set[bytes]] = {}
+    for event in events:
+        previous = kept.setdefault(event.eventId, event)
+        if previous is not event and previous != event:
+            seen = versions.setdefault(event.eventId, {_encode(previous)})
+            encoded = _encode(event)
+            seen.add(encoded)
+            if encoded == min(seen):
+                kept[event.eventId] = event
+    revision = len(kept) + sum(len(seen) - 1 for seen in versions.values())
+    rank = TYPE_RANK
+    instants: dict[str, int] = {}  # events often share an instant: parse each text once
+    ordered: list[Timed] = []
+    for key, event in kept.items():
+        text = event.timestamp
+        us = instants.get(text)
+        if us is None:
+            us = instants[text] = parse_instant(text)
+        ordered.append((us, rank[type(event)], key, event))
+    ordered.sort()
+    return Timeline(ordered, revision)
