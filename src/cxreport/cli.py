@@ -22,8 +22,8 @@ DATABASE_HELP = (
 database_option = click.option("--database", "database", metavar="URL", default=None, help=DATABASE_HELP)
 
 
-def _store(database: str | None, migrate: bool = True) -> Store:
-    store = open_store(Settings.from_env(database_url=database).database_url)
+def _store(database: str | None, migrate: bool = True, workload: str = "serving") -> Store:
+    store = open_store(Settings.from_env(database_url=database).database_url, workload)
     if migrate:
         store.migrate()
     return store
@@ -145,7 +145,7 @@ def import_command(database: str | None, tenant_id: str, strict: bool, batch_siz
     """Import records from JSON (seed envelope or array) or NDJSON files; `-` is standard input."""
     from cxreport.importer import import_files
 
-    store = _store(database)
+    store = _store(database, workload="bulk-writes")
     tenant = _tenant(store, tenant_id)
     report = import_files(store, tenant.id, list(files), strict=strict, batch_size=batch_size)
     for rejected in report.rejected[:100]:
@@ -218,7 +218,7 @@ def export_command(
     from cxreport import service
     from cxreport.exporter import export_to
 
-    store = _store(database)
+    store = _store(database, workload="bulk-reads")
     tenant = _tenant(store, tenant_id)
     raw: dict[str, list[str]] = {EXPORT_FILTERS[k]: [v] for k, v in filter_values.items() if v is not None}
     for attribute in attributes:
@@ -244,7 +244,7 @@ def demo(database: str | None, count: int, seed: int, then_serve: bool, host: st
     from cxreport.demo import load_demo
 
     settings = Settings.from_env(database_url=database, host=host, port=port)
-    store = _store(settings.database_url)
+    store = _store(settings.database_url, workload="bulk-writes")
     result = load_demo(store, count, seed)
     counts = result.counts
     click.echo(f"demo tenant {result.tenant.name!r} ({result.tenant.timezone}) id {result.tenant.id}")

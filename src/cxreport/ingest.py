@@ -124,8 +124,8 @@ def facets_of(record: InteractionRecord) -> tuple[tuple[str, str], ...]:
         ("contactPoint", record.contactPoint),
         ("contactId", record.contactId),
         ("flowId", record.flowId),
-        ("flagged", "true" if record.flagged else "false"),
-        ("abandoned", "true" if is_abandoned(record) else "false"),
+        ("flagged", "true" if record.flagged else None),
+        ("abandoned", "true" if is_abandoned(record) else None),
     ):
         if value is not None:
             found[kind, value] = None

@@ -5,13 +5,20 @@ from __future__ import annotations
 from cxreport.errors import ConfigError
 from cxreport.store.base import Store
 
+WORKLOADS = ("serving", "bulk-writes", "bulk-reads")
 
-def open_store(url: str) -> Store:
-    """Open the store a database URL names: `sqlite:///PATH` (the default) or `postgresql://…`."""
+
+def open_store(url: str, workload: str = "serving") -> Store:
+    """Open the store a database URL names: `sqlite:///PATH` (the default) or `postgresql://…`.
+
+    `workload` tunes the embedded store's memory for serving requests, importing, or exporting."""
     if url.startswith("sqlite:"):
-        from cxreport.store.sqlite import SqliteStore, sqlite_path_from_url
+        from cxreport.store import sqlite
 
-        return SqliteStore(sqlite_path_from_url(url))
+        memory = {"serving": sqlite.FOR_SERVING, "bulk-writes": sqlite.FOR_BULK_WRITES}.get(
+            workload, sqlite.FOR_BULK_READS
+        )
+        return sqlite.SqliteStore(sqlite.sqlite_path_from_url(url), memory=memory)
     if url.startswith(("postgresql:", "postgres:")):
         from cxreport.store.postgres import PostgresStore
 

@@ -33,6 +33,8 @@ SELECTIVITY = (
     "channelType",
     "direction",
 )
+FLAGS = frozenset({"flagged", "abandoned"})
+"""Kinds stored only when true: `false` is the absence of the `true` facet."""
 MULTI_VALUED = frozenset({"agentId", "queueId", "hook", "hookId", "hookTypeId", "hookSubType", "hookType", "attr"})
 """Kinds an interaction can have several facets of (several agents, queues, hooks, attributes)."""
 
@@ -44,6 +46,8 @@ class Dialect:
     time_columns: dict[str, str]
     time_param: Callable[[int], object]
     placeholder: str = "?"
+    row_id: str | None = None
+    """A column that finds an interactions row directly (SQLite's rowid), to join a page's documents by."""
 
     def sql(self, text: str) -> str:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
@@ -53,10 +57,23 @@ class Dialect:
 class Statement:
     sql: str
     params: list[object]
+    by_row_id: bool = False
 
 
-def _ordered_filters(query: Query) -> list[Filter]:
-    return sorted(query.filters, key=lambda f: SELECTIVITY.index(f.kind) if f.kind in SELECTIVITY else 99)
+def _split_filters(query: Query) -> tuple[list[Filter], list[Filter]]:
+    """(filters that must match a facet, most selective first; flags that must NOT have their true facet)."""
+    positive: list[Filter] = []
+    negative: list[Filter] = []
+    for item in query.filters:
+        if item.kind not in FLAGS:
+            positive.append(item)
+        elif set(item.values) == {"true"}:
+            positive.append(Filter(item.kind, ("true",)))
+        elif set(item.values) == {"false"}:
+            negative.append(Filter(item.kind, ("true",)))
+        # true and false together: any record
+    positive.sort(key=lambda f: SELECTIVITY.index(f.kind) if f.kind in SELECTIVITY else 99)
+    return positive, negative
 
 
 def _in_list(values: tuple[str, ...]) -> str:
@@ -65,7 +82,7 @@ def _in_list(values: tuple[str, ...]) -> str:
 
 def matching_keys(tenant_id: str, query: Query, dialect: Dialect, *, keyset: bool) -> Statement:
     """SELECT t, id of every matching record (unordered), optionally after the keyset position."""
-    filters = _ordered_filters(query)
+    filters, absent = _split_filters(query)
     start_column = dialect.time_columns["start"]
     params: list[object] = []
     if filters and query.time_field == "start":
@@ -82,7 +99,8 @@ def matching_keys(tenant_id: str, query: Query, dialect: Dialect, *, keyset: boo
         time_expr, id_expr, row_start = f"i.{column}", "i.interaction_id", f"i.{start_column}"
         where = ["i.tenant_id = ?"]
         params.append(tenant_id)
-        source = f"SELECT {time_expr} AS t, {id_expr} AS id FROM interactions AS i"
+        row_id = f", i.{dialect.row_id} AS rk" if dialect.row_id else ""
+        source = f"SELECT {time_expr} AS t, {id_expr} AS id{row_id} FROM interactions AS i"
         owner = "i"
     low, high = query.window.start_us, query.window.end_us
     if keyset and query.after is not None:
@@ -97,14 +115,16 @@ def matching_keys(tenant_id: str, query: Query, dialect: Dialect, *, keyset: boo
         params += [_time(query, dialect, query.after[0]), query.after[1]]
     where += [f"{time_expr} >= ?", f"{time_expr} < ?"]
     params += [_time(query, dialect, low), _time(query, dialect, high)]
-    for probe in rest:
+    for probe, negated in [*((f, False) for f in rest), *((f, True) for f in absent)]:
         where.append(
-            f"EXISTS (SELECT 1 FROM interaction_facets AS g WHERE g.tenant_id = {owner}.tenant_id AND g.kind = ?"
+            f"{'NOT ' if negated else ''}EXISTS (SELECT 1 FROM interaction_facets AS g"
+            f" WHERE g.tenant_id = {owner}.tenant_id AND g.kind = ?"
             f" AND g.value IN ({_in_list(probe.values)}) AND g.{start_column} = {row_start}"
             f" AND g.interaction_id = {id_expr})"
         )
         params += [probe.kind, *probe.values]
-    return Statement(dialect.sql(f"{source} WHERE {' AND '.join(where)}"), params)
+    by_row_id = owner == "i" and dialect.row_id is not None
+    return Statement(dialect.sql(f"{source} WHERE {' AND '.join(where)}"), params, by_row_id)
 
 
 def count_statement(tenant_id: str, query: Query, dialect: Dialect) -> Statement:
@@ -119,13 +139,14 @@ def page_statement(
     keys = matching_keys(tenant_id, query, dialect, keyset=True)
     direction = "DESC" if query.descending else "ASC"
     doc = "coalesce(i.doc_with_nulls, i.doc)" if include_nulls else "i.doc"
+    mark = dialect.placeholder
+    join = f"i.{dialect.row_id} = p.rk" if keys.by_row_id else f"i.tenant_id = {mark} AND i.interaction_id = p.id"
     sql = (
         f"SELECT {doc}, p.t, p.id FROM ("
-        f"{keys.sql} ORDER BY t {direction}, id {direction} LIMIT {dialect.placeholder} OFFSET {dialect.placeholder}"
-        f") AS p JOIN interactions AS i ON i.tenant_id = {dialect.placeholder} AND i.interaction_id = p.id"
-        f" ORDER BY p.t {direction}, p.id {direction}"
+        f"{keys.sql} ORDER BY t {direction}, id {direction} LIMIT {mark} OFFSET {mark}"
+        f") AS p JOIN interactions AS i ON {join} ORDER BY p.t {direction}, p.id {direction}"
     )
-    return Statement(sql, [*keys.params, limit, offset, tenant_id])
+    return Statement(sql, [*keys.params, limit, offset, *([] if keys.by_row_id else [tenant_id])])
 
 
 def _time(query: Query, dialect: Dialect, micros: int) -> object:

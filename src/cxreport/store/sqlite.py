@@ -10,8 +10,10 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import msgspec
 
 from cxreport import clock
 from cxreport.errors import ConfigError, Conflict, SchemaTooNew, StoreUnavailable
@@ -34,21 +36,42 @@ _LOOKUP_CHUNK = 500
 
 _INSERT_RECORD = """
     INSERT INTO interactions (tenant_id, interaction_id, start_us, end_us, updated_us, revision, record_revision,
-        channel_type, direction, customer, contact_point, contact_id, flow_id, flagged, abandoned, doc, doc_with_nulls)
-    VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        channel_type, direction, customer, contact_point, contact_id, flow_id, flagged, abandoned, doc, doc_with_nulls,
+        facets)
+    VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _UPDATE_RECORD = """
     UPDATE interactions SET start_us = ?, end_us = ?, updated_us = ?, revision = revision + 1, record_revision = ?,
         channel_type = ?, direction = ?, customer = ?, contact_point = ?, contact_id = ?, flow_id = ?,
-        flagged = ?, abandoned = ?, doc = ?, doc_with_nulls = ?
+        flagged = ?, abandoned = ?, doc = ?, doc_with_nulls = ?, facets = ?
     WHERE tenant_id = ? AND interaction_id = ?
 """
-_DELETE_FACETS = "DELETE FROM interaction_facets WHERE tenant_id = ? AND interaction_id = ?"
+_DELETE_FACET = (
+    "DELETE FROM interaction_facets"
+    " WHERE tenant_id = ? AND kind = ? AND value = ? AND start_us = ? AND interaction_id = ?"
+)
 _INSERT_FACET = (
     "INSERT OR IGNORE INTO interaction_facets (tenant_id, kind, value, start_us, interaction_id) VALUES (?, ?, ?, ?, ?)"
 )
-DIALECT = Dialect(time_columns={"start": "start_us", "end": "end_us", "updated": "updated_us"}, time_param=int)
+DIALECT = Dialect(
+    time_columns={"start": "start_us", "end": "end_us", "updated": "updated_us"}, time_param=int, row_id="rowid"
+)
 _DOC_WITH_NULLS = "coalesce(doc_with_nulls, doc)"
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """How much memory each connection may use. The defaults suit a server (memory-mapped reads, a
+    modest page cache); a bulk import wants a large cache (its index inserts land all over the file), and a
+    bulk export wants neither (it reads each page once: caching it only grows the process)."""
+
+    mmap_bytes: int = 256 << 20
+    cache_bytes: int = 64 << 20
+
+
+FOR_SERVING = Memory()
+FOR_BULK_WRITES = Memory(mmap_bytes=256 << 20, cache_bytes=512 << 20)
+FOR_BULK_READS = Memory(mmap_bytes=0, cache_bytes=8 << 20)
 
 
 def sqlite_path_from_url(url: str) -> str:
@@ -60,7 +83,8 @@ def sqlite_path_from_url(url: str) -> str:
 
 
 class SqliteStore(Store):
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, memory: Memory | None = None) -> None:
+        self._memory = memory or Memory()
         self._path = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -78,8 +102,8 @@ class SqliteStore(Store):
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA mmap_size = 1073741824")
-            connection.execute("PRAGMA cache_size = -65536")
+            connection.execute(f"PRAGMA mmap_size = {int(self._memory.mmap_bytes)}")
+            connection.execute(f"PRAGMA cache_size = -{int(self._memory.cache_bytes) // 1024}")
         except sqlite3.Error as error:
             raise StoreUnavailable(f"cannot open the SQLite database {self._path!r}: {error}") from error
         with self._connections_lock:
@@ -215,36 +239,37 @@ class SqliteStore(Store):
             stored = self._stored_docs(db, tenant_id, list(latest))
             inserts: list[StoredRecord] = []
             updates: list[StoredRecord] = []
+            replaced: list[_Stored] = []
             unchanged = 0
             for interaction_id, record in latest.items():
                 previous = stored.get(interaction_id)
                 if previous is None:
                     inserts.append(record)
-                elif previous[:2] != (record.doc, record.doc_with_nulls) and record.supersedes(previous[2]):
+                elif previous.content != (record.doc, record.doc_with_nulls) and record.supersedes(previous.revision):
                     updates.append(record)
+                    replaced.append(previous)
                 else:
                     unchanged += 1
             db.executemany(_INSERT_RECORD, [_insert_row(tenant_id, record, now_us) for record in inserts])
             db.executemany(_UPDATE_RECORD, [_update_row(tenant_id, record, now_us) for record in updates])
-            db.executemany(_DELETE_FACETS, [(tenant_id, record.interaction_id) for record in updates])
-            db.executemany(_INSERT_FACET, _facet_rows(tenant_id, [*inserts, *updates]))
+            db.executemany(_DELETE_FACET, sorted(_facet_rows(tenant_id, replaced)))
+            db.executemany(_INSERT_FACET, sorted(_facet_rows(tenant_id, [*inserts, *updates])))
         return UpsertCounts(len(inserts), len(updates), unchanged)
 
     @staticmethod
-    def _stored_docs(
-        db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str]
-    ) -> dict[str, tuple[bytes, bytes | None, int | None]]:
-        """interaction id → (doc, doc_with_nulls, record_revision) of those stored."""
-        stored: dict[str, tuple[bytes, bytes | None, int | None]] = {}
+    def _stored_docs(db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str]) -> dict[str, _Stored]:
+        """What is stored of these interactions: their text, revision, start and facets."""
+        stored: dict[str, _Stored] = {}
         for start in range(0, len(interaction_ids), _LOOKUP_CHUNK):
             chunk = interaction_ids[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = db.execute(
-                f"SELECT interaction_id, doc, doc_with_nulls, record_revision FROM interactions"
+                f"SELECT interaction_id, doc, doc_with_nulls, record_revision, start_us, facets FROM interactions"
                 f" WHERE tenant_id = ? AND interaction_id IN ({marks})",
                 (tenant_id, *chunk),
             )
-            stored.update((row[0], (row[1], row[2], row[3])) for row in rows)
+            for interaction_id, doc, with_nulls, revision, start_us, facets in rows:
+                stored[interaction_id] = _Stored(interaction_id, (doc, with_nulls), revision, start_us, facets)
         return stored
 
     def search(self, tenant_id: str, request: PageRequest) -> Page:
@@ -317,6 +342,7 @@ def _insert_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[obje
         *_promoted(record),
         record.doc,
         record.doc_with_nulls,
+        msgspec.json.encode(record.facets),
     )
 
 
@@ -329,12 +355,32 @@ def _update_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[obje
         *_promoted(record),
         record.doc,
         record.doc_with_nulls,
+        msgspec.json.encode(record.facets),
         tenant_id,
         record.interaction_id,
     )
 
 
-def _facet_rows(tenant_id: str, records: list[StoredRecord]) -> Iterator[tuple[object, ...]]:
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A stored record, as much as an upsert needs to know of it."""
+
+    interaction_id: str
+    content: tuple[bytes, bytes | None]
+    revision: int | None
+    start_us: int
+    facets_blob: bytes | None
+
+    @property
+    def facets(self) -> list[tuple[str, str]]:
+        return [(kind, value) for kind, value in _decode_facets.decode(self.facets_blob)] if self.facets_blob else []
+
+
+_decode_facets = msgspec.json.Decoder(list[tuple[str, str]])
+
+
+def _facet_rows(tenant_id: str, records: Sequence[StoredRecord | _Stored]) -> Iterator[tuple[object, ...]]:
+    """Facet rows (the primary key of `interaction_facets`), to insert or to delete by key."""
     for record in records:
         for kind, value in record.facets:
             yield (tenant_id, kind, value, record.start_us, record.interaction_id)

@@ -48,6 +48,7 @@ MIGRATIONS: list[str] = [
         abandoned      INTEGER NOT NULL DEFAULT 0,
         doc            BLOB NOT NULL,
         doc_with_nulls BLOB,
+        facets         BLOB,
         PRIMARY KEY (tenant_id, interaction_id)
     );
     CREATE INDEX interactions_by_start ON interactions (tenant_id, start_us, interaction_id);
@@ -59,7 +60,6 @@ MIGRATIONS: list[str] = [
         interaction_id TEXT NOT NULL,
         PRIMARY KEY (tenant_id, kind, value, start_us, interaction_id)
     ) WITHOUT ROWID;
-    CREATE INDEX interaction_facets_by_interaction ON interaction_facets (tenant_id, interaction_id);
     CREATE INDEX interactions_by_end ON interactions (tenant_id, end_us, interaction_id);
     CREATE INDEX interactions_by_update ON interactions (tenant_id, updated_us, interaction_id);
     CREATE TABLE settings (
