@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter, RawBody
 from litestar.response import Stream
 
 from cxreport import service
 from cxreport.export import FORMATS
-from cxreport.filters import parse_filters
 from cxreport.http import query as q
 from cxreport.http.auth import require_role
 from cxreport.http.errors import ErrorBody
@@ -21,6 +21,7 @@ from cxreport.http.openapi import RECORDS_BODY, with_body
 from cxreport.http.schemas import IngestResult, InteractionWithDetails, SearchEnvelope
 from cxreport.http.threads import in_thread, iterate_in_threadpool
 from cxreport.search import SearchParameters
+from cxreport.store.base import Filter
 
 JSON = "application/json"
 ERRORS = {
@@ -39,6 +40,7 @@ IncludeNulls = q.IncludeNulls
     guards=[require_role],
     opt={"role": "read"},
     operation_id="searchInteractions",
+    dependencies=q.FILTERS,
     summary="Search interactions",
     description=(
         "Interactions whose time (`timeField`, default startTimestamp) is in the half-open window [start, end), "
@@ -56,6 +58,7 @@ async def search_interactions(
     request: Request[Any, Any, Any],
     state: State,
     tenantId: FromPath[str],
+    filters: NamedDependency[tuple[Filter, ...]],
     startTimeRange: q.Time = None,
     endTimeRange: q.Time = None,
     start: q.TimeAlias = None,
@@ -68,31 +71,15 @@ async def search_interactions(
     cursor: q.Cursor = None,
     includenulls: q.IncludeNulls = None,
     includeNulls: q.IncludeNulls = None,
-    channelType: q.FilterValue = None,
-    direction: q.FilterValue = None,
-    customer: q.FilterValue = None,
-    contactPoint: q.FilterValue = None,
-    contactId: q.FilterValue = None,
-    contactID: q.FilterValue = None,
-    agentId: q.FilterValue = None,
-    queueId: q.FilterValue = None,
-    flowId: q.FilterValue = None,
-    flagged: q.Flag = None,
-    abandoned: q.Flag = None,
-    hookType: q.FilterValue = None,
-    hookSubType: q.FilterValue = None,
-    hookId: q.FilterValue = None,
-    hookName: q.FilterValue = None,
-    attribute_value: q.AttributeValue = None,
 ) -> Response[bytes]:
-    raw = q.raw_params(request, q.SEARCH_PARAMETERS)
+    q.raw_params(request, q.SEARCH_PARAMETERS)
     params = replace(
         _window(startTimeRange, endTimeRange, start, end, timeField, sort, includenulls, includeNulls),
         limit=limit,
         page=page,
         offset=offset,
         cursor=cursor,
-        filters=parse_filters(raw),
+        filters=filters,
     )
     body = await in_thread(service.search, state.store, tenantId, params, state.cursors, q.next_url_for(request))
     return Response(body, media_type=JSON)
@@ -124,6 +111,7 @@ def _window(
     guards=[require_role],
     opt={"role": "read"},
     operation_id="exportInteractions",
+    dependencies=q.FILTERS,
     summary="Export every matching interaction (NDJSON or CSV), streamed",
     description=(
         "The same window and filters as the search, every match, no page limit, in order, streamed in "
@@ -140,6 +128,7 @@ async def export_interactions(
     request: Request[Any, Any, Any],
     state: State,
     tenantId: FromPath[str],
+    filters: NamedDependency[tuple[Filter, ...]],
     format: Annotated[str | None, QueryParameter(description="ndjson (default) or csv", enum=["ndjson", "csv"])] = None,
     startTimeRange: q.Time = None,
     endTimeRange: q.Time = None,
@@ -149,27 +138,11 @@ async def export_interactions(
     sort: q.Sort = None,
     includenulls: q.IncludeNulls = None,
     includeNulls: q.IncludeNulls = None,
-    channelType: q.FilterValue = None,
-    direction: q.FilterValue = None,
-    customer: q.FilterValue = None,
-    contactPoint: q.FilterValue = None,
-    contactId: q.FilterValue = None,
-    contactID: q.FilterValue = None,
-    agentId: q.FilterValue = None,
-    queueId: q.FilterValue = None,
-    flowId: q.FilterValue = None,
-    flagged: q.Flag = None,
-    abandoned: q.Flag = None,
-    hookType: q.FilterValue = None,
-    hookSubType: q.FilterValue = None,
-    hookId: q.FilterValue = None,
-    hookName: q.FilterValue = None,
-    attribute_value: q.AttributeValue = None,
 ) -> Stream:
-    raw = q.raw_params(request, q.EXPORT_PARAMETERS)
+    q.raw_params(request, q.EXPORT_PARAMETERS)
     params = replace(
         _window(startTimeRange, endTimeRange, start, end, timeField, sort, includenulls, includeNulls),
-        filters=parse_filters(raw),
+        filters=filters,
     )
     chosen = "ndjson" if format is None else format
     chunks = await in_thread(service.export, state.store, tenantId, params, chosen)

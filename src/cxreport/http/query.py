@@ -7,11 +7,13 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request
+from litestar.di import Provide
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
 from cxreport.errors import UnknownParameter
-from cxreport.filters import FILTER_PARAMETERS
+from cxreport.filters import FILTER_PARAMETERS, parse_filters
+from cxreport.store.base import Filter
 
 TIME_HELP = (
     "ISO 8601, in UTC unless it names an offset: `2017-12-29T14:00:00.000Z`, `2018-09-06T12:00Z`, "
@@ -51,6 +53,33 @@ PAGING = frozenset({"limit", "page", "offset"})
 SEARCH_PARAMETERS = WINDOW | NULLS | PAGING | {"cursor"} | set(FILTER_PARAMETERS)
 EXPORT_PARAMETERS = WINDOW | NULLS | {"format"} | set(FILTER_PARAMETERS)
 CONTACT_PARAMETERS = NULLS | PAGING
+
+
+def provide_filters(
+    request: Request[Any, Any, Any],
+    channelType: FilterValue = None,
+    direction: FilterValue = None,
+    customer: FilterValue = None,
+    contactPoint: FilterValue = None,
+    contactId: FilterValue = None,
+    contactID: FilterValue = None,
+    agentId: FilterValue = None,
+    queueId: FilterValue = None,
+    flowId: FilterValue = None,
+    flagged: Flag = None,
+    abandoned: Flag = None,
+    hookType: FilterValue = None,
+    hookSubType: FilterValue = None,
+    hookId: FilterValue = None,
+    hookName: FilterValue = None,
+    attribute_value: AttributeValue = None,
+) -> tuple[Filter, ...]:
+    """The filters of the request (a dependency: its parameters document the filter grammar once for every
+    route that takes it). Values are read from the raw query, so repeated parameters count."""
+    return parse_filters({name: request.query_params.getall(name) for name in request.query_params})
+
+
+FILTERS = {"filters": Provide(provide_filters, sync_to_thread=False)}
 
 
 def raw_params(request: Request[Any, Any, Any], accepted: frozenset[str]) -> dict[str, list[str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Bounds used when a window side is open: far outside any real timestamp, inside a signed 64-bit integer.
 MIN_INSTANT = -(2**62)
@@ -207,10 +207,16 @@ class Store(abc.ABC):
         (ties: interaction id, in the same direction), with the total number that match (without the keyset
         position: the whole window). Every filter is served by an index."""
 
-    @abc.abstractmethod
     def export(self, tenant_id: str, query: Query, include_nulls: bool, batch: int) -> Iterator[list[bytes]]:
         """Every record matching `query`, in order, in batches of at most `batch`: each batch a separate
         keyset query, so memory stays flat and no transaction stays open between batches."""
+        while True:
+            page = self.search(tenant_id, PageRequest(query, batch, include_nulls=include_nulls, count=False))
+            if page.docs:
+                yield page.docs
+            if len(page.docs) < batch:
+                return
+            query = replace(query, after=page.keys[-1])
 
     @abc.abstractmethod
     def secret(self, name: str, make: Callable[[], str]) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +24,6 @@ from cxreport.store.base import (
     ApiKey,
     Page,
     PageRequest,
-    Query,
     Store,
     StoredRecord,
     Tenant,
@@ -285,15 +283,6 @@ class PostgresStore(Store):
             )
             rows = db.execute(page.sql, page.params).fetchall()
         return Page(total=total, docs=[row[0] for row in rows], keys=[(_micros(row[1]), str(row[2])) for row in rows])
-
-    def export(self, tenant_id: str, query: Query, include_nulls: bool, batch: int) -> Iterator[list[bytes]]:
-        while True:
-            page = self.search(tenant_id, PageRequest(query, batch, include_nulls=include_nulls, count=False))
-            if page.docs:
-                yield page.docs
-            if len(page.docs) < batch:
-                return
-            query = replace(query, after=page.keys[-1])
 
     def secret(self, name: str, make: Callable[[], str]) -> str:
         with self._write() as db:

@@ -10,7 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -21,7 +21,6 @@ from cxreport.store.base import (
     ApiKey,
     Page,
     PageRequest,
-    Query,
     Store,
     StoredRecord,
     Tenant,
@@ -290,15 +289,6 @@ class SqliteStore(Store):
         )
         rows = db.execute(page.sql, page.params).fetchall()
         return Page(total=total, docs=[row[0] for row in rows], keys=[(int(row[1]), str(row[2])) for row in rows])
-
-    def export(self, tenant_id: str, query: Query, include_nulls: bool, batch: int) -> Iterator[list[bytes]]:
-        while True:
-            page = self.search(tenant_id, PageRequest(query, batch, include_nulls=include_nulls, count=False))
-            if page.docs:
-                yield page.docs
-            if len(page.docs) < batch:
-                return
-            query = replace(query, after=page.keys[-1])
 
     def secret(self, name: str, make: Callable[[], str]) -> str:
         with self._write() as db:
