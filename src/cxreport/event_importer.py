@@ -13,15 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cxreport.errors import InvalidRecord
-from cxreport.events_ingest import store_events
+from cxreport.events_ingest import compact, store_events
 from cxreport.importer import RejectedRecord, input_size, open_input
-from cxreport.ingest import exact_json
 from cxreport.metrics import Event, decode_event
 from cxreport.progress import Progress
 from cxreport.record_files import CountingReader
 from cxreport.store.base import EventCounts, Store
 
-DEFAULT_BATCH_SIZE = 5000
+DEFAULT_BATCH_SIZE = 20_000
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -57,7 +56,7 @@ def _batches(
             if not text:
                 continue
             try:
-                batch.append((decode_event(text, position, tenant_id), exact_json(text)))
+                batch.append((decode_event(text, position, tenant_id), compact(text)))
             except InvalidRecord as error:
                 report.rejected.append(RejectedRecord(path, position, number, error.message))
             position += 1

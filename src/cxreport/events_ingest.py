@@ -15,7 +15,7 @@ import msgspec
 
 from cxreport import clock
 from cxreport.errors import InvalidRecord
-from cxreport.ingest import exact_json, prepare_record
+from cxreport.ingest import prepare_record
 from cxreport.metrics import (
     Event,
     PolicyLookup,
@@ -39,11 +39,16 @@ def read_events(body: bytes, tenant_id: str | None = None) -> list[tuple[Event, 
     decoded: list[tuple[Event, bytes]] = []
     try:
         for position, (raw, _line) in enumerate(items):
-            decoded.append((decode_event(raw, position, tenant_id), exact_json(bytes(raw))))
+            decoded.append((decode_event(raw, position, tenant_id), compact(raw)))
     except InvalidRecord:
         decode_events(body, tenant_id)  # raises RejectedBatch, naming every malformed event
         raise
     return decoded
+
+
+def compact(raw: bytes | msgspec.Raw) -> bytes:
+    """An event's JSON text without insignificant whitespace; numbers, strings and key order as sent."""
+    return msgspec.json.format(raw, indent=-1)
 
 
 def stored_event(event: Event, text: bytes) -> StoredEvent:
