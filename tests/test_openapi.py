@@ -22,6 +22,11 @@ ROUTES = {
     KEYS: {"get", "post"},
     KEY: {"delete"},
     "/health": {"get"},
+    "/v1/tenants/{tenantId}/events": {"post"},
+    "/v1/tenants/{tenantId}/interactions/{interactionId}/reporting-events": {"get"},
+    "/v1/tenants/{tenantId}/slas": {"get", "post"},
+    "/v1/tenants/{tenantId}/slas/{slaId}": {"get"},
+    "/v1/tenants/{tenantId}/slas/{slaId}/versions": {"post"},
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 SEARCH_PARAMETERS = {"startTimeRange", "endTimeRange", "start", "end", "limit", "page", "offset", "includenulls",
@@ -240,3 +245,15 @@ def test_the_document_needs_no_credentials(http: httpx.Client, document: dict[st
     again = http.get("/openapi.json", headers={"authorization": "Basic !!!"})
     assert again.status_code == 200
     assert again.json() == document
+
+
+def test_every_post_documents_its_body(document: dict[str, Any]) -> None:
+    for path, item in document["paths"].items():
+        if "post" in item:
+            assert "requestBody" in item["post"], path
+            assert "application/json" in item["post"]["requestBody"]["content"], path
+    events_body = operation(document, "/v1/tenants/{tenantId}/events", "post")["requestBody"]["content"]
+    assert "application/x-ndjson" in events_body
+    sla_body = operation(document, "/v1/tenants/{tenantId}/slas", "post")["requestBody"]["content"]["application/json"]
+    assert set(sla_body["schema"]["properties"]) == {"name", "queueId", "slaThreshold", "abandonType",
+                                                     "abandonThreshold"}

@@ -162,6 +162,31 @@ def import_command(database: str | None, tenant_id: str, strict: bool, batch_siz
         raise click.exceptions.Exit(1)
 
 
+@cli.command("import-events")
+@database_option
+@click.option("--tenant", "tenant_id", required=True, metavar="ID", help="The tenant id.")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=20_000, show_default=True)
+@click.argument("files", nargs=-1, required=True, metavar="FILE…")
+def import_events_command(database: str | None, tenant_id: str, batch_size: int, files: tuple[str, ...]) -> None:
+    """Import contact-center events from NDJSON files (`-` is standard input) and derive their records."""
+    from cxreport.event_importer import import_event_files
+
+    store = _store(database)
+    tenant = _tenant(store, tenant_id)
+    report = import_event_files(store, tenant.id, list(files), batch_size=batch_size)
+    for rejected in report.rejected[:100]:
+        click.echo(f"rejected: {rejected.describe()}", err=True)
+    if len(report.rejected) > 100:
+        click.echo(f"rejected: … and {len(report.rejected) - 100} more", err=True)
+    counts = report.counts
+    click.echo(
+        f"done: {counts.accepted} accepted, {counts.duplicates} duplicates, {len(report.rejected)} rejected; "
+        f"{counts.interactions} record derivations"
+    )
+    if report.rejected:
+        raise click.exceptions.Exit(1)
+
+
 EXPORT_FILTERS = {
     "channel_type": "channelType",
     "direction": "direction",

@@ -78,9 +78,9 @@ def import_files(
 def _prepared_batches(
     name: str, path: str, tenant_id: str, batch_size: int, report: ImportReport, show: bool, verb: str
 ) -> Iterator[list[StoredRecord]]:
-    with _open(path) as stream:
+    with open_input(path) as stream:
         counter = CountingReader(stream)
-        total = _size(path)
+        total = input_size(path)
         bar = Progress(f"{verb} {name}", total, show=show)
         batch: list[StoredRecord] = []
         number = 0
@@ -109,7 +109,7 @@ def _prepare(source: SourceRecord, tenant_id: str, name: str, report: ImportRepo
 
 
 @contextmanager
-def _open(path: str) -> Iterator[BinaryIO]:
+def open_input(path: str) -> Iterator[BinaryIO]:
     if path == "-":
         yield sys.stdin.buffer
     else:
@@ -117,7 +117,7 @@ def _open(path: str) -> Iterator[BinaryIO]:
             yield stream
 
 
-def _size(path: str) -> int | None:
+def input_size(path: str) -> int | None:
     try:
         return os.path.getsize(path) if path != "-" else None
     except OSError:

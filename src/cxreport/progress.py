@@ -8,8 +8,11 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, label: str, total: int | None, *, show: bool = True, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, label: str, total: int | None, *, show: bool = True, stream: TextIO | None = None, unit: str = "records"
+    ) -> None:
         self.label = label
+        self.unit = unit
         self.total = total
         self.stream = stream or sys.stderr
         self.enabled = show and self.stream.isatty()
@@ -34,13 +37,13 @@ class Progress:
 
     def _draw(self, now: float) -> None:
         elapsed = max(now - self._started, 1e-9)
-        rate = f"{self.items / elapsed:,.0f} records/s"
+        rate = f"{self.items / elapsed:,.0f} {self.unit}/s"
         if self.total:
             share = min(self.done / self.total, 1.0)
             bar = "#" * int(share * 30)
             remaining = (elapsed / share - elapsed) if share > 0 else 0.0
-            line = f"{self.label} [{bar:<30}] {share:6.1%} {self.items:,} records, {rate}, {remaining:,.0f}s left"
+            line = f"{self.label} [{bar:<30}] {share:6.1%} {self.items:,} {self.unit}, {rate}, {remaining:,.0f}s left"
         else:
-            line = f"{self.label} {self.items:,} records, {rate}"
+            line = f"{self.label} {self.items:,} {self.unit}, {rate}"
         self.stream.write("\r" + line[:150].ljust(80))
         self.stream.flush()

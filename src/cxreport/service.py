@@ -10,6 +10,7 @@ import msgspec
 from cxreport import clock
 from cxreport.cursors import CursorCodec
 from cxreport.errors import InvalidParameter, NotFound, RejectedBatch
+from cxreport.events_ingest import read_events, store_events
 from cxreport.export import FORMATS, Chunk, export_csv, export_ndjson
 from cxreport.filters import parse_filters
 from cxreport.ingest import MAX_ERRORS_REPORTED, normalize_uuid, prepare_records, split_body
@@ -112,3 +113,25 @@ def ingest(store: Store, tenant_id: str, body: bytes) -> bytes:
         )
     counts = store.upsert_records(tenant.id, records, clock.now_us()) if records else UpsertCounts()
     return msgspec.json.encode({"inserted": counts.inserted, "updated": counts.updated, "unchanged": counts.unchanged})
+
+
+def ingest_events(store: Store, tenant_id: str, body: bytes) -> bytes:
+    """Every event of a request body, or none: then the records of the interactions they touch, rebuilt."""
+    tenant = tenant_or_404(store, tenant_id)
+    counts = store_events(store, tenant.id, read_events(body, tenant.id))
+    return msgspec.json.encode(
+        {"accepted": counts.accepted, "duplicates": counts.duplicates, "interactions": counts.interactions}
+    )
+
+
+def reporting_events(store: Store, tenant_id: str, interaction_id: str) -> bytes:
+    """The interaction's stored events in time order, as `{"results": [...]}` joined from their stored text."""
+    canonical = normalize_uuid(interaction_id)
+    if canonical is None:
+        raise InvalidParameter(f"interactionId must be a UUID, got {interaction_id!r}", parameter="interactionId")
+    tenant = tenant_or_404(store, tenant_id)
+    docs = store.events_of(tenant.id, canonical)
+    if not docs:
+        raise NotFound(f"interaction {interaction_id} has no events in this tenant")
+    head = msgspec.json.encode({"tenantId": tenant.id, "interactionId": canonical})[:-1]
+    return head + b',"results":[' + b",".join(docs) + b"]}"

@@ -13,7 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from cxreport import __version__
 from cxreport.config import Settings
 from cxreport.cursors import CursorCodec
-from cxreport.http import credentials, health, interactions
+from cxreport.http import credentials, events, health, interactions, slas
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.store.base import Store
 
@@ -38,6 +38,12 @@ def create_app(settings: Settings, store: Store) -> Litestar:
             interactions.contact_interactions,
             interactions.get_interaction,
             interactions.ingest_interactions,
+            events.ingest_events,
+            events.reporting_events,
+            slas.list_slas,
+            slas.create_sla,
+            slas.get_sla,
+            slas.add_sla_version,
             credentials.create_token,
             credentials.list_keys,
             credentials.create_key,

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
 
 _RECORD = Reference(ref="#/components/schemas/InteractionRecord")
 
@@ -55,6 +63,72 @@ NEW_KEY_BODY = RequestBody(
             schema=Schema(
                 type=OpenAPIType.OBJECT,
                 properties={"role": Schema(type=OpenAPIType.STRING, enum=["read", "ingest", "admin"])},
+                additional_properties=False,
+            )
+        )
+    },
+)
+
+
+_EVENT = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["type", "eventId", "interactionId", "timestamp"],
+    properties={
+        "type": Schema(type=OpenAPIType.STRING, description="The event type (docs/events.md lists them)"),
+        "eventId": Schema(type=OpenAPIType.STRING, description="Unique within the tenant"),
+        "interactionId": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID),
+        "timestamp": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),
+    },
+    description="One event; the fields its type needs are in docs/events.md and docs/schemas/event.schema.json.",
+)
+
+EVENTS_BODY = RequestBody(
+    description="One event, a JSON array of events, or NDJSON (one event a line). All or nothing.",
+    required=True,
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(one_of=[_EVENT, Schema(type=OpenAPIType.ARRAY, items=_EVENT)])
+        ),
+        "application/x-ndjson": OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING, description="One event a line")
+        ),
+    },
+)
+
+_SECONDS = Schema(type=OpenAPIType.NUMBER, minimum=0, maximum=86_400 * 365)
+_ABANDON_TYPE = Schema(type=OpenAPIType.STRING, enum=["ignore-abandons", "count-against-sla"])
+
+NEW_SLA_BODY = RequestBody(
+    description=(
+        "A service-level definition and its first version: for one queue (`queueId`) or, without it, the tenant "
+        "default. Thresholds in seconds; absent fields take the defaults (20, ignore-abandons, 20)."
+    ),
+    required=False,
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                properties={
+                    "name": Schema(type=OpenAPIType.STRING, max_length=200),
+                    "queueId": Schema(type=OpenAPIType.STRING, min_length=1, max_length=200),
+                    "slaThreshold": _SECONDS,
+                    "abandonType": _ABANDON_TYPE,
+                    "abandonThreshold": _SECONDS,
+                },
+                additional_properties=False,
+            )
+        )
+    },
+)
+
+NEW_SLA_VERSION_BODY = RequestBody(
+    description="A new version, in force from now on; an absent field keeps the previous version's value.",
+    required=False,
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                properties={"slaThreshold": _SECONDS, "abandonType": _ABANDON_TYPE, "abandonThreshold": _SECONDS},
                 additional_properties=False,
             )
         )

@@ -97,3 +97,19 @@ class Health(msgspec.Struct):
     status: str
     database: str
     version: str
+
+
+class EventIngestResult(msgspec.Struct):
+    accepted: int
+    """Events stored now."""
+    duplicates: int
+    """Events whose eventId the tenant had already (or repeated in the request): they change nothing."""
+    interactions: int
+    """Interactions whose record was derived again."""
+
+
+class ReportingEvents(msgspec.Struct):
+    tenantId: str
+    interactionId: str
+    results: list[dict[str, object]]
+    """The stored events, as sent (insignificant whitespace removed), in time order."""

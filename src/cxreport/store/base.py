@@ -84,6 +84,17 @@ def newest_per_id(records: Sequence[StoredRecord]) -> dict[str, StoredRecord]:
     return newest
 
 
+def replaces(record: StoredRecord, derived: bool, stored: tuple[int | None, bool]) -> bool:
+    """Whether `record` (derived from events or not) may replace a stored one with (record revision, derived):
+    a direct record never replaces a derived one; a derived one always replaces a direct one."""
+    stored_revision, stored_derived = stored
+    if stored_derived and not derived:
+        return False
+    if derived and not stored_derived:
+        return True
+    return record.supersedes(stored_revision)
+
+
 @dataclass(frozen=True, slots=True)
 class UpsertCounts:
     inserted: int = 0
@@ -94,6 +105,72 @@ class UpsertCounts:
         return UpsertCounts(
             self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
         )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One event ready to store: its exact JSON text and the columns promoted from it."""
+
+    event_id: str
+    interaction_id: str
+    """Lower case, as records use it."""
+    time_us: int
+    type: str
+    doc: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EventCounts:
+    accepted: int = 0
+    """Events stored now (their eventId was new to the tenant)."""
+    duplicates: int = 0
+    """Events whose eventId the tenant already had (or that repeated within the batch): they change nothing."""
+    interactions: int = 0
+    """Interactions whose record was derived again because they got new events."""
+
+    def __add__(self, other: EventCounts) -> EventCounts:
+        return EventCounts(
+            self.accepted + other.accepted, self.duplicates + other.duplicates, self.interactions + other.interactions
+        )
+
+
+def first_per_id(events: Sequence[StoredEvent]) -> dict[str, StoredEvent]:
+    """One event per eventId: the first of each."""
+    unique: dict[str, StoredEvent] = {}
+    for event in events:
+        unique.setdefault(event.event_id, event)
+    return unique
+
+
+def sla_conflict(sla: Sla) -> str:
+    if sla.queue_id is None:
+        return "the tenant has a default service level already: add a version to it"
+    return f"queue {sla.queue_id} has a service level already: add a version to it"
+
+
+Rebuild = Callable[[dict[str, list[bytes]]], list[StoredRecord]]
+"""Interaction id → every stored event of it (JSON text, in time order) → the records derived from them."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlaVersion:
+    version: int
+    sla_threshold: float
+    abandon_type: str
+    abandon_threshold: float
+    from_us: int
+    """In force from this instant (its creation) on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sla:
+    """A service-level definition: the tenant default (`queue_id` None) or one queue's, with its versions."""
+
+    id: str
+    name: str | None
+    queue_id: str | None
+    created_us: int
+    versions: tuple[SlaVersion, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +276,10 @@ class Store(abc.ABC):
         that revision is higher than the stored record's; a record without one (or replacing one without
         one) always replaces it. A record identical to the stored one, or older than it, is left alone and
         counted as unchanged. A replaced row gets the next row revision and `now_us` as its last-update
-        time. When an id repeats within `records`, the newest of them (by the same rule) is kept."""
+        time. When an id repeats within `records`, the newest of them (by the same rule) is kept.
+
+        A stored record derived from events (see `ingest_events`) is never replaced by a record ingested
+        directly: it is counted as unchanged."""
 
     @abc.abstractmethod
     def search(self, tenant_id: str, request: PageRequest) -> Page:
@@ -225,3 +305,40 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def get_record(self, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes | None: ...
+
+    # events -------------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def ingest_events(
+        self, tenant_id: str, events: Sequence[StoredEvent], rebuild: Rebuild, now_us: int
+    ) -> EventCounts:
+        """Store events and the records they make, all in one transaction.
+
+        An event whose eventId the tenant has already (or that repeats within `events`) is ignored: a
+        duplicate changes nothing, even when its text differs (the first version stored is kept). For every
+        interaction that got a new event, ALL its stored events are read and passed to `rebuild`; the records
+        it returns are upserted as `upsert_records` does (facets included), marked as derived: a derived
+        record replaces a directly ingested one whatever their revisions, and another derived one when its
+        revision is higher. Concurrent calls touching one interaction are serialized."""
+
+    @abc.abstractmethod
+    def events_of(self, tenant_id: str, interaction_id: str) -> list[bytes]:
+        """The interaction's stored events (JSON text), in time order (ties: eventId)."""
+
+    # service levels -----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_sla(self, tenant_id: str, sla: Sla) -> None:
+        """Store a definition with its versions. Raises Conflict when the tenant has one for that queue (or,
+        for `queue_id` None, a tenant default) already."""
+
+    @abc.abstractmethod
+    def add_sla_version(self, tenant_id: str, sla_id: str, version: SlaVersion) -> SlaVersion | None:
+        """Append a version; its number is the next one (`version.version` is ignored) and it is in force from
+        `version.from_us`, or from the previous version's start when that is later. None when there is no such
+        definition."""
+
+    @abc.abstractmethod
+    def get_sla(self, tenant_id: str, sla_id: str) -> Sla | None: ...
+
+    @abc.abstractmethod
+    def list_slas(self, tenant_id: str) -> list[Sla]:
+        """Every definition of the tenant with its versions, the tenant default first, then by queue id."""

@@ -8,8 +8,10 @@ made the keyset page 13× slower in our measurements. Documents are `json` colum
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,14 +24,21 @@ from cxreport.errors import Conflict, SchemaTooNew, StoreUnavailable
 from cxreport.ingest import normalize_uuid
 from cxreport.store.base import (
     ApiKey,
+    EventCounts,
     Page,
     PageRequest,
+    Rebuild,
+    Sla,
+    SlaVersion,
     Store,
+    StoredEvent,
     StoredRecord,
     Tenant,
     Token,
     UpsertCounts,
+    first_per_id,
     newest_per_id,
+    sla_conflict,
 )
 from cxreport.store.postgres_schema import MIGRATIONS
 from cxreport.store.querying import Dialect, count_statement, page_statement
@@ -54,22 +63,58 @@ _STAGE = """
         kind text, value text, start_ts timestamptz, interaction_id uuid
     ) ON COMMIT DELETE ROWS
 """
-_MERGE = f"""
-    INSERT INTO interactions ({_RECORD_COLUMNS})
-    SELECT {_RECORD_COLUMNS} FROM staged_interactions_v2 ORDER BY interaction_id
+
+
+def _merge(derived: bool) -> str:
+    """Staged records into `interactions`: a derived record replaces a direct one whatever the revisions, a
+    direct one never replaces a derived one (see `base.replaces`)."""
+    if derived:
+        allowed = (
+            "(NOT interactions.derived OR EXCLUDED.record_revision IS NULL OR interactions.record_revision IS NULL"
+            " OR EXCLUDED.record_revision > interactions.record_revision)"
+        )
+    else:
+        allowed = (
+            "NOT interactions.derived AND (EXCLUDED.record_revision IS NULL OR interactions.record_revision IS NULL"
+            " OR EXCLUDED.record_revision > interactions.record_revision)"
+        )
+    return f"""
+    INSERT INTO interactions ({_RECORD_COLUMNS}, derived)
+    SELECT {_RECORD_COLUMNS}, {"true" if derived else "false"} FROM staged_interactions_v2 ORDER BY interaction_id
     ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET
         start_ts = EXCLUDED.start_ts, end_ts = EXCLUDED.end_ts, updated_us = EXCLUDED.updated_us,
         revision = interactions.revision + 1, record_revision = EXCLUDED.record_revision,
         channel_type = EXCLUDED.channel_type, direction = EXCLUDED.direction, customer = EXCLUDED.customer,
         contact_point = EXCLUDED.contact_point, contact_id = EXCLUDED.contact_id, flow_id = EXCLUDED.flow_id,
         flagged = EXCLUDED.flagged, abandoned = EXCLUDED.abandoned, doc = EXCLUDED.doc,
-        doc_with_nulls = EXCLUDED.doc_with_nulls
+        doc_with_nulls = EXCLUDED.doc_with_nulls, derived = EXCLUDED.derived
     WHERE (interactions.doc::text IS DISTINCT FROM EXCLUDED.doc::text
            OR interactions.doc_with_nulls::text IS DISTINCT FROM EXCLUDED.doc_with_nulls::text)
-      AND (EXCLUDED.record_revision IS NULL OR interactions.record_revision IS NULL
-           OR EXCLUDED.record_revision > interactions.record_revision)
+      AND {allowed}
     RETURNING interaction_id, (xmax = 0) AS inserted
 """
+
+
+_MERGE = {False: _merge(False), True: _merge(True)}
+_STAGE_EVENTS = """
+    CREATE TEMP TABLE IF NOT EXISTS staged_events_v1 (
+        event_id text, interaction_id uuid, time_ts timestamptz, type text, doc json
+    ) ON COMMIT DELETE ROWS
+"""
+_INSERT_EVENTS = """
+    INSERT INTO events (tenant_id, event_id, interaction_id, time_ts, type, doc)
+    SELECT %s, event_id, interaction_id, time_ts, type, doc FROM staged_events_v1
+    ON CONFLICT (tenant_id, event_id) DO NOTHING
+    RETURNING interaction_id::text
+"""
+_EVENTS_OF = """
+    SELECT interaction_id::text, doc FROM events WHERE tenant_id = %s AND interaction_id = ANY(%s)
+    ORDER BY interaction_id, time_ts, event_id
+"""
+_LOCK_BUCKETS = 256
+"""Event ingestion locks interactions by hash bucket (at most this many locks a transaction)."""
+_SLA_COLUMNS = "sla_id::text, name, queue_id, created_us"
+_VERSION_COLUMNS = "version, sla_threshold, abandon_type, abandon_threshold, from_us"
 _DELETE_FACETS = "DELETE FROM interaction_facets WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
 _INSERT_FACETS = """
     INSERT INTO interaction_facets (tenant_id, kind, value, start_ts, interaction_id)
@@ -242,27 +287,135 @@ class PostgresStore(Store):
 
     # interactions -------------------------------------------------------------------------------------
     def upsert_records(self, tenant_id: str, records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:
+        if not records:
+            return UpsertCounts()
+        with self._write() as db:
+            return self._upsert(db, tenant_id, records, now_us, derived=False)
+
+    def _upsert(
+        self,
+        db: psycopg.Connection[Any],
+        tenant_id: str,
+        records: Sequence[StoredRecord],
+        now_us: int,
+        *,
+        derived: bool,
+    ) -> UpsertCounts:
+        """`upsert_records` inside an open transaction; `derived` marks records made from events."""
         latest = newest_per_id(records)
         if not latest:
             return UpsertCounts()
-        with self._write() as db:
-            db.execute(_STAGE)
-            with db.cursor().copy(f"COPY staged_interactions_v2 ({_RECORD_COLUMNS}) FROM STDIN") as copy:
-                for record in latest.values():
-                    copy.write_row(_copy_row(tenant_id, record, now_us))
-            with db.cursor().copy("COPY staged_facets_v2 (kind, value, start_ts, interaction_id) FROM STDIN") as copy:
-                for record in latest.values():
-                    start = timestamp_param(record.start_us)
-                    for kind, value in record.facets:
-                        copy.write_row((kind, value, start, record.interaction_id))
-            written = db.execute(_MERGE).fetchall()
-            if written:
-                written_ids = {"tenant": tenant_id, "ids": [row[0] for row in written]}
-                db.execute(_DELETE_FACETS, written_ids)
-                db.execute(_INSERT_FACETS, written_ids)
+        db.execute(_STAGE)
+        with db.cursor().copy(f"COPY staged_interactions_v2 ({_RECORD_COLUMNS}) FROM STDIN") as copy:
+            for record in latest.values():
+                copy.write_row(_copy_row(tenant_id, record, now_us))
+        with db.cursor().copy("COPY staged_facets_v2 (kind, value, start_ts, interaction_id) FROM STDIN") as copy:
+            for record in latest.values():
+                start = timestamp_param(record.start_us)
+                for kind, value in record.facets:
+                    copy.write_row((kind, value, start, record.interaction_id))
+        written = db.execute(_MERGE[derived]).fetchall()
+        if written:
+            written_ids = {"tenant": tenant_id, "ids": [row[0] for row in written]}
+            db.execute(_DELETE_FACETS, written_ids)
+            db.execute(_INSERT_FACETS, written_ids)
         inserted = sum(1 for (_, was_insert) in written if was_insert)
         updated = len(written) - inserted
         return UpsertCounts(inserted, updated, len(latest) - len(written))
+
+    # events -------------------------------------------------------------------------------------------
+    def ingest_events(
+        self, tenant_id: str, events: Sequence[StoredEvent], rebuild: Rebuild, now_us: int
+    ) -> EventCounts:
+        unique = first_per_id(events)
+        if not unique:
+            return EventCounts()
+        buckets = sorted({zlib.crc32(event.interaction_id.encode()) % _LOCK_BUCKETS for event in unique.values()})
+        tenant_key = zlib.crc32(tenant_id.encode()) * _LOCK_BUCKETS
+        with self._write() as db:
+            # One interaction's events are ingested by one transaction at a time, so each sees all the others
+            # committed before it derives the record (READ COMMITTED: each statement sees the latest commits).
+            db.execute(
+                "SELECT count(pg_advisory_xact_lock(%s + bucket)) FROM unnest(%s::bigint[]) AS bucket",
+                (tenant_key, buckets),
+            )
+            db.execute(_STAGE_EVENTS)
+            with db.cursor().copy(
+                "COPY staged_events_v1 (event_id, interaction_id, time_ts, type, doc) FROM STDIN"
+            ) as copy:
+                for e in unique.values():
+                    copy.write_row((e.event_id, e.interaction_id, timestamp_param(e.time_us), e.type, e.doc.decode()))
+            new = db.execute(_INSERT_EVENTS, (tenant_id,)).fetchall()
+            touched = sorted({row[0] for row in new})
+            if touched:
+                found: dict[str, list[bytes]] = {}
+                for interaction_id, doc in db.execute(_EVENTS_OF, (tenant_id, touched)):
+                    found.setdefault(interaction_id, []).append(doc)
+                self._upsert(db, tenant_id, rebuild(found), now_us, derived=True)
+        return EventCounts(len(new), len(events) - len(new), len(touched))
+
+    def events_of(self, tenant_id: str, interaction_id: str) -> list[bytes]:
+        with self._read() as db:
+            return [bytes(row[1]) for row in db.execute(_EVENTS_OF, (tenant_id, [_uuid_or_none(interaction_id)]))]
+
+    # service levels -----------------------------------------------------------------------------------
+    def create_sla(self, tenant_id: str, sla: Sla) -> None:
+        try:
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO slas (tenant_id, sla_id, name, queue_id, created_us) VALUES (%s, %s, %s, %s, %s)",
+                    (tenant_id, sla.id, sla.name, sla.queue_id, sla.created_us),
+                )
+                for version in sla.versions:
+                    _insert_version(db, tenant_id, sla.id, version)
+        except psycopg.errors.UniqueViolation:
+            raise Conflict(sla_conflict(sla)) from None
+
+    def add_sla_version(self, tenant_id: str, sla_id: str, version: SlaVersion) -> SlaVersion | None:
+        sla_key = _uuid_or_none(sla_id)
+        if sla_key is None:
+            return None
+        with self._write() as db:
+            row = db.execute(
+                "SELECT 1 FROM slas WHERE tenant_id = %s AND sla_id = %s FOR UPDATE", (tenant_id, sla_key)
+            ).fetchone()
+            if row is None:
+                return None
+            last = db.execute(
+                "SELECT coalesce(max(version), 0), coalesce(max(from_us), 0) FROM sla_versions"
+                " WHERE tenant_id = %s AND sla_id = %s",
+                (tenant_id, sla_key),
+            ).fetchone()
+            number, since = (int(last[0]), int(last[1])) if last else (0, 0)
+            added = replace(version, version=number + 1, from_us=max(version.from_us, since))
+            _insert_version(db, tenant_id, sla_key, added)
+        return added
+
+    def get_sla(self, tenant_id: str, sla_id: str) -> Sla | None:
+        sla_key = _uuid_or_none(sla_id)
+        if sla_key is None:
+            return None
+        found = self._slas(tenant_id, "AND sla_id = %s", (sla_key,))
+        return found[0] if found else None
+
+    def list_slas(self, tenant_id: str) -> list[Sla]:
+        return self._slas(tenant_id, "", ())
+
+    def _slas(self, tenant_id: str, condition: str, params: tuple[object, ...]) -> list[Sla]:
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT {_SLA_COLUMNS} FROM slas WHERE tenant_id = %s {condition}"
+                " ORDER BY queue_id IS NOT NULL, queue_id, sla_id",
+                (tenant_id, *params),
+            ).fetchall()
+            versions: dict[str, list[SlaVersion]] = {}
+            for row in db.execute(
+                f"SELECT sla_id::text, {_VERSION_COLUMNS} FROM sla_versions WHERE tenant_id = %s {condition}"
+                " ORDER BY version",
+                (tenant_id, *params),
+            ):
+                versions.setdefault(row[0], []).append(SlaVersion(row[1], row[2], row[3], row[4], row[5]))
+        return [Sla(row[0], row[1], row[2], row[3], tuple(versions.get(row[0], ()))) for row in rows]
 
     def search(self, tenant_id: str, request: PageRequest) -> Page:
         with self._read() as db:
@@ -298,6 +451,13 @@ class PostgresStore(Store):
                 (tenant_id, interaction_id),
             ).fetchone()
         return bytes(row[0]) if row else None
+
+
+def _insert_version(db: psycopg.Connection[Any], tenant_id: str, sla_id: str, v: SlaVersion) -> None:
+    db.execute(
+        f"INSERT INTO sla_versions (tenant_id, sla_id, {_VERSION_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (tenant_id, sla_id, v.version, v.sla_threshold, v.abandon_type, v.abandon_threshold, v.from_us),
+    )
 
 
 def _uuid_or_none(text: str) -> str | None:

@@ -71,4 +71,37 @@ MIGRATIONS: list[str] = [
         value text NOT NULL
     );
     """,
+    # 2: events and the records derived from them; service-level definitions and their versions
+    """
+    ALTER TABLE interactions ADD COLUMN derived boolean NOT NULL DEFAULT false;
+    CREATE TABLE events (
+        tenant_id      uuid NOT NULL,
+        event_id       text NOT NULL,
+        interaction_id uuid NOT NULL,
+        time_ts        timestamptz NOT NULL,
+        type           text NOT NULL,
+        doc            json NOT NULL,
+        PRIMARY KEY (tenant_id, event_id)
+    );
+    CREATE INDEX events_by_interaction ON events (tenant_id, interaction_id, time_ts, event_id);
+    CREATE TABLE slas (
+        tenant_id  uuid NOT NULL,
+        sla_id     uuid NOT NULL,
+        name       text,
+        queue_id   text,
+        created_us bigint NOT NULL,
+        PRIMARY KEY (tenant_id, sla_id)
+    );
+    CREATE UNIQUE INDEX slas_by_queue ON slas (tenant_id, coalesce(queue_id, ''));
+    CREATE TABLE sla_versions (
+        tenant_id         uuid NOT NULL,
+        sla_id            uuid NOT NULL,
+        version           integer NOT NULL,
+        sla_threshold     double precision NOT NULL,
+        abandon_type      text NOT NULL CHECK (abandon_type IN ('ignore-abandons', 'count-against-sla')),
+        abandon_threshold double precision NOT NULL,
+        from_us           bigint NOT NULL,
+        PRIMARY KEY (tenant_id, sla_id, version)
+    );
+    """,
 ]

@@ -10,7 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import msgspec
@@ -19,14 +19,22 @@ from cxreport import clock
 from cxreport.errors import ConfigError, Conflict, SchemaTooNew, StoreUnavailable
 from cxreport.store.base import (
     ApiKey,
+    EventCounts,
     Page,
     PageRequest,
+    Rebuild,
+    Sla,
+    SlaVersion,
     Store,
+    StoredEvent,
     StoredRecord,
     Tenant,
     Token,
     UpsertCounts,
+    first_per_id,
     newest_per_id,
+    replaces,
+    sla_conflict,
 )
 from cxreport.store.querying import Dialect, count_statement, page_statement
 from cxreport.store.sqlite_schema import MIGRATIONS
@@ -36,13 +44,13 @@ _LOOKUP_CHUNK = 500
 _INSERT_RECORD = """
     INSERT INTO interactions (tenant_id, interaction_id, start_us, end_us, updated_us, revision, record_revision,
         channel_type, direction, customer, contact_point, contact_id, flow_id, flagged, abandoned, doc, doc_with_nulls,
-        facets)
-    VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        facets, derived)
+    VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _UPDATE_RECORD = """
     UPDATE interactions SET start_us = ?, end_us = ?, updated_us = ?, revision = revision + 1, record_revision = ?,
         channel_type = ?, direction = ?, customer = ?, contact_point = ?, contact_id = ?, flow_id = ?,
-        flagged = ?, abandoned = ?, doc = ?, doc_with_nulls = ?, facets = ?
+        flagged = ?, abandoned = ?, doc = ?, doc_with_nulls = ?, facets = ?, derived = ?
     WHERE tenant_id = ? AND interaction_id = ?
 """
 _DELETE_FACET = (
@@ -52,6 +60,11 @@ _DELETE_FACET = (
 _INSERT_FACET = (
     "INSERT OR IGNORE INTO interaction_facets (tenant_id, kind, value, start_us, interaction_id) VALUES (?, ?, ?, ?, ?)"
 )
+_INSERT_EVENT = (
+    "INSERT OR IGNORE INTO events (tenant_id, event_id, interaction_id, time_us, type, doc) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_SLA_COLUMNS = "sla_id, name, queue_id, created_us"
+_VERSION_COLUMNS = "version, sla_threshold, abandon_type, abandon_threshold, from_us"
 DIALECT = Dialect(
     time_columns={"start": "start_us", "end": "end_us", "updated": "updated_us"}, time_param=int, row_id="rowid"
 )
@@ -233,42 +246,53 @@ class SqliteStore(Store):
 
     # interactions -------------------------------------------------------------------------------------
     def upsert_records(self, tenant_id: str, records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:
-        latest = newest_per_id(records)
         with self._write() as db:
-            stored = self._stored_docs(db, tenant_id, list(latest))
-            inserts: list[StoredRecord] = []
-            updates: list[StoredRecord] = []
-            replaced: list[_Stored] = []
-            unchanged = 0
-            for interaction_id, record in latest.items():
-                previous = stored.get(interaction_id)
-                if previous is None:
-                    inserts.append(record)
-                elif previous.content != (record.doc, record.doc_with_nulls) and record.supersedes(previous.revision):
-                    updates.append(record)
-                    replaced.append(previous)
-                else:
-                    unchanged += 1
-            db.executemany(_INSERT_RECORD, [_insert_row(tenant_id, record, now_us) for record in inserts])
-            db.executemany(_UPDATE_RECORD, [_update_row(tenant_id, record, now_us) for record in updates])
-            db.executemany(_DELETE_FACET, sorted(_facet_rows(tenant_id, replaced)))
-            db.executemany(_INSERT_FACET, sorted(_facet_rows(tenant_id, [*inserts, *updates])))
+            return self._upsert(db, tenant_id, records, now_us, derived=False)
+
+    def _upsert(
+        self, db: sqlite3.Connection, tenant_id: str, records: Sequence[StoredRecord], now_us: int, *, derived: bool
+    ) -> UpsertCounts:
+        """`upsert_records` inside an open transaction; `derived` marks records made from events."""
+        latest = newest_per_id(records)
+        stored = self._stored_docs(db, tenant_id, list(latest))
+        inserts: list[StoredRecord] = []
+        updates: list[StoredRecord] = []
+        replaced: list[_Stored] = []
+        unchanged = 0
+        for interaction_id, record in latest.items():
+            previous = stored.get(interaction_id)
+            if previous is None:
+                inserts.append(record)
+            elif previous.content != (record.doc, record.doc_with_nulls) and replaces(
+                record, derived, (previous.revision, previous.derived)
+            ):
+                updates.append(record)
+                replaced.append(previous)
+            else:
+                unchanged += 1
+        flag = int(derived)
+        db.executemany(_INSERT_RECORD, [(*_insert_row(tenant_id, record, now_us), flag) for record in inserts])
+        db.executemany(_UPDATE_RECORD, [_update_row(tenant_id, record, now_us, flag) for record in updates])
+        db.executemany(_DELETE_FACET, sorted(_facet_rows(tenant_id, replaced)))
+        db.executemany(_INSERT_FACET, sorted(_facet_rows(tenant_id, [*inserts, *updates])))
         return UpsertCounts(len(inserts), len(updates), unchanged)
 
     @staticmethod
     def _stored_docs(db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str]) -> dict[str, _Stored]:
-        """What is stored of these interactions: their text, revision, start and facets."""
+        """What is stored of these interactions: their text, revision, derivation, start and facets."""
         stored: dict[str, _Stored] = {}
         for start in range(0, len(interaction_ids), _LOOKUP_CHUNK):
             chunk = interaction_ids[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = db.execute(
-                f"SELECT interaction_id, doc, doc_with_nulls, record_revision, start_us, facets FROM interactions"
-                f" WHERE tenant_id = ? AND interaction_id IN ({marks})",
+                f"SELECT interaction_id, doc, doc_with_nulls, record_revision, derived, start_us, facets"
+                f" FROM interactions WHERE tenant_id = ? AND interaction_id IN ({marks})",
                 (tenant_id, *chunk),
             )
-            for interaction_id, doc, with_nulls, revision, start_us, facets in rows:
-                stored[interaction_id] = _Stored(interaction_id, (doc, with_nulls), revision, start_us, facets)
+            for interaction_id, doc, with_nulls, revision, was_derived, start_us, facets in rows:
+                stored[interaction_id] = _Stored(
+                    interaction_id, (doc, with_nulls), revision, bool(was_derived), start_us, facets
+                )
         return stored
 
     def search(self, tenant_id: str, request: PageRequest) -> Page:
@@ -303,6 +327,109 @@ class SqliteStore(Store):
         ).fetchone()
         return bytes(row[0]) if row else None
 
+    # events -------------------------------------------------------------------------------------------
+    def ingest_events(
+        self, tenant_id: str, events: Sequence[StoredEvent], rebuild: Rebuild, now_us: int
+    ) -> EventCounts:
+        unique = first_per_id(events)
+        with self._write() as db:
+            known = self._known_events(db, tenant_id, list(unique))
+            new = [event for event_id, event in unique.items() if event_id not in known]
+            db.executemany(
+                _INSERT_EVENT,
+                [(tenant_id, e.event_id, e.interaction_id, e.time_us, e.type, e.doc) for e in new],
+            )
+            touched = sorted({event.interaction_id for event in new})
+            if touched:
+                self._upsert(db, tenant_id, rebuild(self._events_of(db, tenant_id, touched)), now_us, derived=True)
+        return EventCounts(len(new), len(events) - len(new), len(touched))
+
+    @staticmethod
+    def _known_events(db: sqlite3.Connection, tenant_id: str, event_ids: list[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(event_ids), _LOOKUP_CHUNK):
+            chunk = event_ids[start : start + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT event_id FROM events WHERE tenant_id = ? AND event_id IN ({marks})", (tenant_id, *chunk)
+            )
+            known.update(row[0] for row in rows)
+        return known
+
+    @staticmethod
+    def _events_of(db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str]) -> dict[str, list[bytes]]:
+        found: dict[str, list[bytes]] = {}
+        for start in range(0, len(interaction_ids), _LOOKUP_CHUNK):
+            chunk = interaction_ids[start : start + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT interaction_id, doc FROM events WHERE tenant_id = ? AND interaction_id IN ({marks})"
+                " ORDER BY interaction_id, time_us, event_id",
+                (tenant_id, *chunk),
+            )
+            for interaction_id, doc in rows:
+                found.setdefault(interaction_id, []).append(bytes(doc))
+        return found
+
+    def events_of(self, tenant_id: str, interaction_id: str) -> list[bytes]:
+        return self._events_of(self._db, tenant_id, [interaction_id]).get(interaction_id, [])
+
+    # service levels -----------------------------------------------------------------------------------
+    def create_sla(self, tenant_id: str, sla: Sla) -> None:
+        try:
+            with self._write() as db:
+                db.execute(
+                    f"INSERT INTO slas (tenant_id, {_SLA_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                    (tenant_id, sla.id, sla.name, sla.queue_id, sla.created_us),
+                )
+                for version in sla.versions:
+                    self._insert_version(db, tenant_id, sla.id, version)
+        except sqlite3.IntegrityError:
+            raise Conflict(sla_conflict(sla)) from None
+
+    @staticmethod
+    def _insert_version(db: sqlite3.Connection, tenant_id: str, sla_id: str, v: SlaVersion) -> None:
+        db.execute(
+            f"INSERT INTO sla_versions (tenant_id, sla_id, {_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (tenant_id, sla_id, v.version, v.sla_threshold, v.abandon_type, v.abandon_threshold, v.from_us),
+        )
+
+    def add_sla_version(self, tenant_id: str, sla_id: str, version: SlaVersion) -> SlaVersion | None:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT max(v.version), max(v.from_us) FROM slas s LEFT JOIN sla_versions v"
+                " ON v.tenant_id = s.tenant_id AND v.sla_id = s.sla_id WHERE s.tenant_id = ? AND s.sla_id = ?"
+                " GROUP BY s.sla_id",
+                (tenant_id, sla_id),
+            ).fetchone()
+            if row is None:
+                return None
+            added = replace(version, version=(row[0] or 0) + 1, from_us=max(version.from_us, row[1] or 0))
+            self._insert_version(db, tenant_id, sla_id, added)
+        return added
+
+    def get_sla(self, tenant_id: str, sla_id: str) -> Sla | None:
+        found = self._slas(tenant_id, "AND sla_id = ?", (sla_id,))
+        return found[0] if found else None
+
+    def list_slas(self, tenant_id: str) -> list[Sla]:
+        return self._slas(tenant_id, "", ())
+
+    def _slas(self, tenant_id: str, condition: str, params: tuple[object, ...]) -> list[Sla]:
+        db = self._db
+        rows = db.execute(
+            f"SELECT {_SLA_COLUMNS} FROM slas WHERE tenant_id = ? {condition}"
+            " ORDER BY queue_id IS NOT NULL, queue_id, sla_id",
+            (tenant_id, *params),
+        ).fetchall()
+        versions: dict[str, list[SlaVersion]] = {}
+        for sla_id, *version in db.execute(
+            f"SELECT sla_id, {_VERSION_COLUMNS} FROM sla_versions WHERE tenant_id = ? {condition} ORDER BY version",
+            (tenant_id, *params),
+        ):
+            versions.setdefault(sla_id, []).append(SlaVersion(*version))
+        return [Sla(row[0], row[1], row[2], row[3], tuple(versions.get(row[0], ()))) for row in rows]
+
 
 def _statements(script: str) -> list[str]:
     return [statement.strip() for statement in script.split(";") if statement.strip()]
@@ -336,7 +463,7 @@ def _insert_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[obje
     )
 
 
-def _update_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[object, ...]:
+def _update_row(tenant_id: str, record: StoredRecord, now_us: int, derived: int) -> tuple[object, ...]:
     return (
         record.start_us,
         record.end_us,
@@ -346,6 +473,7 @@ def _update_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[obje
         record.doc,
         record.doc_with_nulls,
         msgspec.json.encode(record.facets),
+        derived,
         tenant_id,
         record.interaction_id,
     )
@@ -358,6 +486,7 @@ class _Stored:
     interaction_id: str
     content: tuple[bytes, bytes | None]
     revision: int | None
+    derived: bool
     start_us: int
     facets_blob: bytes | None
 

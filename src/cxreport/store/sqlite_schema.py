@@ -67,4 +67,37 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: events and the records derived from them; service-level definitions and their versions
+    """
+    ALTER TABLE interactions ADD COLUMN derived INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE events (
+        tenant_id      TEXT NOT NULL,
+        event_id       TEXT NOT NULL,
+        interaction_id TEXT NOT NULL,
+        time_us        INTEGER NOT NULL,
+        type           TEXT NOT NULL,
+        doc            BLOB NOT NULL,
+        PRIMARY KEY (tenant_id, event_id)
+    );
+    CREATE INDEX events_by_interaction ON events (tenant_id, interaction_id, time_us, event_id);
+    CREATE TABLE slas (
+        tenant_id  TEXT NOT NULL,
+        sla_id     TEXT NOT NULL,
+        name       TEXT,
+        queue_id   TEXT,
+        created_us INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, sla_id)
+    );
+    CREATE UNIQUE INDEX slas_by_queue ON slas (tenant_id, coalesce(queue_id, ''));
+    CREATE TABLE sla_versions (
+        tenant_id         TEXT NOT NULL,
+        sla_id            TEXT NOT NULL,
+        version           INTEGER NOT NULL,
+        sla_threshold     REAL NOT NULL,
+        abandon_type      TEXT NOT NULL CHECK (abandon_type IN ('ignore-abandons', 'count-against-sla')),
+        abandon_threshold REAL NOT NULL,
+        from_us           INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, sla_id, version)
+    );
+    """,
 ]

@@ -1,0 +1,87 @@
+"""End-to-end event ingestion into SQLite: events/s on one core, through the same path as `import-events`.
+
+    .venv/bin/python benchmarks/bench_events.py [--count 100000] [--seed 7] [--batch-size 20000] [--profile]
+
+Writes a deterministic, realistic NDJSON event stream of `--count` interactions (the generator of
+`bench_derive.py`: voice, email, sms and chat; abandons, holds, transfers, wrap-up, some in progress) to
+`benchmarks/out/`, then imports it into a fresh SQLite file with `cxreport.event_importer.import_event_files`,
+exactly what `cxreport import-events` runs: read and decode each line, store the events, read back every
+event of the touched interactions, derive their records, prepare them (validation, facets) and upsert them,
+one transaction per batch. Prints events/s; with `--profile`, the top functions by cumulative and own time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import msgspec
+from bench_derive import TENANT, interaction
+
+from cxreport.event_importer import import_event_files
+from cxreport.store import open_store
+from cxreport.store.base import Tenant
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def stream_file(count: int, seed: int) -> tuple[Path, int]:
+    """The NDJSON stream (cached: same count and seed, same file) and its number of events."""
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"events-{count}-{seed}.ndjson"
+    counted = OUT / f"events-{count}-{seed}.count"
+    if path.exists() and counted.exists():
+        return path, int(counted.read_text())
+    rng = random.Random(seed)
+    encoder = msgspec.json.Encoder()
+    total = 0
+    with open(path, "wb") as out:
+        for index in range(count):
+            events = interaction(rng, index)
+            out.write(b"".join(encoder.encode(event) + b"\n" for event in events))
+            total += len(events)
+    counted.write_text(str(total))
+    return path, total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100_000, help="interactions (default 100000)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--batch-size", type=int, default=20_000, help="events a transaction (import-events default)")
+    parser.add_argument("--profile", action="store_true", help="run under cProfile and print the top costs")
+    args = parser.parse_args()
+    path, events = stream_file(args.count, args.seed)
+    size_mb = path.stat().st_size / 1e6
+    print(f"{args.count:,} interactions, {events:,} events ({size_mb:,.0f} MB NDJSON), batches of {args.batch_size:,}")
+    with tempfile.TemporaryDirectory(prefix="cxreport-bench-events-") as folder:
+        store = open_store(f"sqlite:///{folder}/bench.db")
+        store.migrate()
+        store.create_tenant(Tenant(TENANT, "bench", "UTC"))
+        profiler = cProfile.Profile() if args.profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        report = import_event_files(store, TENANT, [str(path)], batch_size=args.batch_size, progress=False)
+        if profiler:
+            profiler.disable()
+        elapsed = time.perf_counter() - started
+        store.close()
+    counts = report.counts
+    assert counts.accepted == events and not report.rejected, (counts, report.rejected[:3])
+    print(f"import-events into SQLite: {events / elapsed:,.0f} events/s ({elapsed:.1f} s, one core)")
+    print(f"  {counts.interactions:,} record derivations for {args.count:,} interactions")
+    if profiler:
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        stats.sort_stats("tottime").print_stats(18)
+        stats.sort_stats("cumulative").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()

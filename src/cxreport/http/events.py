@@ -1,0 +1,63 @@
+"""Routes: ingest contact-center events; read an interaction's stored events."""
+
+from __future__ import annotations
+
+from litestar import Response, get, post
+from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, RawBody
+
+from cxreport import service
+from cxreport.http.auth import require_role
+from cxreport.http.errors import ErrorBody
+from cxreport.http.interactions import ERRORS, JSON
+from cxreport.http.openapi import EVENTS_BODY, with_body
+from cxreport.http.schemas import EventIngestResult, ReportingEvents
+from cxreport.http.threads import in_thread
+
+
+@post(
+    "/v1/tenants/{tenantId:str}/events",
+    guards=[require_role],
+    opt={"role": "ingest"},
+    status_code=200,
+    operation_id="ingestEvents",
+    operation_class=with_body(EVENTS_BODY),
+    summary="Ingest contact-center events",
+    description=(
+        "One event, a JSON array of events, or NDJSON (`application/x-ndjson`). All or nothing: one malformed "
+        "event rejects the request (400, with every rejected event's position, line and reason in `errors`). "
+        "An eventId the tenant has already is a duplicate and changes nothing. The records of the interactions "
+        "that got new events are derived again from all their events and stored."
+    ),
+    responses={
+        200: ResponseSpec(generate_examples=False, data_container=EventIngestResult, description="Counts"),
+        413: ResponseSpec(
+            generate_examples=False, data_container=ErrorBody, description="The body is over the size limit."
+        ),
+        **ERRORS,
+    },
+    tags=["events"],
+)
+async def ingest_events(state: State, tenantId: FromPath[str], body: RawBody) -> Response[bytes]:
+    return Response(await in_thread(service.ingest_events, state.store, tenantId, body), media_type=JSON)
+
+
+@get(
+    "/v1/tenants/{tenantId:str}/interactions/{interactionId:str}/reporting-events",
+    guards=[require_role],
+    opt={"role": "read"},
+    operation_id="getReportingEvents",
+    summary="An interaction's stored events, in time order",
+    responses={
+        200: ResponseSpec(generate_examples=False, data_container=ReportingEvents, description="The events"),
+        404: ResponseSpec(
+            generate_examples=False, data_container=ErrorBody, description="No events of this interaction."
+        ),
+        **ERRORS,
+    },
+    tags=["events"],
+)
+async def reporting_events(state: State, tenantId: FromPath[str], interactionId: FromPath[str]) -> Response[bytes]:
+    body = await in_thread(service.reporting_events, state.store, tenantId, interactionId)
+    return Response(body, media_type=JSON)

@@ -1,0 +1,124 @@
+"""Routes: service-level definitions and their versions."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Response, get, post
+from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, RawBody
+
+from cxreport import slas
+from cxreport.http.auth import require_role
+from cxreport.http.errors import ErrorBody
+from cxreport.http.interactions import ERRORS, JSON
+from cxreport.http.openapi import NEW_SLA_BODY, NEW_SLA_VERSION_BODY, with_body
+from cxreport.http.threads import in_thread
+from cxreport.service import tenant_or_404
+from cxreport.store.base import Store
+
+NOT_FOUND = ResponseSpec(generate_examples=False, data_container=ErrorBody, description="No such definition.")
+CONFLICT = ResponseSpec(
+    generate_examples=False, data_container=ErrorBody, description="The queue (or tenant default) has one already."
+)
+
+
+def _tenant(store: Store, tenant_id: str) -> str:
+    return tenant_or_404(store, tenant_id).id
+
+
+def _list(store: Store, tenant_id: str) -> slas.SlaList:
+    return slas.list_all(store, _tenant(store, tenant_id))
+
+
+def _create(store: Store, tenant_id: str, body: bytes) -> slas.SlaBody:
+    return slas.create(store, _tenant(store, tenant_id), body)
+
+
+def _get(store: Store, tenant_id: str, sla_id: str) -> slas.SlaBody:
+    return slas.as_json(slas.get(store, _tenant(store, tenant_id), sla_id))
+
+
+def _add_version(store: Store, tenant_id: str, sla_id: str, body: bytes) -> slas.SlaBody:
+    return slas.add_version(store, _tenant(store, tenant_id), sla_id, body)
+
+
+@get(
+    "/v1/tenants/{tenantId:str}/slas",
+    guards=[require_role],
+    opt={"role": "read"},
+    operation_id="listSlas",
+    summary="The tenant's service-level definitions with their versions",
+    responses={
+        200: ResponseSpec(generate_examples=False, data_container=slas.SlaList, description="Definitions"),
+        **ERRORS,
+    },
+    tags=["slas"],
+)
+async def list_slas(state: State, tenantId: FromPath[str]) -> Response[bytes]:
+    found = await in_thread(_list, state.store, tenantId)
+    return Response(msgspec.json.encode(found), media_type=JSON)
+
+
+@post(
+    "/v1/tenants/{tenantId:str}/slas",
+    guards=[require_role],
+    opt={"role": "admin"},
+    status_code=201,
+    operation_id="createSla",
+    operation_class=with_body(NEW_SLA_BODY),
+    summary="Create a service-level definition (the tenant default, or one queue's) with its first version",
+    description=(
+        "The first version is in force from now on: queue entries that happened before keep the verdict of the "
+        "version in force then (or the built-in default: 20 s, ignore-abandons, 20 s)."
+    ),
+    responses={
+        201: ResponseSpec(generate_examples=False, data_container=slas.SlaBody, description="Created"),
+        409: CONFLICT,
+        **ERRORS,
+    },
+    tags=["slas"],
+)
+async def create_sla(state: State, tenantId: FromPath[str], body: RawBody) -> Response[bytes]:
+    created = await in_thread(_create, state.store, tenantId, body)
+    return Response(msgspec.json.encode(created), media_type=JSON, status_code=201)
+
+
+@get(
+    "/v1/tenants/{tenantId:str}/slas/{slaId:str}",
+    guards=[require_role],
+    opt={"role": "read"},
+    operation_id="getSla",
+    summary="One service-level definition with its versions",
+    responses={
+        200: ResponseSpec(generate_examples=False, data_container=slas.SlaBody, description="Definition"),
+        404: NOT_FOUND,
+        **ERRORS,
+    },
+    tags=["slas"],
+)
+async def get_sla(state: State, tenantId: FromPath[str], slaId: FromPath[str]) -> Response[bytes]:
+    found = await in_thread(_get, state.store, tenantId, slaId)
+    return Response(msgspec.json.encode(found), media_type=JSON)
+
+
+@post(
+    "/v1/tenants/{tenantId:str}/slas/{slaId:str}/versions",
+    guards=[require_role],
+    opt={"role": "admin"},
+    status_code=201,
+    operation_id="addSlaVersion",
+    operation_class=with_body(NEW_SLA_VERSION_BODY),
+    summary="Add a version to a service-level definition, in force from now on (history is not rewritten)",
+    responses={
+        201: ResponseSpec(generate_examples=False, data_container=slas.SlaBody, description="Definition"),
+        404: NOT_FOUND,
+        **ERRORS,
+    },
+    tags=["slas"],
+)
+async def add_sla_version(
+    state: State, tenantId: FromPath[str], slaId: FromPath[str], body: RawBody
+) -> Response[bytes]:
+    found = await in_thread(_add_version, state.store, tenantId, slaId, body)
+    return Response(msgspec.json.encode(found), media_type=JSON, status_code=201)
