@@ -140,7 +140,7 @@ def main() -> None:
         with temporary_postgres_database(args.postgres) as url:
             run("postgresql", url, path, args.count, args.repeat, fresh=True)
         return
-    database = OUT / f"bench-filters-{args.count}.db"
+    database = OUT / f"bench-{args.count}.db"  # bench_search.py leaves its SQLite file here: reuse it
     fresh = not database.exists()
     run("sqlite", f"sqlite:///{database}", path, args.count, args.repeat, fresh)
 

@@ -77,12 +77,12 @@ class Memory:
     modest page cache); a bulk import wants a large cache (its index inserts land all over the file), and a
     bulk export wants neither (it reads each page once: caching it only grows the process)."""
 
-    mmap_bytes: int = 256 << 20
+    mmap_bytes: int = 1 << 30
     cache_bytes: int = 64 << 20
 
 
 FOR_SERVING = Memory()
-FOR_BULK_WRITES = Memory(mmap_bytes=256 << 20, cache_bytes=512 << 20)
+FOR_BULK_WRITES = Memory(mmap_bytes=1 << 30, cache_bytes=1 << 30)
 FOR_BULK_READS = Memory(mmap_bytes=0, cache_bytes=8 << 20)
 
 
