@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every benchmark, one command: bash benchmarks/run.sh [COUNT] [POSTGRES_ADMIN_URL]
+# COUNT defaults to 1,000,000 interactions; with a PostgreSQL admin URL the PostgreSQL runs are included
+# (each makes a fresh database and drops it). Figures are printed and written to benchmarks/out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count="${1:-1000000}"
+postgres="${2:-${CXREPORT_BENCH_POSTGRES_URL:-}}"
+python=".venv/bin/python"
+if [ -n "$postgres" ]; then
+  "$python" benchmarks/bench_search.py --count "$count" --postgres "$postgres"
+  "$python" benchmarks/bench_plan_cache.py --postgres "$postgres" --count "$(( count < 200000 ? count : 200000 ))"
+else
+  "$python" benchmarks/bench_search.py --count "$count"
+fi
+"$python" benchmarks/bench_filters.py --count "$count"
+"$python" benchmarks/bench_events.py --count "$(( count < 100000 ? count : 100000 ))"
+"$python" benchmarks/bench_derive.py --count "$(( count < 100000 ? count : 100000 ))"
