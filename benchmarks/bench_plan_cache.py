@@ -24,7 +24,6 @@ from bench_search import TENANT, data_file
 
 from cxreport.importer import import_files
 from cxreport.store import open_store
-from cxreport.store.postgres import _COUNT, _PAGE, timestamp_param
 from cxreport.timeparse import parse_instant
 from tests_support import temporary_postgres_database
 
@@ -44,11 +43,12 @@ def run(url: str, options: str | None, label: str) -> dict[str, Any]:
     with psycopg.connect(url, autocommit=True, **kwargs) as connection:
         for execution in range(100):
             start, end = WINDOWS[execution % len(WINDOWS)]
-            params = {"tenant": TENANT.id, "start": timestamp_param(parse_instant(start)),
-                      "end": timestamp_param(parse_instant(end)), "limit": 1000, "offset": 0}
+            query = Query(Window(parse_instant(start), parse_instant(end)))
+            count = count_statement(TENANT.id, query, DIALECT)
+            page = page_statement(TENANT.id, query, DIALECT, limit=1000, offset=0, include_nulls=False)
             began = time.perf_counter()
-            connection.execute(_COUNT, params).fetchone()
-            connection.execute(_PAGE.format(doc="i.doc::text"), params).fetchall()  # type: ignore[arg-type]
+            connection.execute(count.sql, count.params).fetchone()
+            connection.execute(page.sql, page.params).fetchall()
             samples.append((time.perf_counter() - began) * 1000)
     first, rest = samples[:5], samples[5:]
     return {"label": label, "first_5_median_ms": round(statistics.median(first), 2),

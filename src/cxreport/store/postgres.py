@@ -121,6 +121,11 @@ _INSERT_FACETS = """
     SELECT %(tenant)s, kind, value, start_ts, interaction_id FROM staged_facets_v2
     WHERE interaction_id = ANY(%(ids)s) ON CONFLICT DO NOTHING
 """
+_INSERT_ALL_FACETS = """
+    INSERT INTO interaction_facets (tenant_id, kind, value, start_ts, interaction_id)
+    SELECT %(tenant)s, kind, value, start_ts, interaction_id FROM staged_facets_v2
+    ORDER BY kind, value, start_ts, interaction_id ON CONFLICT DO NOTHING
+"""
 DIALECT = Dialect(
     time_columns={"start": "start_ts", "end": "end_ts", "updated": "updated_us"},
     time_param=lambda micros: timestamp_param(micros),
@@ -315,10 +320,13 @@ class PostgresStore(Store):
                 for kind, value in record.facets:
                     copy.write_row((kind, value, start, record.interaction_id))
         written = db.execute(_MERGE[derived]).fetchall()
-        if written:
-            written_ids = {"tenant": tenant_id, "ids": [row[0] for row in written]}
-            db.execute(_DELETE_FACETS, written_ids)
-            db.execute(_INSERT_FACETS, written_ids)
+        replaced = [interaction_id for interaction_id, was_insert in written if not was_insert]
+        if replaced:  # only replaced records have facets to remove
+            db.execute(_DELETE_FACETS, {"tenant": tenant_id, "ids": replaced})
+        if len(written) == len(latest):  # every staged record was written (a fresh import): all its facets
+            db.execute(_INSERT_ALL_FACETS, {"tenant": tenant_id})
+        elif written:
+            db.execute(_INSERT_FACETS, {"tenant": tenant_id, "ids": [row[0] for row in written]})
         inserted = sum(1 for (_, was_insert) in written if was_insert)
         updated = len(written) - inserted
         return UpsertCounts(inserted, updated, len(latest) - len(written))
