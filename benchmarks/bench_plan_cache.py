@@ -24,6 +24,9 @@ from bench_search import TENANT, data_file
 
 from cxreport.importer import import_files
 from cxreport.store import open_store
+from cxreport.store.base import Query, Window
+from cxreport.store.postgres import DIALECT
+from cxreport.store.querying import count_statement, page_statement
 from cxreport.timeparse import parse_instant
 from tests_support import temporary_postgres_database
 
