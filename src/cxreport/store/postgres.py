@@ -41,7 +41,7 @@ from cxreport.store.base import (
     sla_conflict,
 )
 from cxreport.store.postgres_schema import MIGRATIONS
-from cxreport.store.querying import Dialect, count_statement, page_statement
+from cxreport.store.querying import Dialect, run_search
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EARLIEST_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
@@ -130,6 +130,7 @@ DIALECT = Dialect(
     time_columns={"start": "start_ts", "end": "end_ts", "updated": "updated_us"},
     time_param=lambda micros: timestamp_param(micros),
     placeholder="%s",
+    micros=lambda value: _micros(value),
 )
 _KEY_COLUMNS = "key_id::text, tenant_id::text, role, secret_hash, created_us, revoked_us"
 
@@ -427,23 +428,9 @@ class PostgresStore(Store):
 
     def search(self, tenant_id: str, request: PageRequest) -> Page:
         with self._read() as db:
-            total = -1
-            if request.count:
-                count = count_statement(tenant_id, request.query, DIALECT)
-                row = db.execute(count.sql, count.params).fetchone()
-                total = int(row[0]) if row else 0
-            if request.limit == 0 or (request.count and request.offset >= total):
-                return Page(total=total, docs=[])
-            page = page_statement(
-                tenant_id,
-                request.query,
-                DIALECT,
-                limit=request.limit,
-                offset=request.offset,
-                include_nulls=request.include_nulls,
+            return run_search(
+                lambda statement: db.execute(statement.sql, statement.params).fetchall(), tenant_id, request, DIALECT
             )
-            rows = db.execute(page.sql, page.params).fetchall()
-        return Page(total=total, docs=[row[0] for row in rows], keys=[(_micros(row[1]), str(row[2])) for row in rows])
 
     def secret(self, name: str, make: Callable[[], str]) -> str:
         with self._write() as db:

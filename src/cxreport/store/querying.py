@@ -9,10 +9,11 @@ Only index columns are read until the page is known: skipped rows never have the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from cxreport.store.base import Filter, Query
+from cxreport.store.base import Filter, Page, PageRequest, Query
 
 # Most selective first: the first filter of a query in this order drives it.
 SELECTIVITY = (
@@ -48,6 +49,8 @@ class Dialect:
     placeholder: str = "?"
     row_id: str | None = None
     """A column that finds an interactions row directly (SQLite's rowid), to join a page's documents by."""
+    micros: Callable[[Any], int] = int
+    """A keyset time as the store returns it → epoch microseconds."""
 
     def sql(self, text: str) -> str:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
@@ -151,3 +154,31 @@ def page_statement(
 
 def _time(query: Query, dialect: Dialect, micros: int) -> object:
     return micros if query.time_field == "updated" else dialect.time_param(micros)
+
+
+Fetch = Callable[[Statement], Sequence[Sequence[Any]]]
+"""Runs a statement on the store's connection and returns its rows."""
+
+
+def run_search(fetch: Fetch, tenant_id: str, request: PageRequest, dialect: Dialect) -> Page:
+    """A search, for either store: the exact count (when asked), then the page with its keyset positions."""
+    total = -1
+    if request.count:
+        total = int(fetch(count_statement(tenant_id, request.query, dialect))[0][0])
+    if request.limit == 0 or (request.count and request.offset >= total):
+        return Page(total=total, docs=[])
+    rows = fetch(
+        page_statement(
+            tenant_id,
+            request.query,
+            dialect,
+            limit=request.limit,
+            offset=request.offset,
+            include_nulls=request.include_nulls,
+        )
+    )
+    return Page(
+        total=total,
+        docs=[row[0] for row in rows],
+        keys=[(dialect.micros(row[1]), str(row[2])) for row in rows],
+    )

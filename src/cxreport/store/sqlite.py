@@ -36,7 +36,7 @@ from cxreport.store.base import (
     replaces,
     sla_conflict,
 )
-from cxreport.store.querying import Dialect, count_statement, page_statement
+from cxreport.store.querying import Dialect, run_search
 from cxreport.store.sqlite_schema import MIGRATIONS
 
 _LOOKUP_CHUNK = 500
@@ -297,22 +297,9 @@ class SqliteStore(Store):
 
     def search(self, tenant_id: str, request: PageRequest) -> Page:
         db = self._db
-        total = -1
-        if request.count:
-            count = count_statement(tenant_id, request.query, DIALECT)
-            total = int(db.execute(count.sql, count.params).fetchone()[0])
-        if request.limit == 0 or (request.count and request.offset >= total):
-            return Page(total=total, docs=[])
-        page = page_statement(
-            tenant_id,
-            request.query,
-            DIALECT,
-            limit=request.limit,
-            offset=request.offset,
-            include_nulls=request.include_nulls,
+        return run_search(
+            lambda statement: db.execute(statement.sql, statement.params).fetchall(), tenant_id, request, DIALECT
         )
-        rows = db.execute(page.sql, page.params).fetchall()
-        return Page(total=total, docs=[row[0] for row in rows], keys=[(int(row[1]), str(row[2])) for row in rows])
 
     def secret(self, name: str, make: Callable[[], str]) -> str:
         with self._write() as db:
