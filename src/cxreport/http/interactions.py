@@ -21,7 +21,6 @@ from cxreport.http.openapi import RECORDS_BODY, with_body
 from cxreport.http.schemas import IngestResult, InteractionWithDetails, SearchEnvelope
 from cxreport.http.threads import in_thread, iterate_in_threadpool
 from cxreport.search import SearchParameters
-from cxreport.store.base import Filter
 
 JSON = "application/json"
 ERRORS = {
@@ -40,7 +39,7 @@ IncludeNulls = q.IncludeNulls
     guards=[require_role],
     opt={"role": "read"},
     operation_id="searchInteractions",
-    dependencies=q.FILTERS,
+    dependencies=q.QUERY,
     summary="Search interactions",
     description=(
         "Interactions whose time (`timeField`, default startTimestamp) is in the half-open window [start, end), "
@@ -58,52 +57,16 @@ async def search_interactions(
     request: Request[Any, Any, Any],
     state: State,
     tenantId: FromPath[str],
-    filters: NamedDependency[tuple[Filter, ...]],
-    startTimeRange: q.Time = None,
-    endTimeRange: q.Time = None,
-    start: q.TimeAlias = None,
-    end: q.TimeAlias = None,
-    timeField: q.TimeField = None,
-    sort: q.Sort = None,
+    search: NamedDependency[SearchParameters],
     limit: q.Limit = None,
     page: q.PageNumber = None,
     offset: q.Offset = None,
     cursor: q.Cursor = None,
-    includenulls: q.IncludeNulls = None,
-    includeNulls: q.IncludeNulls = None,
 ) -> Response[bytes]:
     q.raw_params(request, q.SEARCH_PARAMETERS)
-    params = replace(
-        _window(startTimeRange, endTimeRange, start, end, timeField, sort, includenulls, includeNulls),
-        limit=limit,
-        page=page,
-        offset=offset,
-        cursor=cursor,
-        filters=filters,
-    )
+    params = replace(search, limit=limit, page=page, offset=offset, cursor=cursor)
     body = await in_thread(service.search, state.store, tenantId, params, state.cursors, q.next_url_for(request))
     return Response(body, media_type=JSON)
-
-
-def _window(
-    start_time_range: str | None,
-    end_time_range: str | None,
-    start: str | None,
-    end: str | None,
-    time_field: str | None,
-    sort: str | None,
-    includenulls: bool | None,
-    include_nulls: bool | None,
-) -> SearchParameters:
-    return SearchParameters(
-        start=service.one_of("startTimeRange", start_time_range, "start", start),
-        start_name="start" if start is not None else "startTimeRange",
-        end=service.one_of("endTimeRange", end_time_range, "end", end),
-        end_name="end" if end is not None else "endTimeRange",
-        time_field=time_field,
-        sort=sort,
-        include_nulls=bool(includenulls or include_nulls),
-    )
 
 
 @get(
@@ -111,7 +74,7 @@ def _window(
     guards=[require_role],
     opt={"role": "read"},
     operation_id="exportInteractions",
-    dependencies=q.FILTERS,
+    dependencies=q.QUERY,
     summary="Export every matching interaction (NDJSON or CSV), streamed",
     description=(
         "The same window and filters as the search, every match, no page limit, in order, streamed in "
@@ -128,24 +91,12 @@ async def export_interactions(
     request: Request[Any, Any, Any],
     state: State,
     tenantId: FromPath[str],
-    filters: NamedDependency[tuple[Filter, ...]],
+    search: NamedDependency[SearchParameters],
     format: Annotated[str | None, QueryParameter(description="ndjson (default) or csv", enum=["ndjson", "csv"])] = None,
-    startTimeRange: q.Time = None,
-    endTimeRange: q.Time = None,
-    start: q.TimeAlias = None,
-    end: q.TimeAlias = None,
-    timeField: q.TimeField = None,
-    sort: q.Sort = None,
-    includenulls: q.IncludeNulls = None,
-    includeNulls: q.IncludeNulls = None,
 ) -> Stream:
     q.raw_params(request, q.EXPORT_PARAMETERS)
-    params = replace(
-        _window(startTimeRange, endTimeRange, start, end, timeField, sort, includenulls, includeNulls),
-        filters=filters,
-    )
     chosen = "ndjson" if format is None else format
-    chunks = await in_thread(service.export, state.store, tenantId, params, chosen)
+    chunks = await in_thread(service.export, state.store, tenantId, search, chosen)
     return Stream(iterate_in_threadpool(chunk.data for chunk in chunks), media_type=FORMATS[chosen])
 
 

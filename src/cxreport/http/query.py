@@ -7,12 +7,14 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
 from cxreport.errors import UnknownParameter
 from cxreport.filters import FILTER_PARAMETERS, parse_filters
+from cxreport.search import SearchParameters
+from cxreport.service import one_of
 from cxreport.store.base import Filter
 
 TIME_HELP = (
@@ -79,7 +81,35 @@ def provide_filters(
     return parse_filters({name: request.query_params.getall(name) for name in request.query_params})
 
 
-FILTERS = {"filters": Provide(provide_filters, sync_to_thread=False)}
+def provide_search(
+    filters: NamedDependency[tuple[Filter, ...]],
+    startTimeRange: Time = None,
+    endTimeRange: Time = None,
+    start: TimeAlias = None,
+    end: TimeAlias = None,
+    timeField: TimeField = None,
+    sort: Sort = None,
+    includenulls: IncludeNulls = None,
+    includeNulls: IncludeNulls = None,
+) -> SearchParameters:
+    """What search and export share: the window, its time field, the order, nulls and filters (a dependency,
+    so both routes declare and document these parameters once)."""
+    return SearchParameters(
+        start=one_of("startTimeRange", startTimeRange, "start", start),
+        start_name="start" if start is not None else "startTimeRange",
+        end=one_of("endTimeRange", endTimeRange, "end", end),
+        end_name="end" if end is not None else "endTimeRange",
+        time_field=timeField,
+        sort=sort,
+        include_nulls=bool(includenulls or includeNulls),
+        filters=filters,
+    )
+
+
+QUERY = {
+    "filters": Provide(provide_filters, sync_to_thread=False),
+    "search": Provide(provide_search, sync_to_thread=False),
+}
 
 
 def raw_params(request: Request[Any, Any, Any], accepted: frozenset[str]) -> dict[str, list[str]]:
