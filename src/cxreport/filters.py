@@ -41,6 +41,8 @@ def values_of(parameter: str, raw: Sequence[str]) -> tuple[str, ...]:
         raise InvalidParameter(f"{parameter} takes at most {MAX_VALUES} values", parameter=parameter)
     if any(len(value) > MAX_VALUE_LENGTH for value in values):
         raise InvalidParameter(f"{parameter} values are at most {MAX_VALUE_LENGTH} characters", parameter=parameter)
+    if any("\x00" in value for value in values):
+        raise InvalidParameter(f"{parameter} holds a NUL character", parameter=parameter)
     return tuple(dict.fromkeys(values))
 
 
@@ -71,6 +73,12 @@ def _hook_filters(params: Mapping[str, Sequence[str]]) -> list[Filter]:
     ids = values_of("hookId", params["hookId"]) if "hookId" in params else None
     if subs is not None and types is None:
         raise InvalidParameter("hookSubType needs hookType", parameter="hookSubType")
+    combinations = len(types or ()) * len(subs or (1,)) * len(ids or (1,))
+    if combinations > MAX_VALUES:
+        raise InvalidParameter(
+            f"hookType × hookSubType × hookId make {combinations} combinations; at most {MAX_VALUES}",
+            parameter="hookType",
+        )
     if types is None:
         return [Filter("hookId", ids)] if ids is not None else []
     if subs is None:
@@ -96,6 +104,10 @@ def _attribute_filters(params: Mapping[str, Sequence[str]]) -> list[Filter]:
     for name, value in zip(names, values, strict=True):
         if not name.strip():
             raise InvalidParameter("hookName has an empty value", parameter="hookName")
+        if "\x00" in name or len(name) > MAX_VALUE_LENGTH:
+            raise InvalidParameter(
+                f"hookName must be at most {MAX_VALUE_LENGTH} characters, with no NUL", parameter="hookName"
+            )
         options = values_of("attribute-value", [value])
         filters.append(Filter("attr", tuple(f"{name.strip()}{FACET_SEPARATOR}{option}" for option in options)))
     return filters

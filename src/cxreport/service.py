@@ -48,6 +48,8 @@ def contact_history(store: Store, tenant_id: str, contact_id: str, params: Searc
     """A contact's latest interactions, newest first (at most 100 a page): a search filtered by contactId."""
     if not contact_id.strip():
         raise InvalidParameter("contactId must not be empty", parameter="contactId")
+    if "\x00" in contact_id:
+        raise InvalidParameter("contactId holds a NUL character", parameter="contactId")
     contact = Filter("contactId", (contact_id,))
     return search_body(
         store, tenant_or_404(store, tenant_id), replace(params, filters=(contact,), max_limit=CONTACT_MAX_LIMIT)

@@ -8,14 +8,15 @@ import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, RawBody
+from litestar.params import RawBody
 
 from cxreport import credentials
 from cxreport.errors import InvalidBody, InvalidParameter, Unauthenticated
 from cxreport.http.auth import basic_credentials, require_role
-from cxreport.http.errors import ErrorBody
-from cxreport.http.interactions import ERRORS, JSON
+from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
+from cxreport.http.interactions import JSON
 from cxreport.http.openapi import NEW_KEY_BODY, TOKEN_BODY, with_body
+from cxreport.http.paths import KeyId, TenantId
 from cxreport.http.schemas import ApiKeyInfo, NewApiKey, NewKeyRequest, TokenRequest, TokenResponse
 from cxreport.http.threads import in_thread
 from cxreport.store.base import ApiKey
@@ -37,7 +38,7 @@ _decode_key_request = msgspec.json.Decoder(NewKeyRequest)
     ),
     responses={
         200: ResponseSpec(generate_examples=False, data_container=TokenResponse, description="A new token"),
-        **ERRORS,
+        **BODY_ERRORS,
     },
     tags=["credentials"],
 )
@@ -65,6 +66,10 @@ def _token_for(state: State, header: str | None, body: RawBody) -> TokenResponse
     if basic is None:
         raise Unauthenticated("send HTTP Basic keyId:secret, or a JSON body with username and password")
     principal = credentials.authenticate_key(state.store, *basic)
+    if isinstance(ttl, float):
+        if not ttl.is_integer():
+            raise InvalidParameter(f"ttl must be a whole number of seconds, got {ttl}", parameter="ttl")
+        ttl = int(ttl)
     ttl = settings.token_ttl_seconds if ttl is None else ttl
     if not 1 <= ttl <= settings.max_token_ttl_seconds:
         raise InvalidParameter(f"ttl must be between 1 and {settings.max_token_ttl_seconds} seconds", parameter="ttl")
@@ -94,7 +99,7 @@ def _key_info(key: ApiKey) -> ApiKeyInfo:
     },
     tags=["credentials"],
 )
-async def list_keys(state: State, tenantId: FromPath[str]) -> Response[bytes]:
+async def list_keys(state: State, tenantId: TenantId) -> Response[bytes]:
     keys = await in_thread(state.store.list_keys, tenantId.lower())
     return Response(msgspec.json.encode([_key_info(key) for key in keys]), media_type=JSON)
 
@@ -109,13 +114,13 @@ async def list_keys(state: State, tenantId: FromPath[str]) -> Response[bytes]:
     summary="Create an API key; its secret is shown only in this response",
     responses={
         201: ResponseSpec(generate_examples=False, data_container=NewApiKey, description="The new key"),
-        **ERRORS,
+        **BODY_ERRORS,
     },
     tags=["credentials"],
 )
 async def create_key(
     state: State,
-    tenantId: FromPath[str],
+    tenantId: TenantId,
     body: RawBody,
 ) -> Response[bytes]:
     try:
@@ -135,11 +140,11 @@ async def create_key(
     summary="Revoke an API key and every token made from it",
     responses={
         200: ResponseSpec(generate_examples=False, data_container=ApiKeyInfo, description="The revoked key"),
-        404: ResponseSpec(generate_examples=False, data_container=ErrorBody, description="No such key in this tenant."),
         **ERRORS,
+        404: ResponseSpec(generate_examples=False, data_container=ErrorBody, description="No such key in this tenant."),
     },
     tags=["credentials"],
 )
-async def revoke_key(state: State, tenantId: FromPath[str], keyId: FromPath[str]) -> Response[bytes]:
+async def revoke_key(state: State, tenantId: TenantId, keyId: KeyId) -> Response[bytes]:
     key = await in_thread(credentials.revoke_key, state.store, keyId, tenantId.lower())
     return Response(msgspec.json.encode(_key_info(key)), media_type=JSON)

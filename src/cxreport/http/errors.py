@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 
 from cxreport.errors import CxError, InvalidRecord
 
@@ -47,6 +48,26 @@ class ErrorBody(msgspec.Struct, omit_defaults=True):
     message: str
     parameter: str | None = None
     errors: list[dict[str, Any]] | None = None
+
+
+def _documented(description: str) -> ResponseSpec:
+    return ResponseSpec(generate_examples=False, data_container=ErrorBody, description=description)
+
+
+ERRORS = {
+    status: _documented(description)
+    for status, description in {
+        400: "A parameter or the body is invalid; `parameter` names it.",
+        401: "No credentials, or wrong ones.",
+        403: "The key may not do this, or not on this tenant.",
+        404: "No such route, or nothing with that id in this tenant.",
+        500: "Internal error; the server log has the details.",
+        503: "The database is unreachable.",
+    }.items()
+}
+"""The error responses every route may give, declared once for the OpenAPI document; routes that read a
+body add BODY_ERRORS, and a route may override a description (its own 404, say)."""
+BODY_ERRORS = {**ERRORS, 413: _documented("The body is over the size limit (CXREPORT_MAX_BODY_BYTES).")}
 
 
 def error_response(

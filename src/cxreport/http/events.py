@@ -5,13 +5,14 @@ from __future__ import annotations
 from litestar import Response, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, RawBody
+from litestar.params import RawBody
 
 from cxreport import service
 from cxreport.http.auth import require_role
-from cxreport.http.errors import ErrorBody
-from cxreport.http.interactions import ERRORS, JSON
+from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
+from cxreport.http.interactions import JSON
 from cxreport.http.openapi import EVENTS_BODY, with_body
+from cxreport.http.paths import InteractionId, TenantId
 from cxreport.http.schemas import EventIngestResult, ReportingEvents
 from cxreport.http.threads import in_thread
 
@@ -32,14 +33,11 @@ from cxreport.http.threads import in_thread
     ),
     responses={
         200: ResponseSpec(generate_examples=False, data_container=EventIngestResult, description="Counts"),
-        413: ResponseSpec(
-            generate_examples=False, data_container=ErrorBody, description="The body is over the size limit."
-        ),
-        **ERRORS,
+        **BODY_ERRORS,
     },
     tags=["events"],
 )
-async def ingest_events(state: State, tenantId: FromPath[str], body: RawBody) -> Response[bytes]:
+async def ingest_events(state: State, tenantId: TenantId, body: RawBody) -> Response[bytes]:
     return Response(await in_thread(service.ingest_events, state.store, tenantId, body), media_type=JSON)
 
 
@@ -51,13 +49,13 @@ async def ingest_events(state: State, tenantId: FromPath[str], body: RawBody) ->
     summary="An interaction's stored events, in time order",
     responses={
         200: ResponseSpec(generate_examples=False, data_container=ReportingEvents, description="The events"),
+        **ERRORS,
         404: ResponseSpec(
             generate_examples=False, data_container=ErrorBody, description="No events of this interaction."
         ),
-        **ERRORS,
     },
     tags=["events"],
 )
-async def reporting_events(state: State, tenantId: FromPath[str], interactionId: FromPath[str]) -> Response[bytes]:
+async def reporting_events(state: State, tenantId: TenantId, interactionId: InteractionId) -> Response[bytes]:
     body = await in_thread(service.reporting_events, state.store, tenantId, interactionId)
     return Response(body, media_type=JSON)

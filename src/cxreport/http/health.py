@@ -9,6 +9,7 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from cxreport import __version__
 from cxreport.errors import StoreUnavailable
+from cxreport.http.openapi import PublicOperation
 from cxreport.http.schemas import Health
 from cxreport.http.threads import in_thread
 
@@ -16,7 +17,7 @@ from cxreport.http.threads import in_thread
 @get(
     "/health",
     operation_id="health",
-    security=[],
+    operation_class=PublicOperation,
     summary="Liveness and database reachability",
     responses={
         200: ResponseSpec(generate_examples=False, data_container=Health, description="Up, database reachable"),

@@ -9,28 +9,21 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, QueryParameter, RawBody
+from litestar.params import QueryParameter, RawBody
 from litestar.response import Stream
 
 from cxreport import service
 from cxreport.export import FORMATS
 from cxreport.http import query as q
 from cxreport.http.auth import require_role
-from cxreport.http.errors import ErrorBody
-from cxreport.http.openapi import RECORDS_BODY, with_body
+from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
+from cxreport.http.openapi import RECORDS_BODY, ExportOperation, with_body
+from cxreport.http.paths import ContactId, InteractionId, TenantId
 from cxreport.http.schemas import IngestResult, InteractionWithDetails, SearchEnvelope
 from cxreport.http.threads import in_thread, iterate_in_threadpool
 from cxreport.search import SearchParameters
 
 JSON = "application/json"
-ERRORS = {
-    status: ResponseSpec(generate_examples=False, data_container=ErrorBody, description=description)
-    for status, description in {
-        400: "A parameter or the body is invalid; `parameter` names it.",
-        401: "No credentials, or wrong ones.",
-        403: "The key may not do this, or not on this tenant.",
-    }.items()
-}
 IncludeNulls = q.IncludeNulls
 
 
@@ -56,7 +49,7 @@ IncludeNulls = q.IncludeNulls
 async def search_interactions(
     request: Request[Any, Any, Any],
     state: State,
-    tenantId: FromPath[str],
+    tenantId: TenantId,
     search: NamedDependency[SearchParameters],
     limit: q.Limit = None,
     page: q.PageNumber = None,
@@ -74,6 +67,7 @@ async def search_interactions(
     guards=[require_role],
     opt={"role": "read"},
     operation_id="exportInteractions",
+    operation_class=ExportOperation,
     dependencies=q.QUERY,
     summary="Export every matching interaction (NDJSON or CSV), streamed",
     description=(
@@ -82,7 +76,7 @@ async def search_interactions(
         "in the docs."
     ),
     responses={
-        200: ResponseSpec(generate_examples=False, data_container=str, description="NDJSON or CSV", media_type=JSON),
+        200: ResponseSpec(generate_examples=False, data_container=str, description="NDJSON or CSV"),
         **ERRORS,
     },
     tags=["interactions"],
@@ -90,7 +84,7 @@ async def search_interactions(
 async def export_interactions(
     request: Request[Any, Any, Any],
     state: State,
-    tenantId: FromPath[str],
+    tenantId: TenantId,
     search: NamedDependency[SearchParameters],
     format: Annotated[str | None, QueryParameter(description="ndjson (default) or csv", enum=["ndjson", "csv"])] = None,
 ) -> Stream:
@@ -115,9 +109,9 @@ async def export_interactions(
 async def contact_interactions(
     request: Request[Any, Any, Any],
     state: State,
-    tenantId: FromPath[str],
-    contactId: FromPath[str],
-    limit: q.Limit = None,
+    tenantId: TenantId,
+    contactId: ContactId,
+    limit: q.ContactLimit = None,
     page: q.PageNumber = None,
     offset: q.Offset = None,
     includenulls: q.IncludeNulls = None,
@@ -139,17 +133,17 @@ async def contact_interactions(
         200: ResponseSpec(
             generate_examples=False, data_container=InteractionWithDetails, description="The record plus `details`"
         ),
+        **ERRORS,
         404: ResponseSpec(
             generate_examples=False, data_container=ErrorBody, description="No such interaction in this tenant."
         ),
-        **ERRORS,
     },
     tags=["interactions"],
 )
 async def get_interaction(
     state: State,
-    tenantId: FromPath[str],
-    interactionId: FromPath[str],
+    tenantId: TenantId,
+    interactionId: InteractionId,
     includenulls: IncludeNulls = None,
     includeNulls: IncludeNulls = None,
 ) -> Response[bytes]:
@@ -173,12 +167,9 @@ async def get_interaction(
     ),
     responses={
         200: ResponseSpec(generate_examples=False, data_container=IngestResult, description="Counts of what changed"),
-        413: ResponseSpec(
-            generate_examples=False, data_container=ErrorBody, description="The body is over the size limit."
-        ),
-        **ERRORS,
+        **BODY_ERRORS,
     },
     tags=["interactions"],
 )
-async def ingest_interactions(state: State, tenantId: FromPath[str], body: RawBody) -> Response[bytes]:
+async def ingest_interactions(state: State, tenantId: TenantId, body: RawBody) -> Response[bytes]:
     return Response(await in_thread(service.ingest, state.store, tenantId, body), media_type=JSON)

@@ -136,6 +136,26 @@ NEW_SLA_VERSION_BODY = RequestBody(
 )
 
 
+@dataclass
+class PublicOperation(Operation):
+    """An operation that needs no credentials: `security: []` overrides the document's default (Litestar
+    leaves an empty list out, which would mean "the default applies")."""
+
+    def __post_init__(self) -> None:
+        self.security = []
+
+
+@dataclass
+class ExportOperation(Operation):
+    """The export's 200 is NDJSON or CSV, as `format` chooses: one media type each, both plain text."""
+
+    def __post_init__(self) -> None:
+        ok = self.responses.get("200") if self.responses else None
+        if ok is not None and not isinstance(ok, Reference):
+            text = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+            ok.content = {"application/x-ndjson": text, "text/csv": text}
+
+
 def with_body(body: RequestBody) -> type[Operation]:
     """An Operation class whose request body is `body`."""
 

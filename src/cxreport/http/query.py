@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -11,7 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
-from cxreport.errors import UnknownParameter
+from cxreport.errors import InvalidParameter, UnknownParameter
 from cxreport.filters import FILTER_PARAMETERS, parse_filters
 from cxreport.search import SearchParameters
 from cxreport.service import one_of
@@ -24,12 +25,34 @@ TIME_HELP = (
 FILTER_HELP = "Any of these values (comma-separated, or the parameter repeated); all filters must hold."
 
 Time = Annotated[
-    str | None, QueryParameter(description=TIME_HELP, examples=[Example(value="2017-12-29T14:00:00.000Z")])
+    str | None,
+    QueryParameter(description=TIME_HELP, format="date-time", examples=[Example(value="2017-12-29T14:00:00.000Z")]),
 ]
-TimeAlias = Annotated[str | None, QueryParameter(description="Alias of startTimeRange / endTimeRange.")]
-Limit = Annotated[int | None, QueryParameter(description="Records per page, default 10.")]
-PageNumber = Annotated[int | None, QueryParameter(description="0-based page number; offset = page × limit.")]
-Offset = Annotated[int | None, QueryParameter(description="Records to skip, instead of page (slower than cursor).")]
+TimeAlias = Annotated[
+    str | None, QueryParameter(description="Alias of startTimeRange / endTimeRange.", format="date-time")
+]
+MAX_OFFSET_DOC = {"minimum": 0, "maximum": 1_000_000_000}
+Limit = Annotated[
+    int | None,
+    QueryParameter(description="Records per page, default 10.", schema_extra={"minimum": 0, "maximum": 1000}),
+]
+ContactLimit = Annotated[
+    int | None,
+    QueryParameter(description="Records per page, default 10.", schema_extra={"minimum": 0, "maximum": 100}),
+]
+PageNumber = Annotated[
+    int | None,
+    QueryParameter(
+        description="0-based page number; offset = page × limit, at most 1,000,000,000.", schema_extra=MAX_OFFSET_DOC
+    ),
+]
+Offset = Annotated[
+    int | None,
+    QueryParameter(
+        description="Records to skip, instead of page (slower than cursor); not with a different page × limit.",
+        schema_extra=MAX_OFFSET_DOC,
+    ),
+]
 IncludeNulls = Annotated[
     bool | None, QueryParameter(description="Keep null-valued fields in records (default: left out).")
 ]
@@ -42,11 +65,27 @@ TimeField = Annotated[
 ]
 Sort = Annotated[str | None, QueryParameter(description="desc (newest first, default) or asc.", enum=["desc", "asc"])]
 Cursor = Annotated[str | None, QueryParameter(description="The `next` of the previous page: continue after it.")]
-FilterValue = Annotated[str | None, QueryParameter(description=FILTER_HELP)]
+FILTER_VALUES = r"^[^,\x00]*[^,\s\x00][^,\x00]*(,[^,\x00]*[^,\s\x00][^,\x00]*)*$"
+"""Comma-separated values, none of them blank or holding a NUL (documented only: the filter parser checks
+them and names the parameter as it is spelled in the query)."""
+NOT_BLANK = r"^[^\x00]*\S[^\x00]*$"
+FilterValue = Annotated[
+    str | None, QueryParameter(description=FILTER_HELP, schema_extra={"pattern": FILTER_VALUES})
+]
 Flag = Annotated[str | None, QueryParameter(description="true or false.", enum=["true", "false"])]
+HookName = Annotated[
+    str | None,
+    QueryParameter(
+        description="A custom attribute's name (pairs with attribute-value).", schema_extra={"pattern": NOT_BLANK}
+    ),
+]
 AttributeValue = Annotated[
     str | None,
-    QueryParameter(name="attribute-value", description="Value of the custom attribute named by hookName (pairs)."),
+    QueryParameter(
+        name="attribute-value",
+        description="Value of the custom attribute named by hookName (pairs).",
+        schema_extra={"pattern": FILTER_VALUES},
+    ),
 ]
 
 WINDOW = frozenset({"startTimeRange", "endTimeRange", "start", "end", "timeField", "sort"})
@@ -55,6 +94,7 @@ PAGING = frozenset({"limit", "page", "offset"})
 SEARCH_PARAMETERS = WINDOW | NULLS | PAGING | {"cursor"} | set(FILTER_PARAMETERS)
 EXPORT_PARAMETERS = WINDOW | NULLS | {"format"} | set(FILTER_PARAMETERS)
 CONTACT_PARAMETERS = NULLS | PAGING
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 def provide_filters(
@@ -73,7 +113,7 @@ def provide_filters(
     hookType: FilterValue = None,
     hookSubType: FilterValue = None,
     hookId: FilterValue = None,
-    hookName: FilterValue = None,
+    hookName: HookName = None,
     attribute_value: AttributeValue = None,
 ) -> tuple[Filter, ...]:
     """The filters of the request (a dependency: its parameters document the filter grammar once for every
@@ -121,6 +161,10 @@ def raw_params(request: Request[Any, Any, Any], accepted: frozenset[str]) -> dic
             f"unknown parameter {unknown[0]!r}; this route accepts: {', '.join(sorted(accepted))}",
             parameter=unknown[0],
         )
+    for name in PAGING & set(params):
+        for value in params[name]:
+            if not _WHOLE_NUMBER.fullmatch(value):  # Litestar reads "1.0" and "1e3" as numbers; we do not
+                raise InvalidParameter(f"{name} must be a whole number, got {value!r}", parameter=name)
     return params
 
 

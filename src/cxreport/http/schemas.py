@@ -64,7 +64,8 @@ class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
 
     username: str | None = None
     password: str | None = None
-    ttl: int | None = None
+    ttl: int | float | None = None
+    """Whole seconds; JSON does not tell 3600 from 3600.0, so a whole float is accepted too."""
 
 
 class TokenResponse(msgspec.Struct):

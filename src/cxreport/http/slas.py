@@ -6,13 +6,14 @@ import msgspec
 from litestar import Response, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, RawBody
+from litestar.params import RawBody
 
 from cxreport import slas
 from cxreport.http.auth import require_role
-from cxreport.http.errors import ErrorBody
-from cxreport.http.interactions import ERRORS, JSON
+from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
+from cxreport.http.interactions import JSON
 from cxreport.http.openapi import NEW_SLA_BODY, NEW_SLA_VERSION_BODY, with_body
+from cxreport.http.paths import SlaId, TenantId
 from cxreport.http.threads import in_thread
 from cxreport.service import tenant_or_404
 from cxreport.store.base import Store
@@ -55,7 +56,7 @@ def _add_version(store: Store, tenant_id: str, sla_id: str, body: bytes) -> slas
     },
     tags=["slas"],
 )
-async def list_slas(state: State, tenantId: FromPath[str]) -> Response[bytes]:
+async def list_slas(state: State, tenantId: TenantId) -> Response[bytes]:
     found = await in_thread(_list, state.store, tenantId)
     return Response(msgspec.json.encode(found), media_type=JSON)
 
@@ -75,11 +76,11 @@ async def list_slas(state: State, tenantId: FromPath[str]) -> Response[bytes]:
     responses={
         201: ResponseSpec(generate_examples=False, data_container=slas.SlaBody, description="Created"),
         409: CONFLICT,
-        **ERRORS,
+        **BODY_ERRORS,
     },
     tags=["slas"],
 )
-async def create_sla(state: State, tenantId: FromPath[str], body: RawBody) -> Response[bytes]:
+async def create_sla(state: State, tenantId: TenantId, body: RawBody) -> Response[bytes]:
     created = await in_thread(_create, state.store, tenantId, body)
     return Response(msgspec.json.encode(created), media_type=JSON, status_code=201)
 
@@ -92,12 +93,12 @@ async def create_sla(state: State, tenantId: FromPath[str], body: RawBody) -> Re
     summary="One service-level definition with its versions",
     responses={
         200: ResponseSpec(generate_examples=False, data_container=slas.SlaBody, description="Definition"),
-        404: NOT_FOUND,
         **ERRORS,
+        404: NOT_FOUND,
     },
     tags=["slas"],
 )
-async def get_sla(state: State, tenantId: FromPath[str], slaId: FromPath[str]) -> Response[bytes]:
+async def get_sla(state: State, tenantId: TenantId, slaId: SlaId) -> Response[bytes]:
     found = await in_thread(_get, state.store, tenantId, slaId)
     return Response(msgspec.json.encode(found), media_type=JSON)
 
@@ -112,13 +113,13 @@ async def get_sla(state: State, tenantId: FromPath[str], slaId: FromPath[str]) -
     summary="Add a version to a service-level definition, in force from now on (history is not rewritten)",
     responses={
         201: ResponseSpec(generate_examples=False, data_container=slas.SlaBody, description="Definition"),
+        **BODY_ERRORS,
         404: NOT_FOUND,
-        **ERRORS,
     },
     tags=["slas"],
 )
 async def add_sla_version(
-    state: State, tenantId: FromPath[str], slaId: FromPath[str], body: RawBody
+    state: State, tenantId: TenantId, slaId: SlaId, body: RawBody
 ) -> Response[bytes]:
     found = await in_thread(_add_version, state.store, tenantId, slaId, body)
     return Response(msgspec.json.encode(found), media_type=JSON, status_code=201)
