@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from cxreport.errors import InvalidBody, InvalidRecord
+from cxreport.jsontext import TOO_DEEP, check_text
 from cxreport.record_schema import InteractionRecord
 from cxreport.store.base import StoredRecord
 from cxreport.timeparse import TimeFormatError, parse_instant
@@ -26,7 +27,6 @@ _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 MAX_ERRORS_REPORTED = 100
-TOO_DEEP = "JSON nested too deeply (more than about 1000 levels)"
 _MISSING_FIELD = re.compile(r"Object missing required field `(\w+)`")
 
 
@@ -47,6 +47,7 @@ def normalize_uuid(text: str) -> str | None:
 def split_body(body: bytes) -> list[msgspec.Raw]:
     """A request body's records: one record object, a JSON array of them, or a seed-shaped envelope
     (an object with `results`)."""
+    check_text(body)
     try:
         shape = _body_shape.decode(body)
     except msgspec.DecodeError as error:
@@ -86,6 +87,14 @@ def prepare_record(raw: bytes | msgspec.Raw, tenant_id: str, position: int) -> S
     end_us = _instant(record.endTimestamp, "$.endTimestamp", position) if record.endTimestamp else None
     _check_nested_times(record, position)
     doc = _drop_nulls(doc_with_nulls) if b"null" in doc_with_nulls else doc_with_nulls
+    facets = facets_of(record)
+    for kind, value in facets:
+        if len(value) > MAX_FACET_CHARACTERS // 4 and len(value.encode()) > MAX_FACET_CHARACTERS:
+            raise InvalidRecord(
+                f"{_FACET_FIELDS.get(kind, kind)} is longer than {MAX_FACET_CHARACTERS} bytes, the most a field "
+                "that searches filter on may hold",
+                position=position,
+            )
     return StoredRecord(
         interaction_id=interaction_id,
         start_us=start_us,
@@ -101,9 +110,16 @@ def prepare_record(raw: bytes | msgspec.Raw, tenant_id: str, position: int) -> S
         flagged=bool(record.flagged),
         abandoned=is_abandoned(record),
         revision=record.revision,
-        facets=facets_of(record),
+        facets=facets,
     )
 
+
+MAX_FACET_CHARACTERS = 1000
+"""The longest value (UTF-8 bytes) of a field searches filter on, as search filter values are capped too: the
+stores index these values, and PostgreSQL's index entries must stay under about 2,700 bytes."""
+_FACET_FIELDS = {"agentId": "agents[].agentId", "queueId": "queues[].queueId", "attr": "customAttributes",
+                 "hook": "hooks[]", "hookType": "hooks[].hookType", "hookSubType": "hooks[]",
+                 "hookId": "hooks[].hookId", "hookTypeId": "hooks[]"}
 
 FACET_SEPARATOR = "\x1f"
 """Joins the parts of a compound facet value (hook type, sub-type and id; attribute name and value)."""

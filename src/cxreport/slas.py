@@ -13,6 +13,7 @@ import msgspec
 from cxreport import clock
 from cxreport.errors import InvalidBody, InvalidParameter, NotFound
 from cxreport.ingest import normalize_uuid
+from cxreport.jsontext import check_text
 from cxreport.metrics import DEFAULT_SLA, AbandonType
 from cxreport.store.base import Sla, SlaVersion, Store
 from cxreport.timeparse import format_instant
@@ -63,6 +64,7 @@ class SlaList(msgspec.Struct):
 
 def _decode(body: bytes, kind: type[T]) -> T:
     try:
+        check_text(body)
         return msgspec.json.decode(body or b"{}", type=kind)
     except msgspec.ValidationError as error:
         message = str(error)

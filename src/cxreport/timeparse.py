@@ -31,6 +31,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _US_PER_SECOND = 1_000_000
 _US_PER_DAY = 86_400 * _US_PER_SECOND
+_FIRST_US = (date.min.toordinal() - _EPOCH_DAY) * _US_PER_DAY
+_LAST_US = (date.max.toordinal() + 1 - _EPOCH_DAY) * _US_PER_DAY - 1
 
 
 class TimeFormatError(ValueError):
@@ -57,12 +59,17 @@ def parse_instant(text: str) -> int:
     second = int(parts["second"] or 0)
     micros = int((parts["fraction"] or "0")[:6].ljust(6, "0"))
     if hour == 24 and minute == second == 0 and not (parts["fraction"] or "0").strip("0"):
+        if day == date.max:
+            raise TimeFormatError(f"{text!r} is after the last instant cxreport can store (year 9999)")
         hour, day = 0, day + timedelta(days=1)
     if hour > 23 or minute > 59 or second > 59:
         raise TimeFormatError(f"{text!r} names a time of day that does not exist")
     offset = _offset_seconds(parts["zone"], text)
     seconds_of_day = hour * 3600 + minute * 60 + second - offset
-    return (day.toordinal() - _EPOCH_DAY) * _US_PER_DAY + seconds_of_day * _US_PER_SECOND + micros
+    instant = (day.toordinal() - _EPOCH_DAY) * _US_PER_DAY + seconds_of_day * _US_PER_SECOND + micros
+    if not _FIRST_US <= instant <= _LAST_US:
+        raise TimeFormatError(f"{text!r} is outside the years 0001 to 9999 in UTC, which cxreport can store")
+    return instant
 
 
 def _offset_seconds(zone: str | None, text: str) -> int:

@@ -12,6 +12,7 @@ import re
 import msgspec
 
 from cxreport.errors import InvalidBody, InvalidRecord, RejectedBatch
+from cxreport.jsontext import TOO_DEEP, check_text
 from cxreport.metrics.events import EVENT_TYPES, Event, InteractionStarted
 from cxreport.timeparse import TimeFormatError, parse_instant
 
@@ -118,6 +119,7 @@ def split_events(raw: bytes) -> list[tuple[bytes | msgspec.Raw, int | None]]:
     """The body's events as (JSON text, 1-based line number for NDJSON else None)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    check_text(raw)
     body = raw.lstrip()
     if not body:
         raise InvalidBody("the body holds no event")
@@ -126,10 +128,14 @@ def split_events(raw: bytes) -> list[tuple[bytes | msgspec.Raw, int | None]]:
             return [(item, None) for item in _raw_list.decode(body)]
         except msgspec.DecodeError as error:
             raise InvalidBody(f"the body is not a JSON array of events: {error}") from None
+        except RecursionError:
+            raise InvalidBody(TOO_DEEP) from None
     try:
         return [(_raw_one.decode(body), None)]
     except msgspec.DecodeError:
         pass  # not a single JSON value: NDJSON, one event a line
+    except RecursionError:
+        raise InvalidBody(TOO_DEEP) from None
     return [(line.strip(), number) for number, line in enumerate(raw.split(b"\n"), start=1) if line.strip()]
 
 
