@@ -380,7 +380,10 @@ def test_duplicate_keys_the_last_one_counts(http: httpx.Client, target: Target) 
     content = (f'{{"interactionId": "{first}", "startTimestamp": "{START}", "interactionId": "{last}"}}').encode()
     _ok(http.post(f"{target.base}/interactions", content=content, auth=target.keys.ingest))
     assert http.get(f"{target.base}/interactions/{first}", auth=target.keys.read).status_code == 404
-    assert http.get(f"{target.base}/interactions/{last}", auth=target.keys.read).status_code == 200
+    stored = http.get(f"{target.base}/interactions/{last}", auth=target.keys.read)
+    assert stored.status_code == 200
+    record = stored.text.split(',"details"')[0]
+    assert record.count('"interactionId"') == 1 and first not in stored.text
 
 
 def test_a_duplicate_tenant_id_cannot_smuggle_a_record(http: httpx.Client, live_server: LiveServer,
