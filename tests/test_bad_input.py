@@ -422,3 +422,12 @@ def test_many_query_parameters(http: httpx.Client, target: Target) -> None:
 def test_a_huge_authorization_header(http: httpx.Client, target: Target) -> None:
     response = http.get(f"{target.base}/interactions", headers={"authorization": "Basic " + "A" * 8000})
     assert_rejected(response, 401, "unauthenticated")
+
+
+def test_nul_elsewhere_in_a_record_is_kept_as_sent(http: httpx.Client, target: Target) -> None:
+    """Only the fields the stores keep as text refuse NUL; a record's other fields keep it, on both stores."""
+    record_id = str(uuid.uuid4())
+    record = {"interactionId": record_id, "startTimestamp": START, "note": "a\x00b", "extra": {"k\x00": ["\x00"]}}
+    _ok(http.post(f"{target.base}/interactions", json=record, auth=target.keys.ingest))
+    stored = _ok(http.get(f"{target.base}/interactions/{record_id}", auth=target.keys.read))
+    assert stored["note"] == "a\x00b" and stored["extra"] == {"k\x00": ["\x00"]}

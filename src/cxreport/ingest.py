@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from cxreport.errors import InvalidBody, InvalidRecord
-from cxreport.jsontext import TOO_DEEP, check_text
+from cxreport.jsontext import TOO_DEEP, check_utf8
 from cxreport.record_schema import InteractionRecord
 from cxreport.store.base import StoredRecord
 from cxreport.timeparse import TimeFormatError, parse_instant
@@ -47,7 +47,7 @@ def normalize_uuid(text: str) -> str | None:
 def split_body(body: bytes) -> list[msgspec.Raw]:
     """A request body's records: one record object, a JSON array of them, or a seed-shaped envelope
     (an object with `results`)."""
-    check_text(body)
+    check_utf8(body)  # a NUL is refused only where the stores keep it as text: see prepare_record
     try:
         shape = _body_shape.decode(body)
     except msgspec.DecodeError as error:
@@ -95,6 +95,8 @@ def prepare_record(raw: bytes | msgspec.Raw, tenant_id: str, position: int) -> S
                 "that searches filter on may hold",
                 position=position,
             )
+        if "\x00" in value:  # kept as text by the stores, and PostgreSQL text cannot hold NUL
+            raise InvalidRecord(f"{_FACET_FIELDS.get(kind, kind)} holds a NUL character", position=position)
     return StoredRecord(
         interaction_id=interaction_id,
         start_us=start_us,
