@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from conftest import LiveServer, TenantKeys, make_tenant_keys
 
 EXAMPLES = 15
-"""Per operation and mode: with 16 operations × 2 modes this keeps the module near 20 s a store."""
+"""Per operation and mode: with 16 operations × 2 modes this keeps the module near 15 s a store."""
 
 OPERATIONS = [
     ("GET", "/v1/tenants/{tenantId}/interactions"),
