@@ -140,14 +140,20 @@ def _tenant(store: Store, tenant_id: str) -> Any:
 @click.option("--tenant", "tenant_id", required=True, metavar="ID", help="The tenant id.")
 @click.option("--strict", is_flag=True, help="Write nothing if any record is rejected.")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
+@click.option(
+    "--writers", type=click.IntRange(1, 16), default=None,
+    help="Batches written at once (default: 1 on SQLite, 2 on PostgreSQL).",
+)
 @click.argument("files", nargs=-1, required=True, metavar="FILE…")
-def import_command(database: str | None, tenant_id: str, strict: bool, batch_size: int, files: tuple[str, ...]) -> None:
+def import_command(
+    database: str | None, tenant_id: str, strict: bool, batch_size: int, writers: int | None, files: tuple[str, ...]
+) -> None:
     """Import records from JSON (seed envelope or array) or NDJSON files; `-` is standard input."""
     from cxreport.importer import import_files
 
     store = _store(database, workload="bulk-writes")
     tenant = _tenant(store, tenant_id)
-    report = import_files(store, tenant.id, list(files), strict=strict, batch_size=batch_size)
+    report = import_files(store, tenant.id, list(files), strict=strict, batch_size=batch_size, writers=writers)
     for rejected in report.rejected[:100]:
         click.echo(f"rejected: {rejected.describe()}", err=True)
     if len(report.rejected) > 100:
