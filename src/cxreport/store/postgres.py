@@ -442,16 +442,17 @@ def _copy_facets(
 ) -> None:
     """COPY the facets of the written records into `interaction_facets`, in key order (it keeps index
     inserts local). Plain inserts: a written record has no facets left (new, or its old ones deleted)."""
-    rows: list[tuple[str, str, int, str]] = []
+    rows: list[tuple[str, str, int, str, datetime | str]] = []
     for interaction_id in written:
         record = records[interaction_id]
-        rows.extend((kind, value, record.start_us, interaction_id) for kind, value in record.facets)
-    rows.sort()
+        start = timestamp_param(record.start_us)
+        rows.extend((kind, value, record.start_us, interaction_id, start) for kind, value in record.facets)
+    rows.sort()  # by key; the last item (the start as a parameter) is never compared: the key is unique
     with db.cursor().copy(
         "COPY interaction_facets (tenant_id, kind, value, start_ts, interaction_id) FROM STDIN"
     ) as copy:
-        for kind, value, start_us, interaction_id in rows:
-            copy.write_row((tenant_id, kind, value, timestamp_param(start_us), interaction_id))
+        for kind, value, _, interaction_id, start in rows:
+            copy.write_row((tenant_id, kind, value, start, interaction_id))
 
 
 def _uuid_or_none(text: str) -> str | None:
