@@ -75,7 +75,7 @@ def test_no_timeout_by_default_for_the_command_line(database: tuple[str, Store, 
 def test_a_request_whose_statement_times_out_is_a_503(
     database: tuple[str, Store, TenantKeys], big_body: bytes
 ) -> None:
-    url, untimed, keys = database
+    url, _, keys = database
     settings = Settings(database_url=url, port=_free_port(), statement_timeout_ms=SLOW_STATEMENT_TIMEOUT_MS)
     timed = open_store(url, statement_timeout_ms=settings.statement_timeout_ms)
     try:
