@@ -163,3 +163,19 @@ def test_a_query_string_over_the_limit_is_a_414(live_server: LiveServer, seed_te
     assert body["message"] == "the query string is longer than 8192 bytes"
     assert "5555" not in over.text
     assert_error_shape(live_server, anonymous, 414, "query_too_long")
+
+
+def test_headers_over_the_limit_are_a_431(live_server: LiveServer, seed_tenant: TenantKeys) -> None:
+    limit = live_server.settings.max_header_bytes
+    assert limit == 16 * 1024
+    url = f"/v1/tenants/{seed_tenant.id}/interactions"
+    with live_server.client(seed_tenant.read) as client:
+        refused = client.get(url, headers={"x-customer": CUSTOMER_PADDING * (limit // len(CUSTOMER_PADDING))})
+        accepted = client.get(url, headers={"x-customer": CUSTOMER_PADDING * 100})
+    body = assert_error_shape(live_server, refused, 431, "headers_too_large")
+    assert body["message"] == "the request headers are larger than 16384 bytes"
+    assert CUSTOMER_PADDING not in refused.text
+    assert accepted.status_code == 200
+
+
+CUSTOMER_PADDING = "+15551234567;"

@@ -216,3 +216,18 @@ def test_sigterm_lets_an_export_in_flight_finish_then_exits_0(tmp_path: Path) ->
     finished = export_entries[0]["time"]
     assert isinstance(finished, str)
     assert datetime.fromisoformat(finished).timestamp() > terminated_at
+
+
+def test_headers_over_the_limit_are_refused(served: Served) -> None:
+    """CXREPORT_MAX_HEADER_BYTES (16 KiB): larger headers are a 431 in the one error shape; a request head far
+    larger than every limit is refused by uvicorn itself (a plain 400) before it is read whole."""
+    with httpx.Client(base_url=served.base, timeout=30) as client:
+        refused = client.get("/health", headers={"x-padding": "a" * (16 * 1024)})
+        assert refused.status_code == 431
+        assert refused.json() == {"status": 431, "code": "headers_too_large",
+                                  "message": "the request headers are larger than 16384 bytes"}
+        assert client.get("/health", headers={"x-padding": "a" * (12 * 1024)}).status_code == 200
+        assert client.get("/health", headers={"x-padding": "a" * (1024 * 1024)}).status_code == 400
+        assert client.get("/health").status_code == 200
+    assert served.stop() == 0
+    assert "a" * 100 not in served.output

@@ -65,7 +65,9 @@ def _serve(settings: Settings) -> None:
         log_level="info",
         access_log=False,  # it prints whole query strings, which hold customer numbers: ours is cxreport.access
         http="h11",
-        h11_max_incomplete_event_size=settings.max_header_bytes,
+        # what uvicorn buffers of a request head (line and headers) before it refuses it with a plain 400: room
+        # for the largest accepted query string and headers, so that those limits answer in JSON
+        h11_max_incomplete_event_size=settings.max_header_bytes + settings.max_query_bytes + 4096,
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
 

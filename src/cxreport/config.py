@@ -67,7 +67,7 @@ class Settings:
         default=16 * 1024,
         metadata={
             "env": "CXREPORT_MAX_HEADER_BYTES",
-            "help": "Largest request line plus headers `serve` reads (uvicorn's h11 limit); larger is a plain 400.",
+            "help": "Largest accepted request headers (a 431); also uvicorn's h11 limit on a request head in transit.",
         },
     )
     statement_timeout_ms: int = field(

@@ -83,6 +83,13 @@ class QueryTooLong(CxError):
     code = "query_too_long"
 
 
+class HeadersTooLarge(CxError):
+    """The request's headers are larger than `CXREPORT_MAX_HEADER_BYTES`."""
+
+    status = 431
+    code = "headers_too_large"
+
+
 class RateLimited(CxError):
     """The API key made more requests than its rate allows; `retry_after` says when to try again (seconds)."""
 

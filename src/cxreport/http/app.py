@@ -66,9 +66,9 @@ def create_app(settings: Settings, store: Store) -> Litestar:
             security=[{"basic": []}, {"token": []}],
         ),
     )
-    # Around routing and error handling, so unknown routes are logged and a long query string is refused
-    # before anything parses it.
-    app.asgi_handler = Edge(app.asgi_handler, settings.max_query_bytes)
+    # Around routing and error handling, so unknown routes are logged and a long query string or oversized
+    # headers are refused before anything parses them.
+    app.asgi_handler = Edge(app.asgi_handler, settings.max_query_bytes, settings.max_header_bytes)
     return app
 
 

@@ -1,5 +1,5 @@
-"""What every HTTP request passes through, around routing and error handling: the query-string limit,
-the `RateLimit-*` headers of authenticated responses, and the access log.
+"""What every HTTP request passes through, around routing and error handling: the query-string and header
+size limits, the `RateLimit-*` headers of authenticated responses, and the access log.
 
 The access log is one JSON line per request on the `cxreport.access` logger (INFO):
 `{"time", "method", "route", "status", "duration_ms", "tenant", "key", "bytes"}`. `route` is the route's
@@ -30,7 +30,7 @@ from litestar.types import (
 
 from cxreport import clock
 from cxreport.credentials import Principal
-from cxreport.errors import CxError, QueryTooLong
+from cxreport.errors import CxError, HeadersTooLarge, QueryTooLong
 from cxreport.http.errors import ErrorBody
 from cxreport.http.ratelimit import Allowance
 from cxreport.timeparse import format_instant
@@ -52,9 +52,10 @@ class AccessEntry(msgspec.Struct):
 class Edge:
     """ASGI middleware wrapping the whole app (unknown routes included)."""
 
-    def __init__(self, app: ASGIApp, max_query_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_query_bytes: int, max_header_bytes: int) -> None:
         self.app = app
         self.max_query_bytes = max_query_bytes
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -74,15 +75,22 @@ class Edge:
             await send(message)
 
         try:
-            if len(scope["query_string"]) > self.max_query_bytes:
-                await _send_error(
-                    observed, QueryTooLong(f"the query string is longer than {self.max_query_bytes} bytes")
-                )
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await _send_error(observed, refusal)
             else:
                 await self.app(scope, receive, observed)
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(_entry(scope, response, started))
+
+
+    def _refusal(self, scope: HTTPScope) -> CxError | None:
+        if len(scope["query_string"]) > self.max_query_bytes:
+            return QueryTooLong(f"the query string is longer than {self.max_query_bytes} bytes")
+        if sum(len(name) + len(value) + 4 for name, value in scope["headers"]) > self.max_header_bytes:
+            return HeadersTooLarge(f"the request headers are larger than {self.max_header_bytes} bytes")
+        return None
 
 
 class _Response:

@@ -30,6 +30,7 @@ _CODES_BY_STATUS = {
     414: "query_too_long",
     415: "unsupported_media_type",
     429: "rate_limited",
+    431: "headers_too_large",
     500: "internal_error",
     503: "service_unavailable",
 }
