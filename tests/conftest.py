@@ -105,7 +105,9 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     """cxreport served by uvicorn on a loopback port, in a thread of the test process: once per store, so
     every end-to-end test runs against SQLite and PostgreSQL alike."""
     database_url = _database_url(request, tmp_path_factory.mktemp("live"))
-    settings = Settings(database_url=database_url, port=_free_port(), max_body_bytes=MAX_BODY_BYTES)
+    # No rate limit: the suite makes thousands of requests with one key as fast as it can (cursor walks);
+    # tests/test_limits.py runs servers of its own with the default limit and a tight one.
+    settings = Settings(database_url=database_url, port=_free_port(), max_body_bytes=MAX_BODY_BYTES, rate_limit=0)
     served_store = open_store(settings.database_url)
     served_store.migrate()
     config = uvicorn.Config(

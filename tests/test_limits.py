@@ -127,12 +127,28 @@ def test_forbidden_requests_count_too(limited: tuple[str, TenantKeys, TenantKeys
     assert [r.headers["ratelimit-remaining"] for r in answers] == ["2", "1", "0", "0"]
 
 
-def test_the_default_limit_is_generous_and_announced(live_server: LiveServer, seed_tenant: TenantKeys) -> None:
+def test_the_default_limit_is_generous_and_announced(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'defaults.db'}", port=_free_port())
+    assert (settings.rate_limit, settings.rate_burst) == (100, 200)
+    store = open_store(settings.database_url)
+    store.migrate()
+    keys = make_tenant_keys(store)
+    with serving(settings, store) as base, httpx.Client(base_url=base, auth=keys.read, timeout=30) as client:
+        answers = [client.get(f"/v1/tenants/{keys.id}/interactions") for _ in range(50)]
+    store.close()
+    assert all(response.status_code == 200 for response in answers)
+    assert {response.headers["ratelimit-limit"] for response in answers} == {"200"}
+    assert answers[0].headers["ratelimit-remaining"] == "199"
+    assert all(0 <= int(response.headers["ratelimit-remaining"]) <= 199 for response in answers)
+
+
+def test_the_shared_test_server_runs_without_limits(live_server: LiveServer, seed_tenant: TenantKeys) -> None:
+    """rate_limit=0 turns the limiter off: no 429 and no rate headers however fast a key goes."""
+    assert live_server.settings.rate_limit == 0
     with live_server.client(seed_tenant.read) as client:
         response = client.get(f"/v1/tenants/{seed_tenant.id}/interactions")
     assert response.status_code == 200
-    assert response.headers["ratelimit-limit"] == str(Settings().rate_burst) == "200"
-    assert int(response.headers["ratelimit-remaining"]) < 200
+    assert not any(name.startswith("ratelimit-") for name in response.headers)
 
 
 # --- the query string ----------------------------------------------------------------------------------------
