@@ -20,7 +20,7 @@ from psycopg.adapt import Loader
 from psycopg_pool import ConnectionPool
 
 from cxreport import clock
-from cxreport.errors import Conflict, SchemaTooNew, StoreUnavailable
+from cxreport.errors import Conflict, SchemaTooNew, StatementTimeout, StoreUnavailable
 from cxreport.ingest import normalize_uuid
 from cxreport.store.base import (
     ApiKey,
@@ -145,13 +145,19 @@ def timestamp_param(micros: int) -> datetime | str:
 class PostgresStore(Store):
     bulk_writers = 2  # the server indexes two batches at once while the client prepares the next ones
 
-    def __init__(self, url: str, min_connections: int = 1, max_connections: int = 10) -> None:
+    def __init__(
+        self, url: str, min_connections: int = 1, max_connections: int = 10, statement_timeout_ms: int = 0
+    ) -> None:
+        """`statement_timeout_ms` > 0: PostgreSQL cancels a statement running longer (`StatementTimeout`)."""
         self._url = url
+        options = "-c plan_cache_mode=force_custom_plan"
+        if statement_timeout_ms > 0:
+            options += f" -c statement_timeout={int(statement_timeout_ms)}"
         self._pool = ConnectionPool(
             url,
             min_size=min_connections,
             max_size=max_connections,
-            kwargs={"autocommit": True, "options": "-c plan_cache_mode=force_custom_plan"},
+            kwargs={"autocommit": True, "options": options},
             configure=_configure,
             open=False,
         )
@@ -167,6 +173,8 @@ class PostgresStore(Store):
         try:
             with self._pool.connection() as connection:
                 yield connection
+        except psycopg.errors.QueryCanceled:
+            raise StatementTimeout("the database took too long to answer; try a narrower request") from None
         except psycopg.OperationalError as error:
             raise StoreUnavailable(f"PostgreSQL is unreachable: {error}") from error
 
@@ -188,6 +196,7 @@ class PostgresStore(Store):
     # schema -------------------------------------------------------------------------------------------
     def migrate(self) -> int:
         with self._write() as db:
+            db.execute("SET LOCAL statement_timeout = 0")  # migrations may legitimately run long
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_us bigint)")
             current = self._schema_version(db)
