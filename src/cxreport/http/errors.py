@@ -15,7 +15,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
-from cxreport.errors import CxError, InvalidRecord
+from cxreport.errors import CxError, InvalidRecord, RateLimited
 
 log = logging.getLogger("cxreport.http")
 
@@ -28,8 +28,10 @@ _CODES_BY_STATUS = {
     406: "not_acceptable",
     408: "request_timeout",
     413: "payload_too_large",
+    414: "query_too_long",
     415: "unsupported_media_type",
-    429: "too_many_requests",
+    429: "rate_limited",
+    431: "headers_too_large",
     500: "internal_error",
     503: "service_unavailable",
 }
@@ -61,8 +63,11 @@ ERRORS = {
         401: "No credentials, or wrong ones.",
         403: "The key may not do this, or not on this tenant.",
         404: "No such route, or nothing with that id in this tenant.",
+        414: "The query string is over the size limit (CXREPORT_MAX_QUERY_BYTES).",
+        429: "The key is over its rate limit; `Retry-After` says when to try again.",
+        431: "The request headers are over the size limit (CXREPORT_MAX_HEADER_BYTES).",
         500: "Internal error; the server log has the details.",
-        503: "The database is unreachable.",
+        503: "The database is unreachable, or a statement took too long (`timeout`).",
     }.items()
 }
 """The error responses every route may give, declared once for the OpenAPI document; routes that read a
@@ -87,6 +92,8 @@ def error_response(
 
 def handle_cx_error(_: Request[Any, Any, Any], error: CxError) -> Response[bytes]:
     headers = {"WWW-Authenticate": 'Basic realm="cxreport", Token'} if error.status == 401 else None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after)}
     errors = getattr(error, "errors", None)
     if isinstance(error, InvalidRecord) and errors is None and error.position is not None:
         errors = [{"position": error.position, "message": error.message}]
