@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--postgres", default=os.environ.get("CXREPORT_BENCH_POSTGRES_URL"),
                         help="admin URL of a PostgreSQL server: a fresh database per round, dropped after")
+    parser.add_argument("--stores", default="sqlite,postgresql", help="which stores, comma-separated")
     parser.add_argument("--writers", type=int, default=None, help="writers for both stores (default: each store's)")
     args = parser.parse_args()
     path = data_file(args.count, args.seed)
@@ -120,7 +121,7 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     for round_number in range(args.rounds):
         order = ["sqlite", "postgresql"] if round_number % 2 == 0 else ["postgresql", "sqlite"]
-        for name in order:
+        for name in (name for name in order if name in args.stores.split(",")):
             if name == "sqlite":
                 database = OUT / f"import-{args.count}.db"
                 for suffix in ("", "-wal", "-shm"):

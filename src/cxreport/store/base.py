@@ -7,8 +7,12 @@ Documents cross this interface as bytes: the exact JSON text a client will recei
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from threading import Lock
+from typing import TypeVar
 
 # Bounds used when a window side is open: far outside any real timestamp, inside a signed 64-bit integer.
 MIN_INSTANT = -(2**62)
@@ -222,6 +226,44 @@ class Page:
     """The keyset position (time, interaction id) of each document, to continue after any of them."""
 
 
+@dataclass(frozen=True, slots=True)
+class ExportKey:
+    """Where a record sits in an export: its keyset position, and a store's own handle on its row."""
+
+    time_us: int
+    interaction_id: str
+    row: object = None
+
+
+EXPORT_READERS = 2
+"""Threads fetching an export's documents at once (shared by every export of the process)."""
+_READ_AHEAD = EXPORT_READERS + 1
+_export_pool: ThreadPoolExecutor | None = None
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_export_pool_lock = Lock()
+
+
+def in_order(work: Callable[[_T], _R], items: Iterable[_T]) -> Iterator[_R]:
+    """`work` applied to each item on the export threads, a few items ahead, results in input order."""
+    global _export_pool
+    with _export_pool_lock:
+        if _export_pool is None:
+            _export_pool = ThreadPoolExecutor(EXPORT_READERS, thread_name_prefix="cxreport-export")
+        pool = _export_pool
+    pending: deque[Future[_R]] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) >= _READ_AHEAD:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:  # the consumer stopped early: drop what has not started
+            future.cancel()
+
+
 class Store(abc.ABC):
     """What cxreport needs from a database. Implementations: SqliteStore, and PostgreSQL next."""
 
@@ -292,14 +334,31 @@ class Store(abc.ABC):
 
     def export(self, tenant_id: str, query: Query, include_nulls: bool, batch: int) -> Iterator[list[bytes]]:
         """Every record matching `query`, in order, in batches of at most `batch`: each batch a separate
-        keyset query, so memory stays flat and no transaction stays open between batches."""
-        while True:
-            page = self.search(tenant_id, PageRequest(query, batch, include_nulls=include_nulls, count=False))
-            if page.docs:
-                yield page.docs
-            if len(page.docs) < batch:
-                return
-            query = replace(query, after=page.keys[-1])
+        keyset query, so memory stays flat and no transaction stays open between batches.
+
+        The positions come first, read in order from the indexes (cheap); the documents of each batch are
+        fetched on `EXPORT_READERS` threads at once, a few batches ahead (they are the costly part: a
+        document's place in the table follows arrival, not time), and yielded in order."""
+
+        def key_batches() -> Iterator[list[ExportKey]]:
+            position = query
+            while True:
+                keys = self.export_keys(tenant_id, position, batch)
+                if keys:
+                    yield keys
+                if len(keys) < batch:
+                    return
+                position = replace(position, after=(keys[-1].time_us, keys[-1].interaction_id))
+
+        return in_order(lambda keys: self.export_docs(tenant_id, keys, include_nulls), key_batches())
+
+    @abc.abstractmethod
+    def export_keys(self, tenant_id: str, query: Query, limit: int) -> list[ExportKey]:
+        """The positions of the next `limit` records matching `query` (after `query.after`), in order."""
+
+    @abc.abstractmethod
+    def export_docs(self, tenant_id: str, keys: list[ExportKey], include_nulls: bool) -> list[bytes]:
+        """The documents at `keys`, in the same order (a record gone since is left out)."""
 
     @abc.abstractmethod
     def secret(self, name: str, make: Callable[[], str]) -> str:

@@ -25,8 +25,10 @@ from cxreport.ingest import normalize_uuid
 from cxreport.store.base import (
     ApiKey,
     EventCounts,
+    ExportKey,
     Page,
     PageRequest,
+    Query,
     Rebuild,
     Sla,
     SlaVersion,
@@ -41,7 +43,7 @@ from cxreport.store.base import (
     sla_conflict,
 )
 from cxreport.store.postgres_schema import MIGRATIONS
-from cxreport.store.querying import Dialect, run_search
+from cxreport.store.querying import Dialect, export_keys_statement, run_search
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EARLIEST_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
@@ -422,6 +424,24 @@ class PostgresStore(Store):
             return run_search(
                 lambda statement: db.execute(statement.sql, statement.params).fetchall(), tenant_id, request, DIALECT
             )
+
+    def export_keys(self, tenant_id: str, query: Query, limit: int) -> list[ExportKey]:
+        statement = export_keys_statement(tenant_id, query, DIALECT, limit=limit)
+        with self._read() as db:
+            rows = db.execute(statement.sql, statement.params).fetchall()
+        return [ExportKey(_micros(row[0]), str(row[1])) for row in rows]
+
+    def export_docs(self, tenant_id: str, keys: list[ExportKey], include_nulls: bool) -> list[bytes]:
+        column = "coalesce(doc_with_nulls, doc)" if include_nulls else "doc"
+        ids = [key.interaction_id for key in keys]
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT interaction_id::text, {column} FROM interactions"
+                " WHERE tenant_id = %s AND interaction_id = ANY(%s::uuid[])",
+                (tenant_id, ids),
+            ).fetchall()
+        found = dict(rows)
+        return [found[interaction_id] for interaction_id in ids if interaction_id in found]
 
     def secret(self, name: str, make: Callable[[], str]) -> str:
         with self._write() as db:

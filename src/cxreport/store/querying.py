@@ -152,6 +152,18 @@ def page_statement(
     return Statement(sql, [*keys.params, limit, offset, *([] if keys.by_row_id else [tenant_id])])
 
 
+def export_keys_statement(tenant_id: str, query: Query, dialect: Dialect, *, limit: int) -> Statement:
+    """The next `limit` matching positions (time, id, and the row id where the store has one), in order:
+    index columns only."""
+    keys = matching_keys(tenant_id, query, dialect, keyset=True)
+    direction = "DESC" if query.descending else "ASC"
+    return Statement(
+        f"{keys.sql} ORDER BY t {direction}, id {direction} LIMIT {dialect.placeholder}",
+        [*keys.params, limit],
+        keys.by_row_id,
+    )
+
+
 def _time(query: Query, dialect: Dialect, micros: int) -> object:
     return micros if query.time_field == "updated" else dialect.time_param(micros)
 

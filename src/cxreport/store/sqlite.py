@@ -20,8 +20,10 @@ from cxreport.errors import ConfigError, Conflict, SchemaTooNew, StoreUnavailabl
 from cxreport.store.base import (
     ApiKey,
     EventCounts,
+    ExportKey,
     Page,
     PageRequest,
+    Query,
     Rebuild,
     Sla,
     SlaVersion,
@@ -36,7 +38,7 @@ from cxreport.store.base import (
     replaces,
     sla_conflict,
 )
-from cxreport.store.querying import Dialect, run_search
+from cxreport.store.querying import Dialect, export_keys_statement, run_search
 from cxreport.store.sqlite_deadline import DeadlineConnection, untimed
 from cxreport.store.sqlite_schema import MIGRATIONS
 
@@ -312,6 +314,28 @@ class SqliteStore(Store):
         return run_search(
             lambda statement: db.execute(statement.sql, statement.params).fetchall(), tenant_id, request, DIALECT
         )
+
+    def export_keys(self, tenant_id: str, query: Query, limit: int) -> list[ExportKey]:
+        statement = export_keys_statement(tenant_id, query, DIALECT, limit=limit)
+        rows = self._db.execute(statement.sql, statement.params).fetchall()
+        return [ExportKey(row[0], row[1], row[2] if statement.by_row_id else None) for row in rows]
+
+    def export_docs(self, tenant_id: str, keys: list[ExportKey], include_nulls: bool) -> list[bytes]:
+        column = _DOC_WITH_NULLS if include_nulls else "doc"
+        if keys and keys[0].row is not None:  # the rows themselves, by rowid
+            handles: list[object] = [key.row for key in keys]
+            rows = self._db.execute(
+                f"SELECT rowid, {column} FROM interactions WHERE rowid IN ({','.join('?' * len(handles))})", handles
+            ).fetchall()
+        else:
+            handles = [key.interaction_id for key in keys]
+            rows = self._db.execute(
+                f"SELECT interaction_id, {column} FROM interactions"
+                f" WHERE tenant_id = ? AND interaction_id IN ({','.join('?' * len(handles))})",
+                [tenant_id, *handles],
+            ).fetchall()
+        found = dict(rows)
+        return [found[handle] for handle in handles if handle in found]
 
     def secret(self, name: str, make: Callable[[], str]) -> str:
         with self._write() as db:
