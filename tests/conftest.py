@@ -110,21 +110,8 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     settings = Settings(database_url=database_url, port=_free_port(), max_body_bytes=MAX_BODY_BYTES, rate_limit=0)
     served_store = open_store(settings.database_url)
     served_store.migrate()
-    config = uvicorn.Config(
-        create_app(settings, served_store), host="127.0.0.1", port=settings.port, log_level="warning",
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{settings.port}", served_store, settings)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(settings, served_store) as base_url:
+        yield LiveServer(base_url, served_store, settings)
     served_store.close()
 
 
