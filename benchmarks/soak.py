@@ -280,7 +280,7 @@ def report(label: str, tally: Tally, elapsed: float, args: argparse.Namespace) -
     print(f"\n{label}: {args.clients} clients, {elapsed:.1f} s, {args.records} records loaded first")
     print(f"  {'kind':<16} {'requests':>9} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8}")
     kinds: dict[str, Any] = {}
-    for kind in WEIGHTS:
+    for kind in (kind for kind, weight in WEIGHTS.items() if weight):
         values = tally.latencies.get(kind, [])
         failed = sum(count for name, count in tally.errors.items() if name.startswith(f"{kind}:"))
         figures = {"requests": len(values), "errors": failed,
@@ -304,7 +304,14 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="ADMIN_URL", default=os.environ.get("CXREPORT_BENCH_POSTGRES_URL"),
                         help="a PostgreSQL server to soak too (a fresh database is created and dropped)")
     parser.add_argument("--skip-sqlite", action="store_true", help="soak PostgreSQL only")
+    parser.add_argument("--weight", action="append", default=[], metavar="KIND=N",
+                        help=f"change a kind's weight (0 leaves it out); kinds: {', '.join(WEIGHTS)}")
     args = parser.parse_args()
+    for change in args.weight:
+        kind, _, weight = change.rpartition("=")
+        if kind not in WEIGHTS or not weight.isdigit():
+            parser.error(f"--weight expects KIND=N with KIND one of {', '.join(WEIGHTS)}, got {change!r}")
+        WEIGHTS[kind] = int(weight)
     results = []
     if not args.skip_sqlite:
         with sqlite_database() as url:

@@ -72,6 +72,8 @@ def import_files(
         for name, path in zip(paths, files, strict=True):
             for batch in _prepared_batches(name, path, tenant_id, batch_size, report, progress, "importing"):
                 report.counts += store.upsert_records(tenant_id, batch, clock.now_us())
+        if report.counts.inserted or report.counts.updated:
+            store.refresh_statistics()
         return report
 
 
