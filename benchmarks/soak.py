@@ -99,7 +99,7 @@ class Client:
         self.revision = 0
         self.begun: list[list[Any]] = []  # second halves of interactions whose first events went already
         self.interactions = 0
-        self.kinds: dict[str, Callable[[], httpx.Response]] = {
+        self.kinds: dict[str, Callable[[], httpx.Request]] = {
             "seed search": self.seed_search,
             "filtered search": self.filtered_search,
             "cursor page": self.cursor_page,
@@ -113,56 +113,57 @@ class Client:
         names, weights = list(WEIGHTS), list(WEIGHTS.values())
         while time.monotonic() < until:
             kind = self.rng.choices(names, weights)[0]
+            request = self.kinds[kind]()  # built (records and events generated) before the clock starts
             started = time.perf_counter()
             try:
-                response = self.kinds[kind]()
+                response = self.http.send(request)
             except httpx.HTTPError as error:
                 self.tally.add(kind, time.perf_counter() - started, type(error).__name__, False, str(error))
                 continue
             ok = 200 <= response.status_code < 300
             self.tally.add(kind, time.perf_counter() - started, str(response.status_code), ok, response.text)
+            if ok and request.url.path.endswith("/interactions") and request.method == "GET":
+                following = response.json()["next"]
+                if following is not None:
+                    params = {k: v for k, v in request.url.params.items() if k != "cursor"}
+                    self.cursors = [*self.cursors[-20:], {**params, "cursor": following}]
         self.http.close()
 
-    def _search(self, params: dict[str, str]) -> httpx.Response:
-        response = self.http.get(f"{self.path}/interactions", params=params)
-        if response.status_code == 200:
-            following = response.json()["next"]
-            if following is not None:
-                self.cursors = [*self.cursors[-20:], {**params, "cursor": following}]
-        return response
+    def _search(self, params: dict[str, str]) -> httpx.Request:
+        return self.http.build_request("GET", f"{self.path}/interactions", params=params)
 
-    def seed_search(self) -> httpx.Response:
+    def seed_search(self) -> httpx.Request:
         return self._search(SEED_WINDOW)
 
-    def filtered_search(self) -> httpx.Response:
+    def filtered_search(self) -> httpx.Request:
         day = self.rng.choice(DAYS)
         channel, direction = self.rng.choice([("voice", "inbound"), ("voice", "outbound"), ("email", "inbound")])
         return self._search({"start": day, "end": f"{day}T24:00Z", "channelType": channel, "direction": direction})
 
-    def cursor_page(self) -> httpx.Response:
+    def cursor_page(self) -> httpx.Request:
         if not self.cursors:
             return self.seed_search()
         return self._search(self.cursors.pop(self.rng.randrange(len(self.cursors))))
 
-    def get_one(self) -> httpx.Response:
-        return self.http.get(f"{self.path}/interactions/{self.rng.choice(self.ids)}")
+    def get_one(self) -> httpx.Request:
+        return self.http.build_request("GET", f"{self.path}/interactions/{self.rng.choice(self.ids)}")
 
-    def export_window(self) -> httpx.Response:
+    def export_window(self) -> httpx.Request:
         day, hour = self.rng.choice(DAYS), self.rng.randrange(13, 22)
         window = {"start": f"{day}T{hour:02d}:00Z", "end": f"{day}T{hour + 1:02d}:00Z", "format": "ndjson"}
-        return self.http.get(f"{self.path}/interactions/export", params=window)
+        return self.http.build_request("GET", f"{self.path}/interactions/export", params=window)
 
-    def record_upsert(self) -> httpx.Response:
+    def record_upsert(self) -> httpx.Request:
         batch = [next(self.fresh) for _ in range(10)]
         again = self.rng.sample(self.mine, min(10, len(self.mine)))
         for record in again:
             self.revision += 1
             record["revision"] = self.revision
         self.mine += batch
-        return self.http.post(f"{self.path}/interactions", content=encode(batch + again),
-                              headers={"content-type": "application/json"})
+        return self.http.build_request("POST", f"{self.path}/interactions", content=encode(batch + again),
+                                       headers={"content-type": "application/json"})
 
-    def event_batch(self) -> httpx.Response:
+    def event_batch(self) -> httpx.Request:
         events: list[Any] = []
         for _ in range(5):
             stream = interaction(self.rng, self.interactions)
@@ -173,7 +174,8 @@ class Client:
         while len(self.begun) > 5:
             events += self.begun.pop(0)
         body = b"\n".join(encode(event) for event in events)
-        return self.http.post(f"{self.path}/events", content=body, headers={"content-type": "application/x-ndjson"})
+        return self.http.build_request("POST", f"{self.path}/events", content=body,
+                                       headers={"content-type": "application/x-ndjson"})
 
 
 @contextmanager
