@@ -8,6 +8,7 @@ count="${1:-1000000}"
 postgres="${2:-${CXREPORT_BENCH_POSTGRES_URL:-}}"
 python=".venv/bin/python"
 if [ -n "$postgres" ]; then
+  "$python" benchmarks/bench_import.py --count "$count" --postgres "$postgres"
   "$python" benchmarks/bench_search.py --count "$count" --postgres "$postgres"
   "$python" benchmarks/bench_plan_cache.py --postgres "$postgres" --count "$(( count < 200000 ? count : 200000 ))"
 else

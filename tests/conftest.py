@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,7 +105,9 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     """cxreport served by uvicorn on a loopback port, in a thread of the test process: once per store, so
     every end-to-end test runs against SQLite and PostgreSQL alike."""
     database_url = _database_url(request, tmp_path_factory.mktemp("live"))
-    settings = Settings(database_url=database_url, port=_free_port(), max_body_bytes=MAX_BODY_BYTES)
+    # No rate limit: the suite makes thousands of requests with one key as fast as it can (cursor walks);
+    # tests/test_limits.py runs servers of its own with the default limit and a tight one.
+    settings = Settings(database_url=database_url, port=_free_port(), max_body_bytes=MAX_BODY_BYTES, rate_limit=0)
     served_store = open_store(settings.database_url)
     served_store.migrate()
     config = uvicorn.Config(
@@ -202,3 +205,24 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     request.getfixturevalue("postgres_url")  # skips, with the reason, when no server is configured
     with temporary_postgres_database(os.environ[POSTGRES_URL_VARIABLE]) as url:
         yield url
+
+
+@contextmanager
+def serving(settings: Settings, store: Store) -> Iterator[str]:
+    """cxreport with these settings served by uvicorn on `settings.port` (loopback) in a thread; yields its
+    base URL. For tests that need settings of their own (limits, timeouts)."""
+    config = uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=settings.port,
+                            log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{settings.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -23,6 +23,10 @@ CODES_BY_STATUS = {
     404: {"not_found"},
     405: {"method_not_allowed"},
     413: {"payload_too_large"},
+    414: {"query_too_long"},
+    429: {"rate_limited"},
+    431: {"headers_too_large"},
+    503: {"timeout"},
 }
 KNOWN_ID = "e6952d50-eca3-11e7-ba92-25b49e03c3e7"
 UNKNOWN_ID = "00000000-0000-4000-8000-00000000abcd"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -50,10 +52,49 @@ def _serve(settings: Settings) -> None:
 
     from cxreport.http import create_app
 
-    store = open_store(settings.database_url)
+    signal.signal(signal.SIGTERM, _terminated)
+    store = open_store(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
     store.migrate()
-    click.echo(f"cxreport serving {settings.database_url} on http://{settings.host}:{settings.port}", err=True)
-    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, log_level="info")
+    _log_access_to_stderr()
+    where = f"http://{settings.host}:{settings.port}"
+    click.echo(f"cxreport serving {_redacted(settings.database_url)} on {where}", err=True)
+    uvicorn.run(
+        create_app(settings, store),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,  # it prints whole query strings, which hold customer numbers: ours is cxreport.access
+        http="h11",
+        # what uvicorn buffers of a request head (line and headers) before it refuses it with a plain 400: room
+        # for the largest accepted query string and headers, so that those limits answer in JSON
+        h11_max_incomplete_event_size=settings.max_header_bytes + settings.max_query_bytes + 4096,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+    )
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM after a graceful shutdown (uvicorn re-raises the signal once it has stopped), or before the
+    server started: an orderly exit, status 0."""
+    raise SystemExit(0)
+
+
+def _log_access_to_stderr() -> None:
+    """The access log (`cxreport.access`, one JSON object per request) as bare lines on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access = logging.getLogger("cxreport.access")
+    access.handlers[:] = [handler]
+    access.setLevel(logging.INFO)
+    access.propagate = False
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password, if it has one."""
+    scheme, separator, rest = url.partition("://")
+    credentials_part, at, host = rest.rpartition("@")
+    if not separator or not at or ":" not in credentials_part:
+        return url
+    return f"{scheme}://{credentials_part.split(':', 1)[0]}:***@{host}"
 
 
 @cli.command()
@@ -140,14 +181,20 @@ def _tenant(store: Store, tenant_id: str) -> Any:
 @click.option("--tenant", "tenant_id", required=True, metavar="ID", help="The tenant id.")
 @click.option("--strict", is_flag=True, help="Write nothing if any record is rejected.")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
+@click.option(
+    "--writers", type=click.IntRange(1, 16), default=None,
+    help="Batches written at once (default: 1 on SQLite, 2 on PostgreSQL).",
+)
 @click.argument("files", nargs=-1, required=True, metavar="FILE…")
-def import_command(database: str | None, tenant_id: str, strict: bool, batch_size: int, files: tuple[str, ...]) -> None:
+def import_command(
+    database: str | None, tenant_id: str, strict: bool, batch_size: int, writers: int | None, files: tuple[str, ...]
+) -> None:
     """Import records from JSON (seed envelope or array) or NDJSON files; `-` is standard input."""
     from cxreport.importer import import_files
 
     store = _store(database, workload="bulk-writes")
     tenant = _tenant(store, tenant_id)
-    report = import_files(store, tenant.id, list(files), strict=strict, batch_size=batch_size)
+    report = import_files(store, tenant.id, list(files), strict=strict, batch_size=batch_size, writers=writers)
     for rejected in report.rejected[:100]:
         click.echo(f"rejected: {rejected.describe()}", err=True)
     if len(report.rejected) > 100:

@@ -27,7 +27,7 @@ def _env_int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Settings:
-    """Every setting, its environment variable and its default. docs/configuration.md lists them."""
+    """Every setting, its environment variable and its default. README.md and docs/operations.md list them."""
 
     database_url: str = field(
         default=DEFAULT_DATABASE_URL,
@@ -46,6 +46,43 @@ class Settings:
     max_token_ttl_seconds: int = field(
         default=86400,
         metadata={"env": "CXREPORT_MAX_TOKEN_TTL", "help": "Longest lifetime a client may ask for a token."},
+    )
+
+    rate_limit: int = field(
+        default=100,
+        metadata={
+            "env": "CXREPORT_RATE_LIMIT",
+            "help": "Requests per second each API key may make, per server process; 0 turns rate limiting off.",
+        },
+    )
+    rate_burst: int = field(
+        default=200,
+        metadata={"env": "CXREPORT_RATE_BURST", "help": "Requests a key may make at once before the rate applies."},
+    )
+    max_query_bytes: int = field(
+        default=8 * 1024,
+        metadata={"env": "CXREPORT_MAX_QUERY_BYTES", "help": "Longest accepted query string; longer is a 414."},
+    )
+    max_header_bytes: int = field(
+        default=16 * 1024,
+        metadata={
+            "env": "CXREPORT_MAX_HEADER_BYTES",
+            "help": "Largest accepted request headers (a 431); also uvicorn's h11 limit on a request head in transit.",
+        },
+    )
+    statement_timeout_ms: int = field(
+        default=30_000,
+        metadata={
+            "env": "CXREPORT_STATEMENT_TIMEOUT_MS",
+            "help": "Longest a database statement of `serve` may run; longer is cancelled (503 timeout). 0: no limit.",
+        },
+    )
+    shutdown_timeout_seconds: int = field(
+        default=30,
+        metadata={
+            "env": "CXREPORT_SHUTDOWN_TIMEOUT",
+            "help": "On SIGTERM, how long `serve` lets in-flight requests finish before closing them.",
+        },
     )
 
     @classmethod

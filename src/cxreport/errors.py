@@ -76,9 +76,41 @@ class PayloadTooLarge(CxError):
     code = "payload_too_large"
 
 
+class QueryTooLong(CxError):
+    """The query string is longer than `CXREPORT_MAX_QUERY_BYTES`."""
+
+    status = 414
+    code = "query_too_long"
+
+
+class HeadersTooLarge(CxError):
+    """The request's headers are larger than `CXREPORT_MAX_HEADER_BYTES`."""
+
+    status = 431
+    code = "headers_too_large"
+
+
+class RateLimited(CxError):
+    """The API key made more requests than its rate allows; `retry_after` says when to try again (seconds)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class StoreUnavailable(CxError):
     status = 503
     code = "store_unavailable"
+
+
+class StatementTimeout(CxError):
+    """A database statement ran longer than `CXREPORT_STATEMENT_TIMEOUT_MS` and was cancelled."""
+
+    status = 503
+    code = "timeout"
 
 
 class SchemaTooNew(CxError):

@@ -15,7 +15,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from cxreport import clock
+from cxreport.batch_writers import BatchWriters
 from cxreport.errors import InvalidBody, InvalidRecord
 from cxreport.ingest import prepare_record
 from cxreport.progress import Progress
@@ -55,7 +55,10 @@ def import_files(
     strict: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
+    writers: int | None = None,
 ) -> ImportReport:
+    """Import the files' records in batches of `batch_size`, each atomic, on `writers` concurrent writers
+    (default: as many as the store takes at once; see `BatchWriters`)."""
     for path in paths:  # a missing or unreadable file stops the import before anything is written
         if path != "-":
             open(path, "rb").close()
@@ -64,41 +67,38 @@ def import_files(
         if strict:
             check = ImportReport()
             for name, path in zip(paths, files, strict=True):
-                for _batch in _prepared_batches(name, path, tenant_id, batch_size, check, progress, "checking"):
+                for _record in _prepared_records(name, path, tenant_id, check, progress, "checking"):
                     pass
             if check.rejected:
                 return check
         report = ImportReport()
-        for name, path in zip(paths, files, strict=True):
-            for batch in _prepared_batches(name, path, tenant_id, batch_size, report, progress, "importing"):
-                report.counts += store.upsert_records(tenant_id, batch, clock.now_us())
+        with BatchWriters(store, tenant_id, batch_size, writers or store.bulk_writers) as sink:
+            for name, path in zip(paths, files, strict=True):
+                for record in _prepared_records(name, path, tenant_id, report, progress, "importing"):
+                    sink.add(record)
+                sink.flush()  # a batch never spans two files
+        report.counts = sink.counts
         if report.counts.inserted or report.counts.updated:
             store.refresh_statistics()
         return report
 
 
-def _prepared_batches(
-    name: str, path: str, tenant_id: str, batch_size: int, report: ImportReport, show: bool, verb: str
-) -> Iterator[list[StoredRecord]]:
+def _prepared_records(
+    name: str, path: str, tenant_id: str, report: ImportReport, show: bool, verb: str
+) -> Iterator[StoredRecord]:
     with open_input(path) as stream:
         counter = CountingReader(stream)
         total = input_size(path)
         bar = Progress(f"{verb} {name}", total, show=show)
-        batch: list[StoredRecord] = []
         number = 0
         try:
             for number, source in enumerate(read_records(counter), start=1):
                 record = _prepare(source, tenant_id, name, report)
                 if record is not None:
-                    batch.append(record)
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch = []
+                    yield record
                 bar.advance(counter.count, number)
         except InvalidBody as error:  # the rest of this file cannot be read: report it, keep what came before
             report.rejected.append(RejectedRecord(name, number, None, f"unreadable from here on: {error.message}"))
-        if batch:
-            yield batch
         bar.finish()
 
 

@@ -14,7 +14,9 @@ from cxreport import __version__
 from cxreport.config import Settings
 from cxreport.cursors import CursorCodec
 from cxreport.http import credentials, events, health, interactions, slas
+from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
+from cxreport.http.ratelimit import RateLimiter
 from cxreport.store.base import Store
 
 _SECURITY = Components(
@@ -31,7 +33,7 @@ def openapi_document(request: Request[Any, Any, Any]) -> Response[dict[str, Any]
 
 
 def create_app(settings: Settings, store: Store) -> Litestar:
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             interactions.search_interactions,
             interactions.export_interactions,
@@ -64,10 +66,15 @@ def create_app(settings: Settings, store: Store) -> Litestar:
             security=[{"basic": []}, {"token": []}],
         ),
     )
+    # Around routing and error handling, so unknown routes are logged and a long query string or oversized
+    # headers are refused before anything parses them.
+    app.asgi_handler = Edge(app.asgi_handler, settings.max_query_bytes, settings.max_header_bytes)
+    return app
 
 
 def _state(settings: Settings, store: Store) -> Any:
     from litestar.datastructures import State
 
     cursors = CursorCodec(store.secret("cursor-signing-key", lambda: secrets.token_hex(32)).encode())
-    return State({"settings": settings, "store": store, "cursors": cursors})
+    limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
+    return State({"settings": settings, "store": store, "cursors": cursors, "rate_limiter": limiter})

@@ -12,6 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from cxreport.credentials import Principal, authenticate_key, authenticate_token
 from cxreport.errors import Unauthenticated
+from cxreport.http.ratelimit import charge
 from cxreport.store.base import Store
 
 
@@ -43,9 +44,11 @@ def principal_from_header(store: Store, header: str | None) -> Principal:
 
 
 def require_role(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Guard: authenticate, then check the route's role and, on tenant routes, the path's tenant."""
+    """Guard: authenticate, count the request against the key's rate, then check the route's role and, on
+    tenant routes, the path's tenant."""
     store: Store = connection.app.state.store
     principal = principal_from_header(store, connection.headers.get("authorization"))
+    connection.state.principal = principal
+    charge(connection, principal.key_id)
     tenant_id = connection.path_params.get("tenantId")
     principal.require(handler.opt["role"], str(tenant_id).lower() if tenant_id else principal.tenant_id)
-    connection.state.principal = principal

@@ -16,6 +16,7 @@ from cxreport.http.auth import basic_credentials, require_role
 from cxreport.http.errors import ErrorBody
 from cxreport.http.interactions import ERRORS, JSON
 from cxreport.http.openapi import NEW_KEY_BODY, TOKEN_BODY, with_body
+from cxreport.http.ratelimit import charge
 from cxreport.http.schemas import ApiKeyInfo, NewApiKey, NewKeyRequest, TokenRequest, TokenResponse
 from cxreport.http.threads import in_thread
 from cxreport.store.base import ApiKey
@@ -46,25 +47,36 @@ async def create_token(
     state: State,
     body: RawBody,
 ) -> Response[bytes]:
-    reply = await in_thread(_token_for, state, request.headers.get("authorization"), body)
+    principal = await in_thread(_authenticate, request.headers.get("authorization"), body, state)
+    request.state.principal = principal
+    charge(request, principal.key_id)
+    reply = await in_thread(_token_for, state, principal, body)
     return Response(msgspec.json.encode(reply), media_type=JSON)
 
 
-def _token_for(state: State, header: str | None, body: RawBody) -> TokenResponse:
-    settings = state.settings
+def _authenticate(header: str | None, body: RawBody, state: State) -> credentials.Principal:
+    """The key of a token request: from the JSON body's username and password, else HTTP Basic."""
     basic = basic_credentials(header) if header else None
-    ttl = None
-    if body.strip():
-        try:
-            token_request = _decode_token_request.decode(body)
-        except msgspec.DecodeError as error:
-            raise InvalidBody(f'the body must be {{"username", "password", "ttl"}}: {error}') from None
-        if token_request.username is not None and token_request.password is not None:
-            basic = (token_request.username, token_request.password)
-        ttl = token_request.ttl
+    token_request = _token_request(body)
+    if token_request.username is not None and token_request.password is not None:
+        basic = (token_request.username, token_request.password)
     if basic is None:
         raise Unauthenticated("send HTTP Basic keyId:secret, or a JSON body with username and password")
-    principal = credentials.authenticate_key(state.store, *basic)
+    return credentials.authenticate_key(state.store, *basic)
+
+
+def _token_request(body: RawBody) -> TokenRequest:
+    if not body.strip():
+        return TokenRequest()
+    try:
+        return _decode_token_request.decode(body)
+    except msgspec.DecodeError as error:
+        raise InvalidBody(f'the body must be {{"username", "password", "ttl"}}: {error}') from None
+
+
+def _token_for(state: State, principal: credentials.Principal, body: RawBody) -> TokenResponse:
+    settings = state.settings
+    ttl = _token_request(body).ttl
     ttl = settings.token_ttl_seconds if ttl is None else ttl
     if not 1 <= ttl <= settings.max_token_ttl_seconds:
         raise InvalidParameter(f"ttl must be between 1 and {settings.max_token_ttl_seconds} seconds", parameter="ttl")

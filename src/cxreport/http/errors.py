@@ -14,7 +14,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from cxreport.errors import CxError, InvalidRecord
+from cxreport.errors import CxError, InvalidRecord, RateLimited
 
 log = logging.getLogger("cxreport.http")
 
@@ -27,8 +27,10 @@ _CODES_BY_STATUS = {
     406: "not_acceptable",
     408: "request_timeout",
     413: "payload_too_large",
+    414: "query_too_long",
     415: "unsupported_media_type",
-    429: "too_many_requests",
+    429: "rate_limited",
+    431: "headers_too_large",
     500: "internal_error",
     503: "service_unavailable",
 }
@@ -66,6 +68,8 @@ def error_response(
 
 def handle_cx_error(_: Request[Any, Any, Any], error: CxError) -> Response[bytes]:
     headers = {"WWW-Authenticate": 'Basic realm="cxreport", Token'} if error.status == 401 else None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after)}
     errors = getattr(error, "errors", None)
     if isinstance(error, InvalidRecord) and errors is None and error.position is not None:
         errors = [{"position": error.position, "message": error.message}]

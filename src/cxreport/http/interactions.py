@@ -29,6 +29,9 @@ ERRORS = {
         400: "A parameter or the body is invalid; `parameter` names it.",
         401: "No credentials, or wrong ones.",
         403: "The key may not do this, or not on this tenant.",
+        414: "The query string is over the size limit.",
+        429: "The key is over its rate limit; `Retry-After` says when to try again.",
+        503: "A database statement took too long (`timeout`).",
     }.items()
 }
 IncludeNulls = q.IncludeNulls

@@ -8,21 +8,24 @@ from cxreport.store.base import Store
 WORKLOADS = ("serving", "bulk-writes", "bulk-reads")
 
 
-def open_store(url: str, workload: str = "serving") -> Store:
+def open_store(url: str, workload: str = "serving", statement_timeout_ms: int = 0) -> Store:
     """Open the store a database URL names: `sqlite:///PATH` (the default) or `postgresql://…`.
 
-    `workload` tunes the embedded store's memory for serving requests, importing, or exporting."""
+    `workload` tunes the embedded store's memory for serving requests, importing, or exporting.
+    `statement_timeout_ms` > 0 cancels any statement that runs longer (`StatementTimeout`); 0 lets them run."""
     if url.startswith("sqlite:"):
         from cxreport.store import sqlite
 
         memory = {"serving": sqlite.FOR_SERVING, "bulk-writes": sqlite.FOR_BULK_WRITES}.get(
             workload, sqlite.FOR_BULK_READS
         )
-        return sqlite.SqliteStore(sqlite.sqlite_path_from_url(url), memory=memory)
+        return sqlite.SqliteStore(
+            sqlite.sqlite_path_from_url(url), memory=memory, statement_timeout_ms=statement_timeout_ms
+        )
     if url.startswith(("postgresql:", "postgres:")):
         from cxreport.store.postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, statement_timeout_ms=statement_timeout_ms)
     raise ConfigError(f"unsupported database URL {url!r}: expected sqlite:///PATH or postgresql://…")
 
 

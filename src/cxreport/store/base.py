@@ -274,6 +274,9 @@ class Store(abc.ABC):
     def get_token(self, token_hash: str) -> Token | None: ...
 
     # interactions -------------------------------------------------------------------------------------
+    bulk_writers = 1
+    """How many bulk imports' batches this store takes at once, each on its own connection."""
+
     @abc.abstractmethod
     def upsert_records(self, tenant_id: str, records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:
         """Insert or replace records by interaction id, all of them or none (one transaction).

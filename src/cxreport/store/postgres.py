@@ -20,7 +20,7 @@ from psycopg.adapt import Loader
 from psycopg_pool import ConnectionPool
 
 from cxreport import clock
-from cxreport.errors import Conflict, SchemaTooNew, StoreUnavailable
+from cxreport.errors import Conflict, SchemaTooNew, StatementTimeout, StoreUnavailable
 from cxreport.ingest import normalize_uuid
 from cxreport.store.base import (
     ApiKey,
@@ -58,9 +58,6 @@ _STAGE = """
         revision integer, record_revision bigint, channel_type text, direction text, customer text,
         contact_point text, contact_id text, flow_id text, flagged boolean, abandoned boolean, doc json,
         doc_with_nulls json
-    ) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS staged_facets_v2 (
-        kind text, value text, start_ts timestamptz, interaction_id uuid
     ) ON COMMIT DELETE ROWS
 """
 
@@ -116,16 +113,6 @@ _LOCK_BUCKETS = 256
 _SLA_COLUMNS = "sla_id::text, name, queue_id, created_us"
 _VERSION_COLUMNS = "version, sla_threshold, abandon_type, abandon_threshold, from_us"
 _DELETE_FACETS = "DELETE FROM interaction_facets WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
-_INSERT_FACETS = """
-    INSERT INTO interaction_facets (tenant_id, kind, value, start_ts, interaction_id)
-    SELECT %(tenant)s, kind, value, start_ts, interaction_id FROM staged_facets_v2
-    WHERE interaction_id = ANY(%(ids)s) ON CONFLICT DO NOTHING
-"""
-_INSERT_ALL_FACETS = """
-    INSERT INTO interaction_facets (tenant_id, kind, value, start_ts, interaction_id)
-    SELECT %(tenant)s, kind, value, start_ts, interaction_id FROM staged_facets_v2
-    ORDER BY kind, value, start_ts, interaction_id ON CONFLICT DO NOTHING
-"""
 DIALECT = Dialect(
     time_columns={"start": "start_ts", "end": "end_ts", "updated": "updated_us"},
     time_param=lambda micros: timestamp_param(micros),
@@ -156,13 +143,21 @@ def timestamp_param(micros: int) -> datetime | str:
 
 
 class PostgresStore(Store):
-    def __init__(self, url: str, min_connections: int = 1, max_connections: int = 10) -> None:
+    bulk_writers = 2  # the server indexes two batches at once while the client prepares the next ones
+
+    def __init__(
+        self, url: str, min_connections: int = 1, max_connections: int = 10, statement_timeout_ms: int = 0
+    ) -> None:
+        """`statement_timeout_ms` > 0: PostgreSQL cancels a statement running longer (`StatementTimeout`)."""
         self._url = url
+        options = "-c plan_cache_mode=force_custom_plan"
+        if statement_timeout_ms > 0:
+            options += f" -c statement_timeout={int(statement_timeout_ms)}"
         self._pool = ConnectionPool(
             url,
             min_size=min_connections,
             max_size=max_connections,
-            kwargs={"autocommit": True, "options": "-c plan_cache_mode=force_custom_plan"},
+            kwargs={"autocommit": True, "options": options},
             configure=_configure,
             open=False,
         )
@@ -178,6 +173,8 @@ class PostgresStore(Store):
         try:
             with self._pool.connection() as connection:
                 yield connection
+        except psycopg.errors.QueryCanceled:
+            raise StatementTimeout("the database took too long to answer; try a narrower request") from None
         except psycopg.OperationalError as error:
             raise StoreUnavailable(f"PostgreSQL is unreachable: {error}") from error
 
@@ -203,6 +200,7 @@ class PostgresStore(Store):
     # schema -------------------------------------------------------------------------------------------
     def migrate(self) -> int:
         with self._write() as db:
+            db.execute("SET LOCAL statement_timeout = 0")  # migrations may legitimately run long
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_us bigint)")
             current = self._schema_version(db)
@@ -319,19 +317,12 @@ class PostgresStore(Store):
         with db.cursor().copy(f"COPY staged_interactions_v2 ({_RECORD_COLUMNS}) FROM STDIN") as copy:
             for record in latest.values():
                 copy.write_row(_copy_row(tenant_id, record, now_us))
-        with db.cursor().copy("COPY staged_facets_v2 (kind, value, start_ts, interaction_id) FROM STDIN") as copy:
-            for record in latest.values():
-                start = timestamp_param(record.start_us)
-                for kind, value in record.facets:
-                    copy.write_row((kind, value, start, record.interaction_id))
         written = db.execute(_MERGE[derived]).fetchall()
         replaced = [interaction_id for interaction_id, was_insert in written if not was_insert]
         if replaced:  # only replaced records have facets to remove
             db.execute(_DELETE_FACETS, {"tenant": tenant_id, "ids": replaced})
-        if len(written) == len(latest):  # every staged record was written (a fresh import): all its facets
-            db.execute(_INSERT_ALL_FACETS, {"tenant": tenant_id})
-        elif written:
-            db.execute(_INSERT_FACETS, {"tenant": tenant_id, "ids": [row[0] for row in written]})
+        if written:  # the written records' facets go straight in: none of them has any left
+            _copy_facets(db, tenant_id, latest, [str(interaction_id) for interaction_id, _ in written])
         inserted = sum(1 for (_, was_insert) in written if was_insert)
         updated = len(written) - inserted
         return UpsertCounts(inserted, updated, len(latest) - len(written))
@@ -457,6 +448,24 @@ def _insert_version(db: psycopg.Connection[Any], tenant_id: str, sla_id: str, v:
         f"INSERT INTO sla_versions (tenant_id, sla_id, {_VERSION_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
         (tenant_id, sla_id, v.version, v.sla_threshold, v.abandon_type, v.abandon_threshold, v.from_us),
     )
+
+
+def _copy_facets(
+    db: psycopg.Connection[Any], tenant_id: str, records: dict[str, StoredRecord], written: list[str]
+) -> None:
+    """COPY the facets of the written records into `interaction_facets`, in key order (it keeps index
+    inserts local). Plain inserts: a written record has no facets left (new, or its old ones deleted)."""
+    rows: list[tuple[str, str, int, str, datetime | str]] = []
+    for interaction_id in written:
+        record = records[interaction_id]
+        start = timestamp_param(record.start_us)
+        rows.extend((kind, value, record.start_us, interaction_id, start) for kind, value in record.facets)
+    rows.sort()  # by key; the last item (the start as a parameter) is never compared: the key is unique
+    with db.cursor().copy(
+        "COPY interaction_facets (tenant_id, kind, value, start_ts, interaction_id) FROM STDIN"
+    ) as copy:
+        for kind, value, _, interaction_id, start in rows:
+            copy.write_row((tenant_id, kind, value, start, interaction_id))
 
 
 def _uuid_or_none(text: str) -> str | None:

@@ -37,6 +37,7 @@ from cxreport.store.base import (
     sla_conflict,
 )
 from cxreport.store.querying import Dialect, run_search
+from cxreport.store.sqlite_deadline import DeadlineConnection, untimed
 from cxreport.store.sqlite_schema import MIGRATIONS
 
 _LOOKUP_CHUNK = 500
@@ -95,8 +96,10 @@ def sqlite_path_from_url(url: str) -> str:
 
 
 class SqliteStore(Store):
-    def __init__(self, path: str, *, memory: Memory | None = None) -> None:
+    def __init__(self, path: str, *, memory: Memory | None = None, statement_timeout_ms: int = 0) -> None:
+        """`statement_timeout_ms` > 0: a statement running longer is interrupted (`StatementTimeout`)."""
         self._memory = memory or Memory()
+        self._statement_timeout_ms = statement_timeout_ms
         self._path = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +111,15 @@ class SqliteStore(Store):
     # connections --------------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         try:
-            connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            timed = self._statement_timeout_ms > 0
+            connection = sqlite3.connect(
+                self._path,
+                isolation_level=None,
+                check_same_thread=False,
+                factory=DeadlineConnection if timed else sqlite3.Connection,
+            )
+            if isinstance(connection, DeadlineConnection):
+                connection.arm(self._statement_timeout_ms)
             connection.execute("PRAGMA page_size = 16384")  # takes effect on a new file: records pack 2-3 a page
             connection.execute("PRAGMA busy_timeout = 30000")
             connection.execute("PRAGMA foreign_keys = ON")
@@ -138,7 +149,8 @@ class SqliteStore(Store):
             try:
                 yield db
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # an interrupted statement has rolled its transaction back already
+                    db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
 
@@ -162,7 +174,7 @@ class SqliteStore(Store):
     # schema -------------------------------------------------------------------------------------------
     def migrate(self) -> int:
         """Apply every pending migration in one transaction: all of them, or none."""
-        with self._write() as db:
+        with self._write() as db, untimed(db):
             db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_us INTEGER)")
             current = self._schema_version(db)
             if current > len(MIGRATIONS):
