@@ -4,6 +4,7 @@ whole content read back through the export path, the seed's event streams under 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -31,12 +32,14 @@ def free_port() -> int:
 
 
 def start_server(database_url: str, port: int | None = None) -> tuple[str, subprocess.Popen[bytes]]:
-    """`cxreport serve` on a loopback port, once `/health` answers 200."""
+    """`cxreport serve` on a loopback port, once `/health` answers 200; without rate limits (these tests'
+    clients share a key and outrun 100 requests/s: tests/test_limits.py checks the limits)."""
     port = port or free_port()
     process = subprocess.Popen(
         [COMMAND, "serve", "--database", database_url, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "CXREPORT_RATE_LIMIT": "0"},
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
