@@ -5,8 +5,8 @@ requirement; latency and throughput are reported.
 
 Once per store (SQLite in a temporary file; PostgreSQL too when `--postgres` names a server, in a fresh
 database made for the run and dropped after): load `--records` synthetic interactions into the seed's tenant,
-start `cxreport serve` on a loopback port, and run `--clients` threads, each with its own HTTP connection,
-each picking requests at random by weight:
+start `cxreport serve` on a loopback port with its default settings (rate limits included), and run
+`--clients` threads, each with its own API key and HTTP connection, each picking requests at random by weight:
 
 - reads: the seed's search (a 10-hour window, 10 records), a filtered search (channel and direction, one
   day), the next page of an earlier search by its cursor, one record by id, an export of a one-hour window;
@@ -198,13 +198,14 @@ def postgres_database(admin_url: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def prepare(url: str, records: int) -> tuple[tuple[str, str], list[str]]:
-    """The seed's tenant with `records` synthetic interactions; an ingest key; the interaction ids."""
+def prepare(url: str, records: int, clients: int) -> tuple[list[tuple[str, str]], list[str]]:
+    """The seed's tenant with `records` synthetic interactions; an ingest key for each client (the server's
+    default rate limit applies per key); the interaction ids."""
     store = open_store(url, "bulk-writes")
     try:
         store.migrate()
         store.create_tenant(Tenant(TENANT, "Soak", "US/Eastern"))
-        issued = credentials.issue_key(store, TENANT, "ingest")
+        issued = [credentials.issue_key(store, TENANT, "ingest") for _ in range(clients)]
         lines = [encode(record) for record in generate_interactions(records, seed=1, tenant_id=TENANT)]
         with tempfile.NamedTemporaryFile(suffix=".ndjson") as file:
             file.write(b"\n".join(lines))
@@ -212,7 +213,8 @@ def prepare(url: str, records: int) -> tuple[tuple[str, str], list[str]]:
             import_files(store, TENANT, [file.name], progress=False)
     finally:
         store.close()
-    return (issued.key.id, issued.secret), [msgspec.json.decode(line)["interactionId"] for line in lines]
+    keys = [(key.key.id, key.secret) for key in issued]
+    return keys, [msgspec.json.decode(line)["interactionId"] for line in lines]
 
 
 def free_port() -> int:
@@ -256,10 +258,10 @@ def wait_up(base: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def soak(label: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
-    auth, ids = prepare(url, args.records)
+    keys, ids = prepare(url, args.records, args.clients)
     tally = Tally()
     with server(url) as base:
-        clients = [Client(number, base, auth, ids, tally) for number in range(args.clients)]
+        clients = [Client(number, base, keys[number], ids, tally) for number in range(args.clients)]
         started = time.monotonic()
         until = started + args.seconds
         threads = [threading.Thread(target=client.run, args=(until,)) for client in clients]
