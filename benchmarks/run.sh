@@ -17,3 +17,8 @@ fi
 "$python" benchmarks/bench_filters.py --count "$count"
 "$python" benchmarks/bench_events.py --count "$(( count < 100000 ? count : 100000 ))"
 "$python" benchmarks/bench_derive.py --count "$(( count < 100000 ? count : 100000 ))"
+if [ -n "$postgres" ]; then
+  "$python" benchmarks/soak.py --seconds 60 --postgres "$postgres"
+else
+  "$python" benchmarks/soak.py --seconds 60
+fi

@@ -221,6 +221,8 @@ def import_events_command(database: str | None, tenant_id: str, batch_size: int,
     store = _store(database)
     tenant = _tenant(store, tenant_id)
     report = import_event_files(store, tenant.id, list(files), batch_size=batch_size)
+    if report.counts.accepted:
+        store.refresh_statistics()
     for rejected in report.rejected[:100]:
         click.echo(f"rejected: {rejected.describe()}", err=True)
     if len(report.rejected) > 100:

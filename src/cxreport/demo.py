@@ -61,6 +61,7 @@ def load_demo(store: Store, count: int, seed: int, show_progress: bool = True) -
         done += len(batch)
         bar.advance(done, done)
     bar.finish()
+    store.refresh_statistics()
     return DemoResult(tenant, key, counts)
 
 

@@ -78,6 +78,8 @@ def import_files(
                     sink.add(record)
                 sink.flush()  # a batch never spans two files
         report.counts = sink.counts
+        if report.counts.inserted or report.counts.updated:
+            store.refresh_statistics()
         return report
 
 

@@ -280,6 +280,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    @abc.abstractmethod
+    def refresh_statistics(self) -> None:
+        """After a bulk load: let the query planner see the data as it now is. PostgreSQL plans searches
+        from table statistics, which a freshly loaded table lacks until autovacuum analyzes it (never, when
+        autovacuum is off); without them a filtered search on 20,000 records took 1.1 s instead of 0.5 ms."""
+
     # tenants ------------------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_tenant(self, tenant: Tenant) -> None:

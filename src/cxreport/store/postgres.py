@@ -188,6 +188,10 @@ class PostgresStore(Store):
     def close(self) -> None:
         self._pool.close()
 
+    def refresh_statistics(self) -> None:
+        with self._read() as db:
+            db.execute("ANALYZE interactions, interaction_facets, events")
+
     def ping(self) -> None:
         try:
             with self._pool.connection(timeout=5) as connection:

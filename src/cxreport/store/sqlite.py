@@ -163,6 +163,10 @@ class SqliteStore(Store):
             self._connections.clear()
         self._local = threading.local()
 
+    def refresh_statistics(self) -> None:
+        """Nothing to do: SQLite plans from its indexes without statistics, and the search SQL is written
+        for that (an ANALYZE could only change the plans it was measured with)."""
+
     def ping(self) -> None:
         try:
             self._db.execute("SELECT 1 FROM schema_migrations LIMIT 1").fetchall()
