@@ -411,7 +411,17 @@ def test_a_cursor_walk_under_concurrent_ingest_misses_nothing_and_repeats_nothin
         deadline = time.monotonic() + 5
         while writer.posts == 0 and time.monotonic() < deadline:
             time.sleep(0.001)
-        pages, bodies = walk(http, keys, f"{query}&limit=7", between_pages=lambda: posts_seen.append(writer.posts))
+
+        def interleave() -> None:
+            """Every few pages, wait (boundedly) for the writer's next post: writes land during the walk
+            however fast the walk runs and however slow the writer is."""
+            posts_seen.append(writer.posts)
+            if len(posts_seen) % 4 == 0:
+                wait_until = time.monotonic() + 5
+                while writer.posts == posts_seen[-1] and time.monotonic() < wait_until:
+                    time.sleep(0.001)
+
+        pages, bodies = walk(http, keys, f"{query}&limit=7", between_pages=interleave)
     finally:
         writer.stop.set()
         writer.join(timeout=10)
