@@ -322,13 +322,14 @@ class SqliteStore(Store):
         with self._write() as db:
             known = self._known_events(db, tenant_id, list(unique))
             new = [event for event_id, event in unique.items() if event_id not in known]
-            db.executemany(
-                _INSERT_EVENT,
-                [(tenant_id, e.event_id, e.interaction_id, e.time_us, e.type, e.doc) for e in new],
-            )
             touched = sorted({event.interaction_id for event in new})
             if touched:
-                self._upsert(db, tenant_id, rebuild(self._events_of(db, tenant_id, touched)), now_us, derived=True)
+                stored = self._prior_events(db, tenant_id, touched)  # read before the insert: only older events
+                db.executemany(
+                    _INSERT_EVENT,
+                    [(tenant_id, e.event_id, e.interaction_id, e.time_us, e.type, e.doc) for e in new],
+                )
+                self._upsert(db, tenant_id, rebuild(_with_new(stored, new)), now_us, derived=True)
         return EventCounts(len(new), len(events) - len(new), len(touched))
 
     @staticmethod
@@ -342,6 +343,23 @@ class SqliteStore(Store):
             )
             known.update(row[0] for row in rows)
         return known
+
+    @staticmethod
+    def _prior_events(db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str]) -> dict[str, list[_Timed]]:
+        """The stored events of these interactions, as (time, eventId, text); an interaction new to the store
+        has none and costs one index probe."""
+        found: dict[str, list[_Timed]] = {}
+        for start in range(0, len(interaction_ids), _LOOKUP_CHUNK):
+            chunk = interaction_ids[start : start + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT interaction_id, time_us, event_id, doc FROM events"
+                f" WHERE tenant_id = ? AND interaction_id IN ({marks})",
+                (tenant_id, *chunk),
+            )
+            for interaction_id, time_us, event_id, doc in rows:
+                found.setdefault(interaction_id, []).append((time_us, event_id, bytes(doc)))
+        return found
 
     @staticmethod
     def _events_of(db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str]) -> dict[str, list[bytes]]:
@@ -490,3 +508,20 @@ def _facet_rows(tenant_id: str, records: Sequence[StoredRecord | _Stored]) -> It
     for record in records:
         for kind, value in record.facets:
             yield (tenant_id, kind, value, record.start_us, record.interaction_id)
+
+
+_Timed = tuple[int, str, bytes]
+"""An event as (time, eventId, JSON text): tuples sort in `events_of` order."""
+
+
+def _with_new(stored: dict[str, list[_Timed]], new: Sequence[StoredEvent]) -> dict[str, list[bytes]]:
+    """Every event of each interaction that got new ones (those stored before and the new), in time order."""
+    timed = stored
+    for event in new:
+        timed.setdefault(event.interaction_id, []).append((event.time_us, event.event_id, event.doc))
+    merged: dict[str, list[bytes]] = {}
+    for interaction_id in sorted(timed):
+        items = timed[interaction_id]
+        items.sort()
+        merged[interaction_id] = [doc for _time, _event_id, doc in items]
+    return merged
