@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cxreport.errors import InvalidRecord
-from cxreport.events_ingest import compact, store_events
+from cxreport.events_ingest import Incoming, incoming, store_events
 from cxreport.importer import RejectedRecord, input_size, open_input
-from cxreport.metrics import Event, decode_event
 from cxreport.progress import Progress
 from cxreport.record_files import CountingReader
 from cxreport.store.base import EventCounts, Store
@@ -45,18 +44,18 @@ def import_event_files(
 
 def _batches(
     path: str, tenant_id: str, batch_size: int, report: EventImportReport, show: bool
-) -> Iterator[list[tuple[Event, bytes]]]:
+) -> Iterator[list[Incoming]]:
     with open_input(path) as stream:
         counter = CountingReader(stream)
         bar = Progress(f"importing {path}", input_size(path), show=show, unit="events")
-        batch: list[tuple[Event, bytes]] = []
+        batch: list[Incoming] = []
         position = 0
         for number, line in enumerate(io.BufferedReader(counter, 1 << 16), start=1):
             text = line[3:].strip() if number == 1 and line.startswith(_BOM) else line.strip()
             if not text:
                 continue
             try:
-                batch.append((decode_event(text, position, tenant_id), compact(text)))
+                batch.append(incoming(text, position, tenant_id))
             except InvalidRecord as error:
                 report.rejected.append(RejectedRecord(path, position, number, error.message))
             position += 1
