@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import random
 import sys
@@ -24,7 +25,7 @@ from pathlib import Path
 import msgspec
 from bench_derive import TENANT, interaction
 
-from cxreport.event_importer import import_event_files
+from cxreport.event_importer import DEFAULT_BATCH_SIZE, import_event_files
 from cxreport.store import open_store
 from cxreport.store.base import Tenant
 
@@ -50,32 +51,40 @@ def stream_file(count: int, seed: int) -> tuple[Path, int]:
     return path, total
 
 
+def load() -> str:
+    """The machine's 1-minute load average: other work sharing the cores makes the figure lower."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100_000, help="interactions (default 100000)")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--batch-size", type=int, default=20_000, help="events a transaction (import-events default)")
+    parser.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="events a transaction (the import-events default)"
+    )
     parser.add_argument("--profile", action="store_true", help="run under cProfile and print the top costs")
     args = parser.parse_args()
     path, events = stream_file(args.count, args.seed)
     size_mb = path.stat().st_size / 1e6
     print(f"{args.count:,} interactions, {events:,} events ({size_mb:,.0f} MB NDJSON), batches of {args.batch_size:,}")
     with tempfile.TemporaryDirectory(prefix="cxreport-bench-events-") as folder:
-        store = open_store(f"sqlite:///{folder}/bench.db")
+        store = open_store(f"sqlite:///{folder}/bench.db", "bulk-writes")  # as import-events opens it
         store.migrate()
         store.create_tenant(Tenant(TENANT, "bench", "UTC"))
         profiler = cProfile.Profile() if args.profile else None
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
         report = import_event_files(store, TENANT, [str(path)], batch_size=args.batch_size, progress=False)
         if profiler:
             profiler.disable()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         store.close()
     counts = report.counts
     assert counts.accepted == events and not report.rejected, (counts, report.rejected[:3])
     print(f"import-events into SQLite: {events / elapsed:,.0f} events/s ({elapsed:.1f} s, one core)")
+    print(f"  CPU time of this process {cpu:.1f} s ({events / cpu:,.0f} events per CPU-second); load {load()}")
     print(f"  {counts.interactions:,} record derivations for {args.count:,} interactions")
     if profiler:
         stats = pstats.Stats(profiler, stream=sys.stdout)

@@ -19,7 +19,7 @@ from cxreport.progress import Progress
 from cxreport.record_files import CountingReader
 from cxreport.store.base import EventCounts, Store
 
-DEFAULT_BATCH_SIZE = 20_000
+DEFAULT_BATCH_SIZE = 100_000
 _BOM = b"\xef\xbb\xbf"
 
 
