@@ -319,43 +319,36 @@ class SqliteStore(Store):
         self, tenant_id: str, events: Sequence[StoredEvent], rebuild: Rebuild, now_us: int
     ) -> EventCounts:
         unique = first_per_id(events)
+        rows = sorted(unique.values(), key=_index_order)  # index inserts in key order: each page visited once
         with self._write() as db:
-            known = self._known_events(db, tenant_id, list(unique))
-            new = [event for event_id, event in unique.items() if event_id not in known]
+            last = db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
+            before = db.total_changes
+            db.executemany(_INSERT_EVENT, [(tenant_id, *_event_row(e)) for e in rows])
+            if db.total_changes - before == len(rows):
+                new = rows  # no duplicate: the common case costs no lookup
+            else:  # the rows this transaction inserted are the ones after the last rowid before it
+                inserted = {row[0] for row in db.execute("SELECT event_id FROM events WHERE rowid > ?", (last,))}
+                new = [event for event in rows if event.event_id in inserted]
             touched = sorted({event.interaction_id for event in new})
             if touched:
-                stored = self._prior_events(db, tenant_id, touched)  # read before the insert: only older events
-                db.executemany(
-                    _INSERT_EVENT,
-                    [(tenant_id, e.event_id, e.interaction_id, e.time_us, e.type, e.doc) for e in new],
-                )
+                stored = self._prior_events(db, tenant_id, touched, last)
                 self._upsert(db, tenant_id, rebuild(_with_new(stored, new)), now_us, derived=True)
         return EventCounts(len(new), len(events) - len(new), len(touched))
 
     @staticmethod
-    def _known_events(db: sqlite3.Connection, tenant_id: str, event_ids: list[str]) -> set[str]:
-        known: set[str] = set()
-        for start in range(0, len(event_ids), _LOOKUP_CHUNK):
-            chunk = event_ids[start : start + _LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = db.execute(
-                f"SELECT event_id FROM events WHERE tenant_id = ? AND event_id IN ({marks})", (tenant_id, *chunk)
-            )
-            known.update(row[0] for row in rows)
-        return known
-
-    @staticmethod
-    def _prior_events(db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str]) -> dict[str, list[_Timed]]:
-        """The stored events of these interactions, as (time, eventId, text); an interaction new to the store
-        has none and costs one index probe."""
+    def _prior_events(
+        db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str], last: int
+    ) -> dict[str, list[_Timed]]:
+        """The events of these interactions stored before this transaction (rowid up to `last`), as (time,
+        eventId, text): an interaction new to the store costs one index probe."""
         found: dict[str, list[_Timed]] = {}
         for start in range(0, len(interaction_ids), _LOOKUP_CHUNK):
             chunk = interaction_ids[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = db.execute(
                 f"SELECT interaction_id, time_us, event_id, doc FROM events"
-                f" WHERE tenant_id = ? AND interaction_id IN ({marks})",
-                (tenant_id, *chunk),
+                f" WHERE tenant_id = ? AND interaction_id IN ({marks}) AND rowid <= ?",
+                (tenant_id, *chunk, last),
             )
             for interaction_id, time_us, event_id, doc in rows:
                 found.setdefault(interaction_id, []).append((time_us, event_id, bytes(doc)))
@@ -514,14 +507,29 @@ _Timed = tuple[int, str, bytes]
 """An event as (time, eventId, JSON text): tuples sort in `events_of` order."""
 
 
+def _index_order(event: StoredEvent) -> tuple[str, int, str]:
+    return (event.interaction_id, event.time_us, event.event_id)
+
+
+def _event_row(event: StoredEvent) -> tuple[str, str, int, str, bytes]:
+    return (event.event_id, event.interaction_id, event.time_us, event.type, event.doc)
+
+
 def _with_new(stored: dict[str, list[_Timed]], new: Sequence[StoredEvent]) -> dict[str, list[bytes]]:
-    """Every event of each interaction that got new ones (those stored before and the new), in time order."""
-    timed = stored
+    """Every event of each interaction that got new ones (`new`, in index order, and those stored before), in
+    time order."""
+    groups: dict[str, list[StoredEvent]] = {}
     for event in new:
-        timed.setdefault(event.interaction_id, []).append((event.time_us, event.event_id, event.doc))
+        group = groups.get(event.interaction_id)
+        if group is None:
+            group = groups[event.interaction_id] = []
+        group.append(event)
     merged: dict[str, list[bytes]] = {}
-    for interaction_id in sorted(timed):
-        items = timed[interaction_id]
-        items.sort()
-        merged[interaction_id] = [doc for _time, _event_id, doc in items]
+    for interaction_id, group in groups.items():
+        prior = stored.get(interaction_id)
+        if prior is None:
+            merged[interaction_id] = [event.doc for event in group]
+        else:
+            prior.extend((event.time_us, event.event_id, event.doc) for event in group)
+            merged[interaction_id] = [doc for _time, _event_id, doc in sorted(prior)]
     return merged
