@@ -17,6 +17,7 @@ import cProfile
 import os
 import pstats
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -85,6 +86,7 @@ def main() -> None:
     assert counts.accepted == events and not report.rejected, (counts, report.rejected[:3])
     print(f"import-events into SQLite: {events / elapsed:,.0f} events/s ({elapsed:.1f} s, one core)")
     print(f"  CPU time of this process {cpu:.1f} s ({events / cpu:,.0f} events per CPU-second); load {load()}")
+    print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
     print(f"  {counts.interactions:,} record derivations for {args.count:,} interactions")
     if profiler:
         stats = pstats.Stats(profiler, stream=sys.stdout)

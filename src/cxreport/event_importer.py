@@ -62,7 +62,9 @@ def _batches(
             if len(batch) >= batch_size:
                 yield batch
                 batch = []
-            bar.advance(counter.count, position)
+            if not position % 1000:
+                bar.advance(counter.count, position)
         if batch:
             yield batch
+        bar.advance(counter.count, position)
         bar.finish()

@@ -92,8 +92,11 @@ def rebuilder(tenant_id: str, policy: PolicyLookup, known: Sequence[Incoming] = 
     """`Store.ingest_events`'s `rebuild`: each interaction's stored events → its record, ready to store.
     `known` holds events already decoded, so that a batch's own events are neither decoded nor their
     timestamps parsed again (found by their text)."""
-    cache = {stored.doc: event for event, stored in known}
-    instants = {event.timestamp: stored.time_us for event, stored in known}
+    cache: dict[bytes, Event] = {}
+    instants: dict[str, int] = {}
+    for event, stored_as in known:
+        cache[stored_as.doc] = event
+        instants[event.timestamp] = stored_as.time_us
 
     def rebuild(stored: dict[str, list[bytes]]) -> list[StoredRecord]:
         records = []

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from pathlib import Path
 
 import msgspec
@@ -319,11 +320,13 @@ class SqliteStore(Store):
         self, tenant_id: str, events: Sequence[StoredEvent], rebuild: Rebuild, now_us: int
     ) -> EventCounts:
         unique = first_per_id(events)
-        rows = sorted(unique.values(), key=_index_order)  # index inserts in key order: each page visited once
+        rows = sorted(unique.values(), key=_INDEX_ORDER)  # index inserts in key order: each page visited once
         with self._write() as db:
             last = db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
             before = db.total_changes
-            db.executemany(_INSERT_EVENT, [(tenant_id, *_event_row(e)) for e in rows])
+            db.executemany(
+                _INSERT_EVENT, [(tenant_id, e.event_id, e.interaction_id, e.time_us, e.type, e.doc) for e in rows]
+            )
             if db.total_changes - before == len(rows):
                 new = rows  # no duplicate: the common case costs no lookup
             else:  # the rows this transaction inserted are the ones after the last rowid before it
@@ -507,29 +510,23 @@ _Timed = tuple[int, str, bytes]
 """An event as (time, eventId, JSON text): tuples sort in `events_of` order."""
 
 
-def _index_order(event: StoredEvent) -> tuple[str, int, str]:
-    return (event.interaction_id, event.time_us, event.event_id)
-
-
-def _event_row(event: StoredEvent) -> tuple[str, str, int, str, bytes]:
-    return (event.event_id, event.interaction_id, event.time_us, event.type, event.doc)
+_INDEX_ORDER = attrgetter("interaction_id", "time_us", "event_id")
 
 
 def _with_new(stored: dict[str, list[_Timed]], new: Sequence[StoredEvent]) -> dict[str, list[bytes]]:
     """Every event of each interaction that got new ones (`new`, in index order, and those stored before), in
     time order."""
-    groups: dict[str, list[StoredEvent]] = {}
-    for event in new:
-        group = groups.get(event.interaction_id)
-        if group is None:
-            group = groups[event.interaction_id] = []
-        group.append(event)
     merged: dict[str, list[bytes]] = {}
-    for interaction_id, group in groups.items():
-        prior = stored.get(interaction_id)
-        if prior is None:
-            merged[interaction_id] = [event.doc for event in group]
-        else:
-            prior.extend((event.time_us, event.event_id, event.doc) for event in group)
-            merged[interaction_id] = [doc for _time, _event_id, doc in sorted(prior)]
+    for event in new:
+        docs = merged.get(event.interaction_id)
+        if docs is None:
+            docs = merged[event.interaction_id] = []
+        docs.append(event.doc)
+    if stored:
+        for event in new:
+            prior = stored.get(event.interaction_id)
+            if prior is not None:
+                prior.append((event.time_us, event.event_id, event.doc))
+        for interaction_id, timed in stored.items():
+            merged[interaction_id] = [doc for _time, _event_id, doc in sorted(timed)]
     return merged
