@@ -11,7 +11,7 @@ import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cxreport.events_ingest import derived_record
+from cxreport.events_ingest import compact, derived_record
 from cxreport.ingest import prepare_record
 from cxreport.metrics import DEFAULT_SLA, Event, decode_events, decode_timed_event, derive_record
 from test_derive_property import POLICY, fast, interaction_events
@@ -49,3 +49,10 @@ def test_timestamps_parsed_once_derive_the_same_record(events: list[Event], rng:
         instants[event.timestamp] = time_us
     shuffled = rng.sample(events, len(events))
     assert derive_record(TENANT, shuffled, POLICY, instants) == derive_record(TENANT, events, POLICY)
+
+
+def test_compact_removes_only_insignificant_whitespace() -> None:
+    assert compact(b'{"a":"x y","b":[1,2.50]}') == b'{"a":"x y","b":[1,2.50]}'
+    assert compact(b'{"a":"x\\u00e9","b":1e5}') == b'{"a":"x\\u00e9","b":1e5}'
+    assert compact(b'{ "a" :\t"x y" ,\r"b": [1, 2.50] }') == b'{"a":"x y","b":[1,2.50]}'
+    assert compact(msgspec.Raw(b'{"a": 1}')) == b'{"a":1}'
