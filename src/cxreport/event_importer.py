@@ -13,14 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cxreport.errors import InvalidRecord
-from cxreport.events_ingest import compact, store_events
+from cxreport.events_ingest import Incoming, incoming, store_events
 from cxreport.importer import RejectedRecord, input_size, open_input
-from cxreport.metrics import Event, decode_event
 from cxreport.progress import Progress
 from cxreport.record_files import CountingReader
 from cxreport.store.base import EventCounts, Store
 
-DEFAULT_BATCH_SIZE = 20_000
+DEFAULT_BATCH_SIZE = 100_000
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -45,25 +44,27 @@ def import_event_files(
 
 def _batches(
     path: str, tenant_id: str, batch_size: int, report: EventImportReport, show: bool
-) -> Iterator[list[tuple[Event, bytes]]]:
+) -> Iterator[list[Incoming]]:
     with open_input(path) as stream:
         counter = CountingReader(stream)
         bar = Progress(f"importing {path}", input_size(path), show=show, unit="events")
-        batch: list[tuple[Event, bytes]] = []
+        batch: list[Incoming] = []
         position = 0
         for number, line in enumerate(io.BufferedReader(counter, 1 << 16), start=1):
             text = line[3:].strip() if number == 1 and line.startswith(_BOM) else line.strip()
             if not text:
                 continue
             try:
-                batch.append((decode_event(text, position, tenant_id), compact(text)))
+                batch.append(incoming(text, position, tenant_id))
             except InvalidRecord as error:
                 report.rejected.append(RejectedRecord(path, position, number, error.message))
             position += 1
             if len(batch) >= batch_size:
                 yield batch
                 batch = []
-            bar.advance(counter.count, position)
+            if not position % 1000:
+                bar.advance(counter.count, position)
         if batch:
             yield batch
+        bar.advance(counter.count, position)
         bar.finish()

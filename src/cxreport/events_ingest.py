@@ -15,13 +15,14 @@ import msgspec
 
 from cxreport import clock
 from cxreport.errors import InvalidRecord
-from cxreport.ingest import prepare_record
+from cxreport.ingest import attribute_facet, hook_facets, prepare_record
 from cxreport.metrics import (
     Event,
     PolicyLookup,
+    Record,
     SlaPolicy,
-    decode_event,
     decode_events,
+    decode_timed_event,
     derive_record,
     split_events,
     versioned_lookup,
@@ -31,19 +32,28 @@ from cxreport.timeparse import parse_instant
 
 _encode = msgspec.json.encode
 
+Incoming = tuple[Event, StoredEvent]
+"""An event as decoded, and as the store keeps it (its exact JSON text and instant)."""
 
-def read_events(body: bytes, tenant_id: str | None = None) -> list[tuple[Event, bytes]]:
+
+def read_events(body: bytes, tenant_id: str | None = None) -> list[Incoming]:
     """Every event of a body with its JSON text (insignificant whitespace removed). Raises InvalidBody when
     the body is not events at all, RejectedBatch when any event is malformed (nothing is accepted)."""
     items = split_events(body)
-    decoded: list[tuple[Event, bytes]] = []
+    decoded: list[Incoming] = []
     try:
         for position, (raw, _line) in enumerate(items):
-            decoded.append((decode_event(raw, position, tenant_id), compact(raw)))
+            decoded.append(incoming(raw, position, tenant_id))
     except InvalidRecord:
         decode_events(body, tenant_id)  # raises RejectedBatch, naming every malformed event
         raise
     return decoded
+
+
+def incoming(raw: bytes | msgspec.Raw, position: int, tenant_id: str | None) -> Incoming:
+    """One event's JSON text, decoded and checked (raises InvalidRecord), with what the store keeps of it."""
+    event, time_us = decode_timed_event(raw, position, tenant_id)
+    return event, stored_event(event, compact(raw), time_us)
 
 
 def compact(raw: bytes | msgspec.Raw) -> bytes:
@@ -51,9 +61,11 @@ def compact(raw: bytes | msgspec.Raw) -> bytes:
     return msgspec.json.format(raw, indent=-1)
 
 
-def stored_event(event: Event, text: bytes) -> StoredEvent:
+def stored_event(event: Event, text: bytes, time_us: int | None = None) -> StoredEvent:
+    """What the store keeps of an event; `time_us` is its timestamp, when it has been parsed already."""
     kind = str(type(event).__struct_config__.tag)
-    return StoredEvent(event.eventId, event.interactionId.lower(), parse_instant(event.timestamp), kind, text)
+    instant = parse_instant(event.timestamp) if time_us is None else time_us
+    return StoredEvent(event.eventId, event.interactionId.lower(), instant, kind, text)
 
 
 def sla_policy(slas: Sequence[Sla]) -> PolicyLookup:
@@ -76,10 +88,15 @@ def sla_policy(slas: Sequence[Sla]) -> PolicyLookup:
     return versioned_lookup(versions)
 
 
-def rebuilder(tenant_id: str, policy: PolicyLookup, known: dict[bytes, Event] | None = None) -> Rebuild:
+def rebuilder(tenant_id: str, policy: PolicyLookup, known: Sequence[Incoming] = ()) -> Rebuild:
     """`Store.ingest_events`'s `rebuild`: each interaction's stored events → its record, ready to store.
-    `known` holds events already decoded (by their text), so a batch's own events are not decoded twice."""
-    cache = known or {}
+    `known` holds events already decoded, so that a batch's own events are neither decoded nor their
+    timestamps parsed again (found by their text)."""
+    cache: dict[bytes, Event] = {}
+    instants: dict[str, int] = {}
+    for event, stored_as in known:
+        cache[stored_as.doc] = event
+        instants[event.timestamp] = stored_as.time_us
 
     def rebuild(stored: dict[str, list[bytes]]) -> list[StoredRecord]:
         records = []
@@ -87,18 +104,69 @@ def rebuilder(tenant_id: str, policy: PolicyLookup, known: dict[bytes, Event] | 
             events = []
             for doc in docs:
                 event = cache.get(doc)
-                events.append(event if event is not None else decode_event(doc))
-            records.append(prepare_record(_encode(derive_record(tenant_id, events, policy)), tenant_id, 0))
+                if event is None:
+                    event, time_us = decode_timed_event(doc)
+                    instants[event.timestamp] = time_us
+                events.append(event)
+            records.append(derived_record(derive_record(tenant_id, events, policy, instants), tenant_id))
         return records
 
     return rebuild
+def derived_record(record: Record, tenant_id: str) -> StoredRecord:
+    """What the store keeps of a record derived from events: what `prepare_record` makes of its JSON, without
+    validating it again (derivation makes valid records by construction; `tests/test_derive_store.py` checks
+    that both agree)."""
+    doc = _encode(record)
+    if b"null" in doc:  # derivation leaves out what it does not know; were a null to appear, take the long way
+        return prepare_record(doc, tenant_id, 0)
+    queues: list[Record] = record.get("queues", [])
+    abandoned = "customerAbandonTime" in record or any(queue.get("queueAbandoned") for queue in queues)
+    end = record.get("endTimestamp")
+    return StoredRecord(
+        interaction_id=record["interactionId"],
+        start_us=parse_instant(record["startTimestamp"]),
+        end_us=parse_instant(end) if end else None,
+        doc=doc,
+        doc_with_nulls=None,
+        channel_type=record.get("channelType"),
+        direction=record.get("direction"),
+        customer=record.get("customer"),
+        contact_point=record.get("contactPoint"),
+        contact_id=record.get("contactId"),
+        flow_id=record.get("flowId"),
+        flagged=bool(record.get("flagged")),
+        abandoned=abandoned,
+        revision=record.get("revision"),
+        facets=_facets(record, abandoned),
+    )
 
 
-def store_events(store: Store, tenant_id: str, events: Sequence[tuple[Event, bytes]]) -> EventCounts:
+def _facets(record: Record, abandoned: bool) -> tuple[tuple[str, str], ...]:
+    """`ingest.facets_of` for a derived record, in the same order."""
+    found: dict[tuple[str, str], None] = {}
+    for kind in ("channelType", "direction", "customer", "contactPoint", "contactId", "flowId"):
+        value = record.get(kind)
+        if value is not None:
+            found[kind, value] = None
+    if record.get("flagged"):
+        found["flagged", "true"] = None
+    if abandoned:
+        found["abandoned", "true"] = None
+    for agent in record.get("agents", ()):
+        found["agentId", agent["agentId"]] = None
+    for queue in record.get("queues", ()):
+        found["queueId", queue["queueId"]] = None
+    for hook in record.get("hooks", ()):
+        for kind, value in hook_facets(hook["hookType"], hook["hookSubType"], hook["hookId"]):
+            found[kind, value] = None
+    for name, attribute in record.get("customAttributes", {}).items():
+        found["attr", attribute_facet(name, attribute)] = None
+    return tuple(found)
+
+
+def store_events(store: Store, tenant_id: str, events: Sequence[Incoming]) -> EventCounts:
     """Store the events and rebuild the records of the interactions they touch, in one transaction."""
     if not events:
         return EventCounts()
-    stored = [stored_event(event, text) for event, text in events]
-    known = {item.doc: event for item, (event, _text) in zip(stored, events, strict=True)}
-    rebuild = rebuilder(tenant_id, sla_policy(store.list_slas(tenant_id)), known)
-    return store.ingest_events(tenant_id, stored, rebuild, clock.now_us())
+    rebuild = rebuilder(tenant_id, sla_policy(store.list_slas(tenant_id)), events)
+    return store.ingest_events(tenant_id, [stored for _event, stored in events], rebuild, clock.now_us())

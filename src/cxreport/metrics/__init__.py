@@ -5,7 +5,7 @@ set of its events, judge queue entries by the SLA policy in force. The statistic
 `cxreport.metrics.dictionary`; `docs/data-dictionary.md` and `docs/events.md` document them.
 """
 
-from cxreport.metrics.decode import decode_event, decode_events, split_events
+from cxreport.metrics.decode import decode_event, decode_events, decode_timed_event, split_events
 from cxreport.metrics.derive import MixedInteractions, derive_record, derive_records
 from cxreport.metrics.events import (
     EVENT_TYPES,
@@ -76,6 +76,7 @@ __all__ = [
     "WrapupStarted",
     "decode_event",
     "decode_events",
+    "decode_timed_event",
     "derive_record",
     "derive_records",
     "policy_lookup",

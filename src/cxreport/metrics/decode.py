@@ -29,6 +29,13 @@ def decode_event(raw: bytes | msgspec.Raw, position: int = 0, tenant_id: str | N
     """One event from its JSON text. Raises InvalidRecord naming `position` and the field's JSON path.
 
     With `tenant_id`, an interaction-started event naming another tenant is refused."""
+    return decode_timed_event(raw, position, tenant_id)[0]
+
+
+def decode_timed_event(
+    raw: bytes | msgspec.Raw, position: int = 0, tenant_id: str | None = None
+) -> tuple[Event, int]:
+    """`decode_event`, with the event's instant (epoch µs) that checking its timestamp has parsed."""
     try:
         event: Event = _decoder.decode(raw)
     except msgspec.ValidationError as error:
@@ -40,12 +47,12 @@ def decode_event(raw: bytes | msgspec.Raw, position: int = 0, tenant_id: str | N
     except RecursionError:
         raise InvalidRecord("JSON nested too deeply", position=position) from None
     try:
-        parse_instant(event.timestamp)
+        instant = parse_instant(event.timestamp)
     except TimeFormatError as error:
         raise InvalidRecord(f"{error} - at `$.timestamp`", position=position, path="$.timestamp") from None
     if tenant_id is not None and isinstance(event, InteractionStarted) and event.tenantId is not None:
         _check_tenant(event.tenantId, tenant_id, position)
-    return event
+    return event, instant
 
 
 def _check_tenant(named: str, tenant_id: str, position: int) -> None:

@@ -22,13 +22,16 @@ class MixedInteractions(ValueError):
     """derive_record was given events of more than one interaction."""
 
 
-def derive_record(tenant_id: str, events: Iterable[Event], sla: SlaPolicy | PolicyLookup) -> Record:
+def derive_record(
+    tenant_id: str, events: Iterable[Event], sla: SlaPolicy | PolicyLookup, instants: dict[str, int] | None = None
+) -> Record:
     """The interaction record that these events (all of one interaction) make, in the seed's shape.
 
     `sla` is one policy for every queue entry, or `policy_for(queue_id, instant_us)` giving the version in
-    force for that queue at that instant. Raises ValueError for no events, MixedInteractions for several
+    force for that queue at that instant. `instants`: timestamps already parsed (text → epoch µs), a memo
+    that this call reads and fills (see `timeline`). Raises ValueError for no events, MixedInteractions for several
     interactions' events."""
-    timed, revision = timeline(events)
+    timed, revision = timeline(events, instants)
     if not timed:
         raise ValueError("derive_record needs at least one event")
     named = {item[3].interactionId for item in timed}

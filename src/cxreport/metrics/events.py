@@ -21,7 +21,7 @@ ChannelType = Literal["voice", "email", "sms", "chat"]
 Direction = Literal["inbound", "outbound", "agent-initiated"]
 
 
-class EventBase(msgspec.Struct, tag_field="type", kw_only=True, omit_defaults=True):
+class EventBase(msgspec.Struct, tag_field="type", kw_only=True, omit_defaults=True, gc=False):
     eventId: Id
     interactionId: Uuid
     timestamp: Annotated[str, msgspec.Meta(min_length=10, max_length=40)]

@@ -30,8 +30,11 @@ class Timeline(NamedTuple):
     revision: int
 
 
-def timeline(events: Iterable[Event]) -> Timeline:
-    """The distinct events in canonical order, with the revision they make."""
+def timeline(events: Iterable[Event], instants: dict[str, int] | None = None) -> Timeline:
+    """The distinct events in canonical order, with the revision they make.
+
+    `instants` is a memo of timestamp text → epoch µs (`parse_instant`'s result), read and filled: a caller
+    that has parsed the timestamps already passes them so that none is parsed twice."""
     kept: dict[str, Event] = {}
     versions: dict[str, set[bytes]] = {}
     for event in events:
@@ -44,7 +47,8 @@ def timeline(events: Iterable[Event]) -> Timeline:
                 kept[event.eventId] = event
     revision = len(kept) + sum(len(seen) - 1 for seen in versions.values())
     rank = TYPE_RANK
-    instants: dict[str, int] = {}  # events often share an instant: parse each text once
+    if instants is None:
+        instants = {}  # events often share an instant: parse each text once
     ordered: list[Timed] = []
     for key, event in kept.items():
         text = event.timestamp

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from pathlib import Path
 
 import msgspec
@@ -359,29 +360,42 @@ class SqliteStore(Store):
         self, tenant_id: str, events: Sequence[StoredEvent], rebuild: Rebuild, now_us: int
     ) -> EventCounts:
         unique = first_per_id(events)
+        rows = sorted(unique.values(), key=_INDEX_ORDER)  # index inserts in key order: each page visited once
         with self._write() as db:
-            known = self._known_events(db, tenant_id, list(unique))
-            new = [event for event_id, event in unique.items() if event_id not in known]
+            last = db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
+            before = db.total_changes
             db.executemany(
-                _INSERT_EVENT,
-                [(tenant_id, e.event_id, e.interaction_id, e.time_us, e.type, e.doc) for e in new],
+                _INSERT_EVENT, [(tenant_id, e.event_id, e.interaction_id, e.time_us, e.type, e.doc) for e in rows]
             )
+            if db.total_changes - before == len(rows):
+                new = rows  # no duplicate: the common case costs no lookup
+            else:  # the rows this transaction inserted are the ones after the last rowid before it
+                inserted = {row[0] for row in db.execute("SELECT event_id FROM events WHERE rowid > ?", (last,))}
+                new = [event for event in rows if event.event_id in inserted]
             touched = sorted({event.interaction_id for event in new})
             if touched:
-                self._upsert(db, tenant_id, rebuild(self._events_of(db, tenant_id, touched)), now_us, derived=True)
+                stored = self._prior_events(db, tenant_id, touched, last)
+                self._upsert(db, tenant_id, rebuild(_with_new(stored, new)), now_us, derived=True)
         return EventCounts(len(new), len(events) - len(new), len(touched))
 
     @staticmethod
-    def _known_events(db: sqlite3.Connection, tenant_id: str, event_ids: list[str]) -> set[str]:
-        known: set[str] = set()
-        for start in range(0, len(event_ids), _LOOKUP_CHUNK):
-            chunk = event_ids[start : start + _LOOKUP_CHUNK]
+    def _prior_events(
+        db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str], last: int
+    ) -> dict[str, list[_Timed]]:
+        """The events of these interactions stored before this transaction (rowid up to `last`), as (time,
+        eventId, text): an interaction new to the store costs one index probe."""
+        found: dict[str, list[_Timed]] = {}
+        for start in range(0, len(interaction_ids), _LOOKUP_CHUNK):
+            chunk = interaction_ids[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = db.execute(
-                f"SELECT event_id FROM events WHERE tenant_id = ? AND event_id IN ({marks})", (tenant_id, *chunk)
+                f"SELECT interaction_id, time_us, event_id, doc FROM events"
+                f" WHERE tenant_id = ? AND interaction_id IN ({marks}) AND rowid <= ?",
+                (tenant_id, *chunk, last),
             )
-            known.update(row[0] for row in rows)
-        return known
+            for interaction_id, time_us, event_id, doc in rows:
+                found.setdefault(interaction_id, []).append((time_us, event_id, bytes(doc)))
+        return found
 
     @staticmethod
     def _events_of(db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str]) -> dict[str, list[bytes]]:
@@ -530,3 +544,29 @@ def _facet_rows(tenant_id: str, records: Sequence[StoredRecord | _Stored]) -> It
     for record in records:
         for kind, value in record.facets:
             yield (tenant_id, kind, value, record.start_us, record.interaction_id)
+
+
+_Timed = tuple[int, str, bytes]
+"""An event as (time, eventId, JSON text): tuples sort in `events_of` order."""
+
+
+_INDEX_ORDER = attrgetter("interaction_id", "time_us", "event_id")
+
+
+def _with_new(stored: dict[str, list[_Timed]], new: Sequence[StoredEvent]) -> dict[str, list[bytes]]:
+    """Every event of each interaction that got new ones (`new`, in index order, and those stored before), in
+    time order."""
+    merged: dict[str, list[bytes]] = {}
+    for event in new:
+        docs = merged.get(event.interaction_id)
+        if docs is None:
+            docs = merged[event.interaction_id] = []
+        docs.append(event.doc)
+    if stored:
+        for event in new:
+            prior = stored.get(event.interaction_id)
+            if prior is not None:
+                prior.append((event.time_us, event.event_id, event.doc))
+        for interaction_id, timed in stored.items():
+            merged[interaction_id] = [doc for _time, _event_id, doc in sorted(timed)]
+    return merged
