@@ -40,6 +40,7 @@ from cxreport.store.base import (
     sla_conflict,
 )
 from cxreport.store.querying import Dialect, export_keys_statement, run_search
+from cxreport.store.sqlite_checkpoints import BackgroundCheckpoints
 from cxreport.store.sqlite_deadline import DeadlineConnection, untimed
 from cxreport.store.sqlite_schema import MIGRATIONS
 
@@ -83,10 +84,12 @@ class Memory:
 
     mmap_bytes: int = 1 << 30
     cache_bytes: int = 64 << 20
+    background_checkpoints: bool = False
+    """Checkpoint the write-ahead log on a thread of its own instead of in the committing writer (imports)."""
 
 
 FOR_SERVING = Memory()
-FOR_BULK_WRITES = Memory(mmap_bytes=1 << 30, cache_bytes=1 << 30)
+FOR_BULK_WRITES = Memory(mmap_bytes=1 << 30, cache_bytes=1 << 30, background_checkpoints=True)
 FOR_BULK_READS = Memory(mmap_bytes=0, cache_bytes=8 << 20)
 
 
@@ -110,6 +113,7 @@ class SqliteStore(Store):
         self._write_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._checkpoints: BackgroundCheckpoints | None = None
 
     # connections --------------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -130,6 +134,8 @@ class SqliteStore(Store):
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute(f"PRAGMA mmap_size = {int(self._memory.mmap_bytes)}")
             connection.execute(f"PRAGMA cache_size = -{int(self._memory.cache_bytes) // 1024}")
+            if self._memory.background_checkpoints:
+                connection.execute("PRAGMA wal_autocheckpoint = 0")
         except sqlite3.Error as error:
             raise StoreUnavailable(f"cannot open the SQLite database {self._path!r}: {error}") from error
         with self._connections_lock:
@@ -156,8 +162,15 @@ class SqliteStore(Store):
                     db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            if self._memory.background_checkpoints:
+                if self._checkpoints is None:
+                    self._checkpoints = BackgroundCheckpoints(self._path)
+                self._checkpoints.after_commit()
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
+            self._checkpoints = None
         with self._connections_lock:
             for connection in self._connections:
                 connection.close()
