@@ -29,14 +29,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import msgspec
@@ -184,20 +182,6 @@ def sqlite_database() -> Iterator[str]:
         yield f"sqlite:///{folder}/soak.db"
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"cxreport_soak_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def prepare(url: str, records: int, clients: int) -> tuple[list[tuple[str, str]], list[str]]:
     """The seed's tenant with `records` synthetic interactions; an ingest key for each client (the server's
     default rate limit applies per key); the interaction ids."""
@@ -321,7 +305,10 @@ def main() -> None:
         with sqlite_database() as url:
             results.append(soak("sqlite", url, args))
     if args.postgres:
-        with postgres_database(args.postgres) as url:
+        sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+        from tests_support import temporary_postgres_database
+
+        with temporary_postgres_database(args.postgres) as url:
             results.append(soak("postgres", url, args))
     OUT.mkdir(exist_ok=True)
     (OUT / f"soak-{time.strftime('%Y%m%dT%H%M%S')}.json").write_text(json.dumps(results, indent=2))
