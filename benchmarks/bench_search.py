@@ -183,9 +183,11 @@ def over_http(url: str, store: Store, repeat: int, body_size: int) -> dict[str, 
 
 
 def run(name: str, url: str, path: Path, repeat: int) -> dict[str, Any]:
-    store = open_store(url)
     print(f"[{name}] importing {path.name} …", file=sys.stderr)
-    results: dict[str, Any] = {"store": name, "import": load(store, path)}
+    importing = open_store(url, workload="bulk-writes")  # as `cxreport import` opens it
+    results: dict[str, Any] = {"store": name, "import": load(importing, path)}
+    importing.close()
+    store = open_store(url)  # as `cxreport serve` opens it
     if name == "postgresql":
         import psycopg
 
