@@ -99,7 +99,7 @@ def run_measuring_peak(command: list[str]) -> float:
         try:
             status = Path(f"/proc/{process.pid}/status").read_text()
             peak_kb = max(peak_kb, int(status.split("VmHWM:")[1].split()[0]))
-        except (FileNotFoundError, IndexError, ProcessLookupError):
+        except (FileNotFoundError, IndexError, ProcessLookupError):  # it exited between poll() and the read
             pass
         time.sleep(0.02)
     if process.returncode != 0:

@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 import msgspec
 from bench_derive import TENANT, interaction
+from bench_search import free_port, wait_up
 
 from cxreport import credentials
 from cxreport.importer import import_files
@@ -201,14 +202,6 @@ def prepare(url: str, records: int, clients: int) -> tuple[list[tuple[str, str]]
     return keys, [msgspec.json.decode(line)["interactionId"] for line in lines]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def server(url: str) -> Iterator[str]:
     """`cxreport serve` on a loopback port; its log's error lines are printed when it stops."""
@@ -227,18 +220,6 @@ def server(url: str) -> Iterator[str]:
             errors = [line for line in log.read().decode(errors="replace").splitlines() if "Error" in line]
             if errors:
                 print("server log, error lines:", *errors[:20], sep="\n  ")
-
-
-def wait_up(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while process.poll() is None and time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"cxreport serve did not come up on {base}")
 
 
 def soak(label: str, url: str, args: argparse.Namespace) -> dict[str, Any]:

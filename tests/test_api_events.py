@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import LiveServer, TenantKeys
+from conftest import TenantKeys
 from cxreport import clock
 from cxreport.timeparse import format_instant, parse_instant
 from test_derive_seed import SAMPLE, STREAMS, unexplained
@@ -22,12 +22,6 @@ SAMPLES = {record["interactionId"]: record for record in SAMPLE["results"]}
 NDJSON = {"content-type": "application/x-ndjson"}
 EVERYTHING = {"start": "1900-01-01T00:00Z", "end": "2200-01-01T00:00Z", "limit": 1000}
 QUEUE = "3703e470-834a-11e7-b08f-6e56a766befb"
-
-
-@pytest.fixture(scope="module")
-def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
 
 
 def lines(interaction_id: str, tenant_id: str) -> list[bytes]:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import cxreport
-from conftest import MAX_BODY_BYTES, SEED_TENANT_ID, LiveServer, TenantKeys
+from conftest import MAX_BODY_BYTES, SEED_TENANT_ID, TenantKeys
 
 SAMPLE_FILE = Path(cxreport.__file__).parent / "data" / "seed-sample-response.json"
 DETAIL_FIELDS = ("endTimestamp", "interactionId", "contactPoint", "customer", "csat", "startTimestamp", "agents",
@@ -24,13 +24,6 @@ ID_1 = "c0ffee00-0000-4000-8000-000000000001"
 ID_2 = "c0ffee00-0000-4000-8000-000000000002"
 ID_3 = "c0ffee00-0000-4000-8000-000000000003"
 NO_CHANGE = {"inserted": 0, "updated": 0, "unchanged": 0}
-
-
-@pytest.fixture(scope="module")
-def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    """One client for the module (making an httpx client costs ~50 ms); each request names its key."""
-    with live_server.client() as client:
-        yield client
 
 
 def url(keys: TenantKeys, interaction_id: str | None = None) -> str:

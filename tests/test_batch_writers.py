@@ -9,23 +9,18 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-import msgspec
 import pytest
 
 from cxreport.batch_writers import BatchWriters
-from cxreport.ingest import prepare_record
 from cxreport.store import Store, open_store
 from cxreport.store.base import StoredRecord, Tenant, UpsertCounts
-from test_store_contract import new_tenant, page
+from test_store_contract import new_tenant, page, record
 
 
 def version(tenant_id: str, number: int, label: str) -> StoredRecord:
-    body = {
-        "interactionId": f"00000000-0000-4000-8000-{number:012d}",
-        "startTimestamp": f"2019-03-{1 + number % 28:02d}T08:00:00.000Z",
-        "customer": label,
-    }
-    return prepare_record(msgspec.json.encode(body), tenant_id, number)
+    """Interaction `number` (a fixed id and start), its customer field telling which version it is."""
+    return record(tenant_id, f"2019-03-{1 + number % 28:02d}T08:00:00.000Z",
+                  f"00000000-0000-4000-8000-{number:012d}", customer=label)
 
 
 @pytest.mark.parametrize("writers", [1, 2, 3])

@@ -7,19 +7,16 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import _free_port, make_tenant_keys
+from conftest import make_tenant_keys
 from cxreport.store import open_store
+from server_process import launch_server, wait_until_up
 
 SERVERS = 2
 CLIENTS = 4
@@ -34,38 +31,17 @@ def database_url(fresh_database_url: str) -> str:
 
 @pytest.fixture
 def servers(database_url: str) -> Iterator[list[str]]:
-    """Two `cxreport serve` processes on one database (they also race to migrate it)."""
-    command = str(Path(sys.executable).parent / "cxreport")
-    ports = [_free_port() for _ in range(SERVERS)]
-    processes = [
-        subprocess.Popen([command, "serve", "--database", database_url, "--port", str(port)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for port in ports
-    ]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    """Two `cxreport serve` processes on one database (they also race to migrate it: both start before
+    either is waited for)."""
+    launched = [launch_server(database_url) for _ in range(SERVERS)]
     try:
-        for base, process in zip(bases, processes, strict=True):
-            _wait_until_up(base, process)
-        yield bases
+        for base, process in launched:
+            wait_until_up(base, process)
+        yield [base for base, _ in launched]
     finally:
-        for process in processes:
+        for _, process in launched:
             process.terminate()
             process.wait(timeout=15)
-            assert process.stderr is not None
-            process.stderr.close()
-
-
-def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "a server exited at start"
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"{base} did not come up")
 
 
 def test_concurrent_upserts_keep_the_newest_version(database_url: str, servers: list[str]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -43,12 +43,6 @@ OTHERS = [{"interactionId": rid(100 + n), "startTimestamp": iso(BASE + timedelta
            "contactId": contact, "channelType": "voice"}
           for n, contact in enumerate(["ct-other", "ct-main-2", "CT", "ct", "main", "ct-mai"])]
 NO_CONTACT = {"interactionId": rid(200), "startTimestamp": iso(BASE), "customer": CONTACT}
-
-
-@pytest.fixture(scope="module")
-def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

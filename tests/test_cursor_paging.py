@@ -7,7 +7,7 @@ import string
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -76,12 +76,6 @@ def expected(query: str) -> list[str]:
         numbers = [n for n in numbers if start_of(n) < datetime.fromisoformat(params["endTimeRange"])]
     ordered = sorted(numbers, key=key, reverse=params.get("sort", "desc") == "desc")
     return [rid(n) for n in ordered]
-
-
-@pytest.fixture(scope="module")
-def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,6 @@ CODES_BY_STATUS = {
 KNOWN_ID = "e6952d50-eca3-11e7-ba92-25b49e03c3e7"
 UNKNOWN_ID = "00000000-0000-4000-8000-00000000abcd"
 PACKAGE_DIR = str(Path(cxreport.__file__).resolve().parent)
-
-
-@pytest.fixture(scope="module")
-def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    """One client for the module (making an httpx client costs ~50 ms); each request names its auth."""
-    with live_server.client() as client:
-        yield client
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,12 +76,6 @@ def record(n: int, tenant_id: str) -> dict[str, Any]:
     if n % 500 in TRICKY:
         body.update(TRICKY[n % 500])
     return body
-
-
-@pytest.fixture(scope="module")
-def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

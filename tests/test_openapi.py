@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import LiveServer, TenantKeys
+from conftest import TenantKeys
 
 SEARCH = "/v1/tenants/{tenantId}/interactions"
 ONE = "/v1/tenants/{tenantId}/interactions/{interactionId}"
@@ -33,12 +32,6 @@ SEARCH_PARAMETERS = {"startTimeRange", "endTimeRange", "start", "end", "limit", 
                      "includeNulls"}
 ENVELOPE = ["page", "limit", "offset", "tenantId", "total", "tenantName", "tenantTimezone", "results",
             "timeField", "sort", "window", "next", "nextUrl"]
-
-
-@pytest.fixture(scope="module")
-def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

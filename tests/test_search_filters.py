@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
@@ -184,12 +184,6 @@ def newest_first(numbers: set[int] | range, time_of: Callable[[int], datetime | 
 
 
 # --- fixtures ----------------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
-
 
 @pytest.fixture(scope="module")
 def tenant(live_server: LiveServer, http: httpx.Client) -> TenantKeys:

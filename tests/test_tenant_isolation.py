@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,12 +69,6 @@ def event(interaction_id: str, event_id: str, customer: str = "+15550000") -> di
     return {"type": "interaction-started", "eventId": event_id, "interactionId": interaction_id,
             "timestamp": START, "channelType": "voice", "direction": "inbound", "customer": customer,
             "contactPoint": "+15550001", "flowId": "flow-1", "flowName": "Flow"}
-
-
-@pytest.fixture(scope="module")
-def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -102,7 +102,7 @@ class BatchWriters:
         try:
             while True:
                 self._queues[index].get_nowait()
-        except queue.Empty:
+        except queue.Empty:  # drained: nothing was lost, these batches are abandoned on purpose
             pass
 
     def _write_batches(self, index: int) -> None:

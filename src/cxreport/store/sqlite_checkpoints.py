@@ -45,7 +45,7 @@ class BackgroundCheckpoints:
     def _wal_bytes(self) -> int:
         try:
             return os.path.getsize(self._path + "-wal")
-        except OSError:
+        except OSError:  # no log file (yet, or just checkpointed away): nothing to bound
             return 0
 
     def _run(self) -> None:
