@@ -6,13 +6,17 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import msgspec
 import psycopg
 import pytest
 
 from cxreport.errors import SchemaTooNew
+from cxreport.ingest import prepare_record
 from cxreport.store import open_store, postgres_schema, sqlite_schema
+from cxreport.store.base import StoredEvent, StoredRecord
 
 
 @pytest.fixture
@@ -79,3 +83,43 @@ def test_serve_refuses_a_newer_database(database_url: str) -> None:
         f"({len(sqlite_schema.MIGRATIONS)}); upgrade cxreport"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_migration_3_keeps_every_event_and_identifies_them_by_interaction(database_url: str,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database written before migration 3 (events unique by eventId alone) keeps all its events; after it, a
+    resent event is still a duplicate and the same eventId in another interaction is another event."""
+    module = migrations_module(database_url)
+    store_module = "cxreport.store.sqlite" if database_url.startswith("sqlite") else "cxreport.store.postgres"
+    with monkeypatch.context() as patched:
+        patched.setattr(f"{store_module}.MIGRATIONS", module.MIGRATIONS[:2])  # type: ignore[attr-defined]
+        store = open_store(database_url)
+        assert store.migrate() == 2
+        store.close()
+    tenant, one, two = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    execute(database_url, f"INSERT INTO tenants (tenant_id, name, timezone) VALUES ('{tenant}', 't', 'UTC')")
+    time_column, time_value = ("time_us", "{0}") if database_url.startswith("sqlite") else (
+        "time_ts", "to_timestamp({0})")
+    for event_id, interaction, second in (("e-1", one, 1), ("e-2", one, 2)):
+        doc = msgspec.json.encode({"eventId": event_id, "interactionId": interaction})
+        literal = f"X'{doc.hex()}'" if database_url.startswith("sqlite") else f"'{doc.decode()}'"
+        execute(database_url, f"INSERT INTO events (tenant_id, event_id, interaction_id, {time_column}, type, doc)"
+                              f" VALUES ('{tenant}', '{event_id}', '{interaction}', {time_value.format(second)},"
+                              f" 'custom-attributes-set', {literal})")
+    store = open_store(database_url)
+    assert store.migrate() == len(module.MIGRATIONS)  # type: ignore[attr-defined]
+
+    def stored(event_id: str, interaction: str, second: int) -> StoredEvent:
+        doc = msgspec.json.encode({"eventId": event_id, "interactionId": interaction})
+        return StoredEvent(event_id, interaction, second * 1_000_000, "custom-attributes-set", doc)
+
+    def rebuild(events: dict[str, list[bytes]]) -> list[StoredRecord]:
+        return [prepare_record(msgspec.json.encode({"interactionId": interaction, "startTimestamp": "2024-01-01",
+                                                    "revision": len(docs)}), tenant, 0)
+                for interaction, docs in events.items()]
+
+    assert [msgspec.json.decode(doc)["eventId"] for doc in store.events_of(tenant, one)] == ["e-1", "e-2"]
+    counts = store.ingest_events(tenant, [stored("e-1", one, 1), stored("e-1", two, 3)], rebuild, 1)
+    assert (counts.accepted, counts.duplicates) == (1, 1)
+    assert [msgspec.json.decode(doc)["eventId"] for doc in store.events_of(tenant, two)] == ["e-1"]
+    store.close()

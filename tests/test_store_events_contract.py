@@ -36,7 +36,8 @@ def event(interaction_id: str, event_id: str, time_us: int, text: str = "") -> S
 
 
 class Recorder:
-    """A rebuild that records what it was given and makes a record listing the event ids (as customer)."""
+    """A rebuild that records what it was given and makes a record listing the event ids (as customer, sorted:
+    the store gives them in any order) with an agent per event id."""
 
     def __init__(self, tenant_id: str) -> None:
         self.tenant_id = tenant_id
@@ -46,9 +47,10 @@ class Recorder:
         self.calls.append(stored)
         records = []
         for interaction_id, docs in stored.items():
-            ids = [msgspec.json.decode(doc)["eventId"] for doc in docs]
+            ids = sorted(msgspec.json.decode(doc)["eventId"] for doc in docs)
             body = {"interactionId": interaction_id, "startTimestamp": "2024-01-01T00:00:00Z",
-                    "customer": ",".join(ids), "agents": [{"agentId": "agent-" + ids[-1]}], "revision": len(ids)}
+                    "customer": ",".join(ids), "agents": [{"agentId": "agent-" + i} for i in ids],
+                    "revision": len(ids)}
             records.append(prepare_record(msgspec.json.encode(body), self.tenant_id, 0))
         return records
 
@@ -72,7 +74,7 @@ def test_events_are_stored_once_and_records_rebuilt_from_all_of_them(contract_st
     later = [event(one, "z", 15), event(two, "c", 5, "changed text, same id")]
     assert contract_store.ingest_events(tenant_id, later, rebuild, 2) == EventCounts(1, 1, 1)
     assert set(rebuild.calls[-1]) == {one}, "only the interaction that got a new event is rebuilt"
-    assert customer(contract_store, tenant_id, one) == "a,z,b"
+    assert customer(contract_store, tenant_id, one) == "a,b,z"
     assert [msgspec.json.decode(d)["eventId"] for d in contract_store.events_of(tenant_id, one)] == ["a", "z", "b"]
     assert msgspec.json.decode(contract_store.events_of(tenant_id, two)[0])["note"] == "", "the first version stays"
     duplicates_only = [event(one, "a", 10)]
@@ -83,6 +85,21 @@ def test_events_are_stored_once_and_records_rebuilt_from_all_of_them(contract_st
     assert found.total == 1, "derived records get their facets"
     assert contract_store.events_of(tenant_id, str(uuid.uuid4())) == []
     assert contract_store.events_of(new_tenant(contract_store), one) == [], "events stay in their tenant"
+
+
+def test_an_event_is_identified_by_its_interaction_and_event_id(contract_store: Store) -> None:
+    """A resent event repeats its interactionId and eventId; an eventId that comes again in another interaction
+    (a platform numbering each interaction's events 1, 2, 3…) is another event, and none is lost."""
+    tenant_id, one, two = new_tenant(contract_store), str(uuid.uuid4()), str(uuid.uuid4())
+    rebuild = Recorder(tenant_id)
+    numbered = [event(one, "1", 10), event(one, "2", 20), event(two, "1", 30), event(two, "2", 40)]
+    assert contract_store.ingest_events(tenant_id, numbered, rebuild, 1) == EventCounts(4, 0, 2)
+    assert contract_store.ingest_events(tenant_id, [event(two, "2", 40), event(two, "3", 50)], rebuild, 2) == (
+        EventCounts(1, 1, 1)
+    )
+    assert customer(contract_store, tenant_id, one) == "1,2"
+    assert customer(contract_store, tenant_id, two) == "1,2,3"
+    assert [msgspec.json.decode(d)["eventId"] for d in contract_store.events_of(tenant_id, two)] == ["1", "2", "3"]
 
 
 def test_a_failing_rebuild_stores_nothing(contract_store: Store) -> None:

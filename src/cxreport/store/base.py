@@ -142,11 +142,15 @@ class EventCounts:
         )
 
 
-def first_per_id(events: Sequence[StoredEvent]) -> dict[str, StoredEvent]:
-    """One event per eventId: the first of each."""
-    unique: dict[str, StoredEvent] = {}
+EventKey = tuple[str, str]
+"""What identifies a stored event: (interactionId in lower case, eventId). A resent event repeats both."""
+
+
+def first_per_id(events: Sequence[StoredEvent]) -> dict[EventKey, StoredEvent]:
+    """One event per (interactionId, eventId): the first of each."""
+    unique: dict[EventKey, StoredEvent] = {}
     for event in events:
-        unique.setdefault(event.event_id, event)
+        unique.setdefault((event.interaction_id, event.event_id), event)
     return unique
 
 
@@ -157,7 +161,8 @@ def sla_conflict(sla: Sla) -> str:
 
 
 Rebuild = Callable[[dict[str, list[bytes]]], list[StoredRecord]]
-"""Interaction id → every stored event of it (JSON text, in time order) → the records derived from them."""
+"""Interaction id → every stored event of it (JSON text, in any order: derivation does not depend on it) → the
+records derived from them."""
 
 
 @dataclass(frozen=True, slots=True)

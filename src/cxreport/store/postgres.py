@@ -103,13 +103,11 @@ _STAGE_EVENTS = """
 _INSERT_EVENTS = """
     INSERT INTO events (tenant_id, event_id, interaction_id, time_ts, type, doc)
     SELECT %s, event_id, interaction_id, time_ts, type, doc FROM staged_events_v1
-    ON CONFLICT (tenant_id, event_id) DO NOTHING
+    ON CONFLICT (tenant_id, interaction_id, event_id) DO NOTHING
     RETURNING interaction_id::text
 """
-_EVENTS_OF = """
-    SELECT interaction_id::text, doc FROM events WHERE tenant_id = %s AND interaction_id = ANY(%s)
-    ORDER BY interaction_id, time_ts, event_id
-"""
+_EVENTS_OF = "SELECT interaction_id::text, doc FROM events WHERE tenant_id = %s AND interaction_id = ANY(%s)"
+_EVENTS_IN_ORDER = f"{_EVENTS_OF} ORDER BY interaction_id, time_ts, event_id"
 _LOCK_BUCKETS = 256
 """Event ingestion locks interactions by hash bucket (at most this many locks a transaction)."""
 _SLA_COLUMNS = "sla_id::text, name, queue_id, created_us"
@@ -362,7 +360,8 @@ class PostgresStore(Store):
 
     def events_of(self, tenant_id: str, interaction_id: str) -> list[bytes]:
         with self._read() as db:
-            return [bytes(row[1]) for row in db.execute(_EVENTS_OF, (tenant_id, [_uuid_or_none(interaction_id)]))]
+            found = db.execute(_EVENTS_IN_ORDER, (tenant_id, [_uuid_or_none(interaction_id)]))
+            return [bytes(row[1]) for row in found]
 
     # service levels -----------------------------------------------------------------------------------
     def create_sla(self, tenant_id: str, sla: Sla) -> None:

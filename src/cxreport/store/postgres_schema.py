@@ -104,4 +104,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (tenant_id, sla_id, version)
     );
     """,
+    # 3: an event is identified by its interaction and eventId (see the SQLite schema's migration 3)
+    """
+    ALTER TABLE events DROP CONSTRAINT events_pkey;
+    DROP INDEX events_by_interaction;
+    ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (tenant_id, interaction_id, event_id);
+    """,
 ]

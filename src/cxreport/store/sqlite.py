@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from operator import attrgetter
 from pathlib import Path
 
 import msgspec
@@ -373,7 +372,7 @@ class SqliteStore(Store):
         self, tenant_id: str, events: Sequence[StoredEvent], rebuild: Rebuild, now_us: int
     ) -> EventCounts:
         unique = first_per_id(events)
-        rows = sorted(unique.values(), key=_INDEX_ORDER)  # index inserts in key order: each page visited once
+        rows = [unique[key] for key in sorted(unique)]  # index inserts in key order: each page visited once
         with self._write() as db:
             last = db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
             before = db.total_changes
@@ -383,8 +382,8 @@ class SqliteStore(Store):
             if db.total_changes - before == len(rows):
                 new = rows  # no duplicate: the common case costs no lookup
             else:  # the rows this transaction inserted are the ones after the last rowid before it
-                inserted = {row[0] for row in db.execute("SELECT event_id FROM events WHERE rowid > ?", (last,))}
-                new = [event for event in rows if event.event_id in inserted]
+                inserted = set(db.execute("SELECT interaction_id, event_id FROM events WHERE rowid > ?", (last,)))
+                new = [event for event in rows if (event.interaction_id, event.event_id) in inserted]
             touched = sorted({event.interaction_id for event in new})
             if touched:
                 stored = self._prior_events(db, tenant_id, touched, last)
@@ -394,20 +393,20 @@ class SqliteStore(Store):
     @staticmethod
     def _prior_events(
         db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str], last: int
-    ) -> dict[str, list[_Timed]]:
-        """The events of these interactions stored before this transaction (rowid up to `last`), as (time,
-        eventId, text): an interaction new to the store costs one index probe."""
-        found: dict[str, list[_Timed]] = {}
+    ) -> dict[str, list[bytes]]:
+        """The events of these interactions stored before this transaction (rowid up to `last`), as JSON
+        text: an interaction new to the store costs one index probe."""
+        found: dict[str, list[bytes]] = {}
         for start in range(0, len(interaction_ids), _LOOKUP_CHUNK):
             chunk = interaction_ids[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = db.execute(
-                f"SELECT interaction_id, time_us, event_id, doc FROM events"
-                f" WHERE tenant_id = ? AND interaction_id IN ({marks}) AND rowid <= ?",
+                f"SELECT interaction_id, doc FROM events WHERE tenant_id = ? AND interaction_id IN ({marks})"
+                " AND rowid <= ?",
                 (tenant_id, *chunk, last),
             )
-            for interaction_id, time_us, event_id, doc in rows:
-                found.setdefault(interaction_id, []).append((time_us, event_id, bytes(doc)))
+            for interaction_id, doc in rows:
+                found.setdefault(interaction_id, []).append(bytes(doc))
         return found
 
     @staticmethod
@@ -559,27 +558,12 @@ def _facet_rows(tenant_id: str, records: Sequence[StoredRecord | _Stored]) -> It
             yield (tenant_id, kind, value, record.start_us, record.interaction_id)
 
 
-_Timed = tuple[int, str, bytes]
-"""An event as (time, eventId, JSON text): tuples sort in `events_of` order."""
-
-
-_INDEX_ORDER = attrgetter("interaction_id", "time_us", "event_id")
-
-
-def _with_new(stored: dict[str, list[_Timed]], new: Sequence[StoredEvent]) -> dict[str, list[bytes]]:
-    """Every event of each interaction that got new ones (`new`, in index order, and those stored before), in
-    time order."""
-    merged: dict[str, list[bytes]] = {}
+def _with_new(stored: dict[str, list[bytes]], new: Sequence[StoredEvent]) -> dict[str, list[bytes]]:
+    """Every event of each interaction that got new ones: those stored before, then the new ones."""
+    merged = stored
     for event in new:
         docs = merged.get(event.interaction_id)
         if docs is None:
             docs = merged[event.interaction_id] = []
         docs.append(event.doc)
-    if stored:
-        for event in new:
-            prior = stored.get(event.interaction_id)
-            if prior is not None:
-                prior.append((event.time_us, event.event_id, event.doc))
-        for interaction_id, timed in stored.items():
-            merged[interaction_id] = [doc for _time, _event_id, doc in sorted(timed)]
     return merged

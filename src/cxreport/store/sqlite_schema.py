@@ -100,4 +100,21 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (tenant_id, sla_id, version)
     );
     """,
+    # 3: an event is identified by its interaction and eventId: one unique index serves both duplicate
+    # detection and the lookup of an interaction's events (the table kept a second, eventId-only index before)
+    """
+    CREATE TABLE events_v3 (
+        tenant_id      TEXT NOT NULL,
+        event_id       TEXT NOT NULL,
+        interaction_id TEXT NOT NULL,
+        time_us        INTEGER NOT NULL,
+        type           TEXT NOT NULL,
+        doc            BLOB NOT NULL
+    );
+    INSERT INTO events_v3 (rowid, tenant_id, event_id, interaction_id, time_us, type, doc)
+        SELECT rowid, tenant_id, event_id, interaction_id, time_us, type, doc FROM events;
+    DROP TABLE events;
+    ALTER TABLE events_v3 RENAME TO events;
+    CREATE UNIQUE INDEX events_by_interaction ON events (tenant_id, interaction_id, event_id);
+    """,
 ]
