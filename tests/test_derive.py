@@ -175,6 +175,28 @@ def test_an_event_naming_another_tenant_is_refused() -> None:
     assert decode_events(json.dumps(first).encode())[0].tenantId == first["tenantId"]  # no tenant given: kept
 
 
+@pytest.mark.parametrize(("field", "value"), [
+    ("interactionId", "not-a-uuid"),
+    ("interactionId", "9776FF80-D9D1-11E7-BF9B-9440DAB83F2"),  # one digit short
+    ("interactionId", "9776ff80d9d111e7bf9b9440dab83f25"),  # no hyphens
+    ("tenantId", "tenant-7"),
+])
+def test_an_id_that_is_no_uuid_is_refused_each_time(field: str, value: str) -> None:
+    """The UUID check is remembered per well-formed value: a bad one is refused however often it comes, after
+    good ones, in a body or alone, in msgspec's words."""
+    first = json.loads(encoded(answered_voice_call())[0])
+    decode_event(json.dumps(first).encode())  # a well-formed id, now known
+    first[field] = value
+    message = f"Expected `str` matching regex '{ev.UUID_PATTERN}' - at `$.{field}`"
+    for _ in range(2):
+        with pytest.raises(InvalidRecord) as alone:
+            decode_event(json.dumps(first).encode(), position=4)
+        assert (alone.value.message, alone.value.path, alone.value.position) == (message, f"$.{field}", 4)
+        with pytest.raises(RejectedBatch) as caught:
+            decode_events(b"\n".join(encoded(answered_voice_call())[1:3] + [json.dumps(first).encode()]))
+        assert caught.value.errors == [{"position": 2, "line": 3, "message": message, "path": f"$.{field}"}]
+
+
 @pytest.mark.parametrize("body", [b"", b"   \n", b"[1, 2"])
 def test_a_body_that_is_no_json_at_all_is_a_bad_body(body: bytes) -> None:
     with pytest.raises(InvalidBody):

@@ -13,7 +13,7 @@ import msgspec
 
 from cxreport.errors import InvalidBody, InvalidRecord, RejectedBatch
 from cxreport.jsontext import TOO_DEEP, check_text
-from cxreport.metrics.events import EVENT_TYPES, Event, InteractionStarted
+from cxreport.metrics.events import EVENT_TYPES, UUID_PATTERN, Event, InteractionStarted
 from cxreport.timeparse import TimeFormatError, parse_instant
 
 MAX_ERRORS_REPORTED = 100
@@ -23,6 +23,10 @@ _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
 _raw_one = msgspec.json.Decoder(msgspec.Raw)
 _MISSING_FIELD = re.compile(r"Object missing required field `(\w+)`")
 _PATH = re.compile(r" - at `(\$[^`]*)`$")
+_UUID = re.compile(UUID_PATTERN)
+_KNOWN_UUIDS: set[str] = set()
+"""UUIDs already found well formed: most events repeat an interactionId seen a moment before."""
+_KNOWN_UUIDS_KEPT = 100_000
 
 
 def decode_event(raw: bytes | msgspec.Raw, position: int = 0, tenant_id: str | None = None) -> Event:
@@ -46,13 +50,34 @@ def decode_timed_event(
         raise InvalidRecord(f"not valid JSON: {error}", position=position) from None
     except RecursionError:
         raise InvalidRecord("JSON nested too deeply", position=position) from None
+    return event, _checked(event, position, tenant_id)
+
+
+def _checked(event: Event, position: int, tenant_id: str | None) -> int:
+    """What a decoded event is checked for beyond its types (raises InvalidRecord); returns its instant."""
+    _check_uuid(event.interactionId, "interactionId", position)
     try:
         instant = parse_instant(event.timestamp)
     except TimeFormatError as error:
         raise InvalidRecord(f"{error} - at `$.timestamp`", position=position, path="$.timestamp") from None
-    if tenant_id is not None and isinstance(event, InteractionStarted) and event.tenantId is not None:
-        _check_tenant(event.tenantId, tenant_id, position)
-    return event, instant
+    if isinstance(event, InteractionStarted) and event.tenantId is not None:
+        _check_uuid(event.tenantId, "tenantId", position)
+        if tenant_id is not None:
+            _check_tenant(event.tenantId, tenant_id, position)
+    return instant
+
+
+def _check_uuid(text: str, field: str, position: int) -> None:
+    """The `Uuid` fields' pattern, as msgspec would check it and in its words."""
+    if text in _KNOWN_UUIDS:
+        return
+    if _UUID.search(text) is None:
+        raise InvalidRecord(
+            f"Expected `str` matching regex {UUID_PATTERN!r} - at `$.{field}`", position=position, path=f"$.{field}"
+        )
+    if len(_KNOWN_UUIDS) >= _KNOWN_UUIDS_KEPT:
+        _KNOWN_UUIDS.clear()
+    _KNOWN_UUIDS.add(text)
 
 
 def _check_tenant(named: str, tenant_id: str, position: int) -> None:
@@ -114,11 +139,9 @@ def _decode_whole(raw: bytes) -> list[Event] | None:
 
 def _fine(event: Event, tenant_id: str | None) -> bool:
     try:
-        parse_instant(event.timestamp)
-    except TimeFormatError:
+        _checked(event, 0, tenant_id)
+    except InvalidRecord:
         return False
-    if tenant_id is not None and isinstance(event, InteractionStarted) and event.tenantId is not None:
-        return event.tenantId.lower() == tenant_id.lower()
     return True
 
 

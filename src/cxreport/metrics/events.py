@@ -14,7 +14,9 @@ import msgspec
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Uuid = Annotated[str, msgspec.Meta(pattern=UUID_PATTERN)]
+Uuid = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": UUID_PATTERN})]
+"""A UUID's 36-character text. The JSON Schema states the pattern; `decode.py` checks it after decoding, once per
+distinct value rather than once per event (all of an interaction's events repeat its id), with msgspec's message."""
 Text = Annotated[str, msgspec.Meta(max_length=1000)]
 Count = Annotated[int, msgspec.Meta(ge=0)]
 ChannelType = Literal["voice", "email", "sms", "chat"]
