@@ -193,7 +193,7 @@ def test_an_id_that_is_no_uuid_is_refused_each_time(field: str, value: str) -> N
             decode_event(json.dumps(first).encode(), position=4)
         assert (alone.value.message, alone.value.path, alone.value.position) == (message, f"$.{field}", 4)
         with pytest.raises(RejectedBatch) as caught:
-            decode_events(b"\n".join(encoded(answered_voice_call())[1:3] + [json.dumps(first).encode()]))
+            decode_events(b"\n".join([*encoded(answered_voice_call())[1:3], json.dumps(first).encode()]))
         assert caught.value.errors == [{"position": 2, "line": 3, "message": message, "path": f"$.{field}"}]
 
 

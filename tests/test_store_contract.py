@@ -10,7 +10,19 @@ import pytest
 from cxreport.errors import Conflict
 from cxreport.ingest import prepare_record
 from cxreport.store import Store
-from cxreport.store.base import ApiKey, PageRequest, Query, StoredRecord, Tenant, Token, UpsertCounts, Window
+from cxreport.store.base import (
+    MAX_INSTANT,
+    MIN_INSTANT,
+    ApiKey,
+    Filter,
+    PageRequest,
+    Query,
+    StoredRecord,
+    Tenant,
+    Token,
+    UpsertCounts,
+    Window,
+)
 
 
 def new_tenant(store: Store, timezone: str = "UTC") -> str:
@@ -28,7 +40,6 @@ def record(tenant_id: str, start: str, interaction_id: str | None = None, **fiel
 
 def page(store: Store, tenant_id: str, start: str | None = None, end: str | None = None, limit: int = 100,
          offset: int = 0, include_nulls: bool = False) -> tuple[int, list[bytes]]:
-    from cxreport.store.base import MAX_INSTANT, MIN_INSTANT
     from cxreport.timeparse import parse_instant
 
     window = Window(parse_instant(start) if start else MIN_INSTANT, parse_instant(end) if end else MAX_INSTANT)
@@ -188,3 +199,21 @@ def _start(doc: bytes) -> str:
 
     value: str = json.loads(doc)["startTimestamp"]
     return value
+
+
+@pytest.mark.parametrize("value", ['say "hi"', "back\\slash", "café ☕ 😀", "tab\there", "12345", "[1, 2]", "null"])
+def test_a_facet_value_is_found_exactly_as_written(contract_store: Store, value: str) -> None:
+    """Facets go in through each store's own path (on SQLite, unpacked from the record's JSON by SQL): quotes,
+    escapes, non-ASCII text and text that looks like JSON come back as the same text, on insert and on update."""
+    tenant_id, interaction_id = new_tenant(contract_store), str(uuid.uuid4())
+
+    def found(kind: str, wanted: str) -> int:
+        query = Query(Window(MIN_INSTANT, MAX_INSTANT), filters=(Filter(kind, (wanted,)),))
+        return contract_store.search(tenant_id, PageRequest(query, 10)).total
+
+    contract_store.upsert_records(tenant_id, [record(tenant_id, "2020-01-01T00:00:00Z", interaction_id,
+                                                     customer=value)], 1)
+    assert (found("customer", value), found("customer", value + "x")) == (1, 0)
+    contract_store.upsert_records(tenant_id, [record(tenant_id, "2020-01-01T00:00:00Z", interaction_id,
+                                                     customer="other", contactPoint=value)], 2)
+    assert (found("customer", value), found("customer", "other"), found("contactPoint", value)) == (0, 1, 1)

@@ -61,9 +61,16 @@ _DELETE_FACET = (
     "DELETE FROM interaction_facets"
     " WHERE tenant_id = ? AND kind = ? AND value = ? AND start_us = ? AND interaction_id = ?"
 )
-_INSERT_FACET = (
-    "INSERT OR IGNORE INTO interaction_facets (tenant_id, kind, value, start_us, interaction_id) VALUES (?, ?, ?, ?, ?)"
-)
+_INSERT_FACETS_OF = """
+    INSERT OR IGNORE INTO interaction_facets (tenant_id, kind, value, start_us, interaction_id)
+    SELECT i.tenant_id, facet.value ->> 0, facet.value ->> 1, i.start_us, i.interaction_id
+    FROM json_each(?) AS written
+    JOIN interactions AS i ON i.tenant_id = ? AND i.interaction_id = written.value,
+        json_each(CAST(i.facets AS TEXT)) AS facet
+    ORDER BY 2, 3, 4, 5
+"""
+"""The facets of the records just written (a JSON array of interactionIds), from their `facets` column, in key
+order: SQLite unpacks and sorts them, which costs a fifth of binding each facet row from Python."""
 _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (tenant_id, event_id, interaction_id, time_us, type, doc) VALUES (?, ?, ?, ?, ?, ?)"
 )
@@ -305,7 +312,9 @@ class SqliteStore(Store):
         db.executemany(_INSERT_RECORD, [(*_insert_row(tenant_id, record, now_us), flag) for record in inserts])
         db.executemany(_UPDATE_RECORD, [_update_row(tenant_id, record, now_us, flag) for record in updates])
         db.executemany(_DELETE_FACET, sorted(_facet_rows(tenant_id, replaced)))
-        db.executemany(_INSERT_FACET, sorted(_facet_rows(tenant_id, [*inserts, *updates])))
+        written = [record.interaction_id for record in inserts] + [record.interaction_id for record in updates]
+        if written:
+            db.execute(_INSERT_FACETS_OF, (msgspec.json.encode(written).decode(), tenant_id))
         return UpsertCounts(len(inserts), len(updates), unchanged)
 
     @staticmethod
@@ -551,8 +560,8 @@ class _Stored:
 _decode_facets = msgspec.json.Decoder(list[tuple[str, str]])
 
 
-def _facet_rows(tenant_id: str, records: Sequence[StoredRecord | _Stored]) -> Iterator[tuple[object, ...]]:
-    """Facet rows (the primary key of `interaction_facets`), to insert or to delete by key."""
+def _facet_rows(tenant_id: str, records: Sequence[_Stored]) -> Iterator[tuple[object, ...]]:
+    """Facet rows (the primary key of `interaction_facets`) of records about to be replaced, to delete by key."""
     for record in records:
         for kind, value in record.facets:
             yield (tenant_id, kind, value, record.start_us, record.interaction_id)
