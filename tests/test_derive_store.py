@@ -56,3 +56,5 @@ def test_compact_removes_only_insignificant_whitespace() -> None:
     assert compact(b'{"a":"x\\u00e9","b":1e5}') == b'{"a":"x\\u00e9","b":1e5}'
     assert compact(b'{ "a" :\t"x y" ,\r"b": [1, 2.50] }') == b'{"a":"x y","b":[1,2.50]}'
     assert compact(msgspec.Raw(b'{"a": 1}')) == b'{"a":1}'
+    for spaced in (b'{"a":1,\t"b":2}', b'{"a":1,\r"b":2}', b'{"a":1,\n"b":2}', b'{"a":1, "b":2}'):
+        assert compact(spaced) == b'{"a":1,"b":2}', "any one whitespace byte sends the text through the formatter"

@@ -17,6 +17,7 @@ from cxreport import clock
 from cxreport.errors import InvalidRecord
 from cxreport.ingest import attribute_facet, hook_facets, prepare_record
 from cxreport.metrics import (
+    TYPE_NAME,
     Event,
     PolicyLookup,
     Record,
@@ -58,12 +59,14 @@ def incoming(raw: bytes | msgspec.Raw, position: int, tenant_id: str | None) -> 
 
 def compact(raw: bytes | msgspec.Raw) -> bytes:
     """An event's JSON text without insignificant whitespace; numbers, strings and key order as sent."""
+    if isinstance(raw, bytes) and b" " not in raw and b"\t" not in raw and b"\r" not in raw and b"\n" not in raw:
+        return raw  # no whitespace byte at all: compact already (most producers write it so)
     return msgspec.json.format(raw, indent=-1)
 
 
 def stored_event(event: Event, text: bytes, time_us: int | None = None) -> StoredEvent:
     """What the store keeps of an event; `time_us` is its timestamp, when it has been parsed already."""
-    kind = str(type(event).__struct_config__.tag)
+    kind = TYPE_NAME[type(event)]
     instant = parse_instant(event.timestamp) if time_us is None else time_us
     return StoredEvent(event.eventId, event.interactionId.lower(), instant, kind, text)
 

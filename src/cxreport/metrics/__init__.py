@@ -9,6 +9,7 @@ from cxreport.metrics.decode import decode_event, decode_events, decode_timed_ev
 from cxreport.metrics.derive import MixedInteractions, derive_record, derive_records
 from cxreport.metrics.events import (
     EVENT_TYPES,
+    TYPE_NAME,
     AgentDisconnect,
     AgentReplied,
     ConversationEnded,
@@ -43,6 +44,7 @@ from cxreport.metrics.timeline import timeline
 __all__ = [
     "DEFAULT_SLA",
     "EVENT_TYPES",
+    "TYPE_NAME",
     "AbandonType",
     "AgentDisconnect",
     "AgentReplied",

@@ -261,3 +261,5 @@ TYPE_ORDER: tuple[type[EventBase], ...] = (
 
 TYPE_RANK: dict[type[EventBase], int] = {cls: rank for rank, cls in enumerate(TYPE_ORDER)}
 EVENT_TYPES: tuple[str, ...] = tuple(str(cls.__struct_config__.tag) for cls in TYPE_ORDER)
+TYPE_NAME: dict[type[EventBase], str] = dict(zip(TYPE_ORDER, EVENT_TYPES, strict=True))
+"""Each event class's `type` value."""
