@@ -385,9 +385,8 @@ class SqliteStore(Store):
         with self._write() as db:
             last = db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
             before = db.total_changes
-            db.executemany(
-                _INSERT_EVENT, [(tenant_id, e.event_id, e.interaction_id, e.time_us, e.type, e.doc) for e in rows]
-            )
+            rows_in = [(tenant_id, e.event_id, e.interaction_id, e.time_us, e.type, _blob(e.doc)) for e in rows]
+            db.executemany(_INSERT_EVENT, rows_in)
             if db.total_changes - before == len(rows):
                 new = rows  # no duplicate: the common case costs no lookup
             else:  # the rows this transaction inserted are the ones after the last rowid before it
@@ -493,6 +492,11 @@ class SqliteStore(Store):
         return [Sla(row[0], row[1], row[2], row[3], tuple(versions.get(row[0], ()))) for row in rows]
 
 
+_blob = bytearray
+"""A BLOB parameter as Python's sqlite3 binds it fastest: it adapts every parameter that is not exactly an int,
+float, str or bytearray, and adapting a `bytes` costs a formatted AttributeError (~2 µs an event row, measured)."""
+
+
 def _statements(script: str) -> list[str]:
     return [statement.strip() for statement in script.split(";") if statement.strip()]
 
@@ -519,9 +523,9 @@ def _insert_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[obje
         now_us,
         record.revision,
         *_promoted(record),
-        record.doc,
-        record.doc_with_nulls,
-        msgspec.json.encode(record.facets),
+        _blob(record.doc),
+        None if record.doc_with_nulls is None else _blob(record.doc_with_nulls),
+        _blob(msgspec.json.encode(record.facets)),
     )
 
 
@@ -532,9 +536,9 @@ def _update_row(tenant_id: str, record: StoredRecord, now_us: int, derived: int)
         now_us,
         record.revision,
         *_promoted(record),
-        record.doc,
-        record.doc_with_nulls,
-        msgspec.json.encode(record.facets),
+        _blob(record.doc),
+        None if record.doc_with_nulls is None else _blob(record.doc_with_nulls),
+        _blob(msgspec.json.encode(record.facets)),
         derived,
         tenant_id,
         record.interaction_id,
