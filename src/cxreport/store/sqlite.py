@@ -381,7 +381,7 @@ class SqliteStore(Store):
         self, tenant_id: str, events: Sequence[StoredEvent], rebuild: Rebuild, now_us: int
     ) -> EventCounts:
         unique = first_per_id(events)
-        rows = [unique[key] for key in sorted(unique)]  # index inserts in key order: each page visited once
+        rows = [event for _key, event in sorted(unique.items())]  # index inserts in key order: each page visited once
         with self._write() as db:
             last = db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
             before = db.total_changes
