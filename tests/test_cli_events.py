@@ -51,6 +51,21 @@ def test_import_from_stdin_in_small_batches_with_a_rejected_event(events_cli: Cl
     assert stored["flagged"] is True, "the queue exit names a queue entry that never arrived"
 
 
+def test_an_event_holding_a_nul_is_rejected_as_over_http(events_cli: Cli) -> None:
+    """Neither store takes a NUL (PostgreSQL text cannot hold one; SQLite's JSON functions would cut the facet
+    short): the line is rejected with its position, the others are stored."""
+    lines = (STREAMS / "e6952d50-eca3-11e7-ba92-25b49e03c3e7.ndjson").read_bytes().splitlines()
+    started = json.loads(lines[0])
+    started["customer"] = "a\u0000b"
+    body = b"\n".join([json.dumps(started).encode(), *lines[1:]]) + b"\n"
+    result = events_cli("import-events", "--tenant", TENANT, "-", stdin=body)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "rejected: -: position 0 (line 1): the event holds a NUL character (\\u0000), which cxreport does not store"]
+    assert result.stdout == f"done: {len(lines) - 1} accepted, 0 duplicates, 1 rejected; 1 record derivations\n"
+    assert all("\x00" not in json.dumps(record) for record in events_cli.records(TENANT))
+
+
 def test_import_events_errors_are_one_line(events_cli: Cli, tmp_path: Path) -> None:
     assert_one_error_line(events_cli("import-events", "--tenant", "00000000-0000-4000-8000-000000000000", "-",
                                      stdin=b""), "there is no tenant")

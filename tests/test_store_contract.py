@@ -205,15 +205,17 @@ def _start(doc: bytes) -> str:
 def test_a_facet_value_is_found_exactly_as_written(contract_store: Store, value: str) -> None:
     """Facets go in through each store's own path (on SQLite, unpacked from the record's JSON by SQL): quotes,
     escapes, non-ASCII text and text that looks like JSON come back as the same text, on insert and on update."""
-    tenant_id, interaction_id = new_tenant(contract_store), str(uuid.uuid4())
+    tenant_id, other, interaction_id = new_tenant(contract_store), new_tenant(contract_store), str(uuid.uuid4())
 
-    def found(kind: str, wanted: str) -> int:
+    def found(kind: str, wanted: str, tenant: str = tenant_id) -> int:
         query = Query(Window(MIN_INSTANT, MAX_INSTANT), filters=(Filter(kind, (wanted,)),))
-        return contract_store.search(tenant_id, PageRequest(query, 10)).total
+        return contract_store.search(tenant, PageRequest(query, 10)).total
 
+    contract_store.upsert_records(other, [record(other, "2020-01-01T00:00:00Z", interaction_id, customer="x")], 1)
     contract_store.upsert_records(tenant_id, [record(tenant_id, "2020-01-01T00:00:00Z", interaction_id,
                                                      customer=value)], 1)
     assert (found("customer", value), found("customer", value + "x")) == (1, 0)
+    assert (found("customer", "x"), found("customer", "x", other), found("customer", value, other)) == (0, 1, 0)
     contract_store.upsert_records(tenant_id, [record(tenant_id, "2020-01-01T00:00:00Z", interaction_id,
                                                      customer="other", contactPoint=value)], 2)
     assert (found("customer", value), found("customer", "other"), found("contactPoint", value)) == (0, 1, 1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from cxreport.errors import InvalidRecord
 from cxreport.events_ingest import Incoming, incoming, store_events
 from cxreport.importer import RejectedRecord, input_size, open_input
+from cxreport.jsontext import NUL_REFUSED, holds_nul
 from cxreport.progress import Progress
 from cxreport.record_files import CountingReader
 from cxreport.store.base import EventCounts, Store
@@ -55,6 +56,8 @@ def _batches(
             if not text:
                 continue
             try:
+                if holds_nul(text):  # as a request body with one is refused: neither store takes one
+                    raise InvalidRecord(f"the event {NUL_REFUSED}")
                 batch.append(incoming(text, position, tenant_id))
             except InvalidRecord as error:
                 report.rejected.append(RejectedRecord(path, position, number, error.message))

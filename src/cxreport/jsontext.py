@@ -7,6 +7,7 @@ import re
 from cxreport.errors import InvalidBody
 
 TOO_DEEP = "JSON nested too deeply (more than about 1000 levels)"
+NUL_REFUSED = "holds a NUL character (\\u0000), which cxreport does not store"
 
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 """`\u0000` in a JSON string (not `\\u0000`, an escaped backslash followed by the letters u0000)."""
@@ -24,5 +25,10 @@ def check_text(body: bytes) -> None:
     """UTF-8, and no NUL character anywhere: for bodies whose strings become PostgreSQL text (which cannot
     hold NUL), so that neither store takes one. Raises InvalidBody."""
     check_utf8(body)
-    if b"\\u0000" in body and _NUL_ESCAPE.search(body):
-        raise InvalidBody("the body holds a NUL character (\\u0000), which cxreport does not store")
+    if holds_nul(body):
+        raise InvalidBody(f"the body {NUL_REFUSED}")
+
+
+def holds_nul(text: bytes) -> bool:
+    """Whether JSON text holds a NUL character in a string (`\\u0000`; a raw NUL byte is no JSON at all)."""
+    return text.find(b"\\u0000") >= 0 and _NUL_ESCAPE.search(text) is not None

@@ -28,7 +28,8 @@ from cxreport.http.threads import in_thread
     description=(
         "One event, a JSON array of events, or NDJSON (`application/x-ndjson`). All or nothing: one malformed "
         "event rejects the request (400, with every rejected event's position, line and reason in `errors`). "
-        "An eventId the tenant has already is a duplicate and changes nothing. The records of the interactions "
+        "An event whose interactionId and eventId the tenant has already is a duplicate and changes nothing. "
+        "The records of the interactions "
         "that got new events are derived again from all their events and stored."
     ),
     responses={

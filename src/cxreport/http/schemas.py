@@ -104,7 +104,8 @@ class EventIngestResult(msgspec.Struct):
     accepted: int
     """Events stored now."""
     duplicates: int
-    """Events whose eventId the tenant had already (or repeated in the request): they change nothing."""
+    """Events whose interactionId and eventId the tenant had already (or repeated in the request): they change
+    nothing."""
     interactions: int
     """Interactions whose record was derived again."""
 

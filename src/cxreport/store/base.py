@@ -130,9 +130,10 @@ class StoredEvent(msgspec.Struct, frozen=True, gc=False):
 @dataclass(frozen=True, slots=True)
 class EventCounts:
     accepted: int = 0
-    """Events stored now (their eventId was new to the tenant)."""
+    """Events stored now (their interactionId and eventId were new to the tenant)."""
     duplicates: int = 0
-    """Events whose eventId the tenant already had (or that repeated within the batch): they change nothing."""
+    """Events whose interactionId and eventId the tenant already had (or that repeated within the batch): they
+    change nothing."""
     interactions: int = 0
     """Interactions whose record was derived again because they got new events."""
 
@@ -390,9 +391,9 @@ class Store(abc.ABC):
     ) -> EventCounts:
         """Store events and the records they make, all in one transaction.
 
-        An event whose eventId the tenant has already (or that repeats within `events`) is ignored: a
-        duplicate changes nothing, even when its text differs (the first version stored is kept). For every
-        interaction that got a new event, ALL its stored events are read and passed to `rebuild`; the records
+        An event whose interactionId and eventId the tenant has already (or that repeats within `events`) is
+        ignored: a duplicate changes nothing, even when its text differs (the first version stored is kept).
+        For every interaction that got a new event, ALL its stored events are read and passed to `rebuild`; the records
         it returns are upserted as `upsert_records` does (facets included), marked as derived: a derived
         record replaces a directly ingested one whatever their revisions, and another derived one when its
         revision is higher. Concurrent calls touching one interaction are serialized."""
