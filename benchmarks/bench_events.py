@@ -8,7 +8,8 @@ Writes a deterministic, realistic NDJSON event stream of `--count` interactions 
 `benchmarks/out/`, then imports it into a fresh SQLite file with `cxreport.event_importer.import_event_files`,
 exactly what `cxreport import-events` runs: read and decode each line, store the events, read the earlier
 events of the touched interactions, derive their records and upsert them (with their facets), one transaction
-per batch. Prints events/s, the CPU seconds it took and the load average (the machine may be shared); with
+per batch. Prints events/s, the CPU seconds it took, the load average (the machine may be shared) and, before
+and after, how long a bare Python loop takes (the machine's speed, which drifts); with
 `--profile`, the top functions by cumulative and own time; with `--postgres`, the same import into a fresh
 PostgreSQL database as well.
 """
@@ -55,6 +56,20 @@ def stream_file(count: int, seed: int) -> tuple[Path, int]:
     return path, total
 
 
+def machine_speed() -> float:
+    """Seconds for a bare 10-million-step Python loop in a function (best of three): how fast this machine runs
+    Python now, so that figures taken on different machines, or minutes apart, can be compared. Session 3's
+    machine took 0.47–0.71 s (it ran the import about 2.8 times slower than session 2's: docs/performance.md)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for step in range(10_000_000):
+            total += step
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def load() -> str:
     """The machine's 1-minute load average: other work sharing the cores makes the figure lower."""
     return f"{os.getloadavg()[0]:.1f}"
@@ -77,9 +92,11 @@ def main() -> None:
     path, events = stream_file(args.count, args.seed)
     size_mb = path.stat().st_size / 1e6
     print(f"{args.count:,} interactions, {events:,} events ({size_mb:,.0f} MB NDJSON), batches of {args.batch_size:,}")
+    print(f"machine speed: a 10-million-step Python loop in {machine_speed():.2f} s (lower is faster)")
     with tempfile.TemporaryDirectory(prefix="cxreport-bench-events-") as folder:
         report, elapsed, cpu = run(f"sqlite:///{folder}/bench.db", path, args.batch_size, args.profile)
     summary("SQLite", report, events, elapsed, cpu, args.count)
+    print(f"machine speed after: {machine_speed():.2f} s (the machine's speed drifts: compare runs whose speeds agree)")
     if args.postgres:
         sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
         from tests_support import temporary_postgres_database
