@@ -95,10 +95,13 @@ class Memory:
     cache_bytes: int = 64 << 20
     background_checkpoints: bool = False
     """Checkpoint the write-ahead log on a thread of its own instead of in the committing writer (imports)."""
+    temp_in_memory: bool = False
+    """Temporary B-trees (the facet upsert's sort) in memory, not in temporary files: imports, whose sorts are
+    bounded by their batches (on disk they cost a record import ~30% more system time, measured)."""
 
 
 FOR_SERVING = Memory()
-FOR_BULK_WRITES = Memory(mmap_bytes=1 << 30, cache_bytes=1 << 30, background_checkpoints=True)
+FOR_BULK_WRITES = Memory(mmap_bytes=1 << 30, cache_bytes=1 << 30, background_checkpoints=True, temp_in_memory=True)
 FOR_BULK_READS = Memory(mmap_bytes=0, cache_bytes=8 << 20)
 
 
@@ -145,6 +148,8 @@ class SqliteStore(Store):
             connection.execute(f"PRAGMA cache_size = -{int(self._memory.cache_bytes) // 1024}")
             if self._memory.background_checkpoints:
                 connection.execute("PRAGMA wal_autocheckpoint = 0")
+            if self._memory.temp_in_memory:
+                connection.execute("PRAGMA temp_store = MEMORY")
         except sqlite3.Error as error:
             raise StoreUnavailable(f"cannot open the SQLite database {self._path!r}: {error}") from error
         with self._connections_lock:
