@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from pathlib import Path
 
 import pytest
 
 from cxreport.batch_writers import BatchWriters
 from cxreport.store import Store, open_store
-from cxreport.store.base import StoredRecord, Tenant, UpsertCounts
+from cxreport.store.base import StoredRecord, UpsertCounts
 from test_store_contract import new_tenant, page, record
 
 
@@ -61,8 +60,7 @@ def test_a_writer_failure_reaches_the_caller_and_stops_the_import(tmp_path: Path
     database = tmp_path / "damaged.db"
     store = open_store(f"sqlite:///{database}")
     store.migrate()
-    tenant_id = str(uuid.uuid4())
-    store.create_tenant(Tenant(tenant_id, "t", "UTC"))
+    tenant_id = new_tenant(store)
     with sqlite3.connect(database) as damage:  # every batch now fails, after writing its records' rows
         damage.execute("DROP TABLE interaction_facets")
     added = 0

@@ -50,6 +50,15 @@ class Log:
         with self.lock:
             self.failures.append(f"{what}: {response.status_code} {response.text[:300]}")
 
+    def write(self, http: httpx.Client, kind: str, path: str, body: bytes, content_type: str) -> None:
+        """POST a write; remember it once acknowledged, or the failure."""
+        response = http.post(path, content=body, headers={"content-type": content_type})
+        if response.status_code != 200:
+            self.fail(kind, response)
+            return
+        with self.lock:
+            self.writes.append((kind, body))
+
     def read(self, kind: str) -> None:
         with self.lock:
             self.reads[kind] = self.reads.get(kind, 0) + 1
@@ -97,14 +106,8 @@ def _record_writer(number: int, base: str, auth: tuple[str, str], plan: Plan, lo
                 if rng.random() < 0.3:
                     record["note"] = None  # kept as ingested, left out by default
                 batch.append(record)
-            body = msgspec.json.encode(batch)
-            response = http.post(f"/v1/tenants/{plan.tenant}/interactions", content=body,
-                                 headers={"content-type": "application/json"})
-            if response.status_code != 200:
-                log.fail("records", response)
-                continue
-            with log.lock:
-                log.writes.append(("records", body))
+            log.write(http, "records", f"/v1/tenants/{plan.tenant}/interactions", msgspec.json.encode(batch),
+                      "application/json")
 
 
 def _event_writer(number: int, base: str, auth: tuple[str, str], plan: Plan, log: Log) -> None:
@@ -118,14 +121,7 @@ def _event_writer(number: int, base: str, auth: tuple[str, str], plan: Plan, log
                 events += rng.sample(stream, rng.randint(1, len(stream)))
             events += rng.sample(events, min(2, len(events)))  # repeated within the request too
             rng.shuffle(events)
-            body = b"\n".join(events)
-            response = http.post(f"/v1/tenants/{plan.tenant}/events", content=body,
-                                 headers={"content-type": "application/x-ndjson"})
-            if response.status_code != 200:
-                log.fail("events", response)
-                continue
-            with log.lock:
-                log.writes.append(("events", body))
+            log.write(http, "events", f"/v1/tenants/{plan.tenant}/events", b"\n".join(events), "application/x-ndjson")
 
 
 def _searcher(base: str, auth: tuple[str, str], plan: Plan, log: Log, done: threading.Event) -> None:

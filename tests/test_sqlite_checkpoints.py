@@ -13,8 +13,9 @@ import msgspec
 
 from cxreport.ingest import prepare_record
 from cxreport.store import open_store
-from cxreport.store.base import StoredRecord, Tenant
+from cxreport.store.base import StoredRecord
 from cxreport.store.sqlite_checkpoints import BackgroundCheckpoints
+from test_store_contract import new_tenant
 
 
 def records(tenant_id: str, count: int, first: int = 0) -> list[StoredRecord]:
@@ -37,8 +38,7 @@ def test_the_database_file_fills_while_the_import_goes_on_and_everything_is_kept
     database = tmp_path / "bulk.db"
     store = open_store(f"sqlite:///{database}", workload="bulk-writes")
     store.migrate()
-    tenant_id = str(uuid.uuid4())
-    store.create_tenant(Tenant(tenant_id, "t", "UTC"))
+    tenant_id = new_tenant(store)
     size_before = database.stat().st_size
     for batch in range(5):
         store.upsert_records(tenant_id, records(tenant_id, 400, first=batch * 400), 0)
@@ -56,8 +56,7 @@ def test_a_commit_waits_for_the_checkpoint_when_the_log_passes_its_bound(tmp_pat
     database = tmp_path / "bounded.db"
     store = open_store(f"sqlite:///{database}")
     store.migrate()
-    tenant_id = str(uuid.uuid4())
-    store.create_tenant(Tenant(tenant_id, "t", "UTC"))
+    new_tenant(store)
     store.close()
     writer = sqlite3.connect(database, isolation_level=None)
     writer.execute("PRAGMA journal_mode = WAL")
