@@ -24,7 +24,7 @@ import msgspec
 
 from cxreport.metrics import DEFAULT_SLA, Event, decode_events, derive_record
 from cxreport.metrics import events as ev
-from cxreport.timeparse import format_instant, parse_instant
+from cxreport.times import format_instant, parse_instant
 
 TENANT = "2336d1ec-c956-47e1-b3b1-fe8fde81b2b4"
 START_US = parse_instant("2024-01-01T00:00:00.000Z")

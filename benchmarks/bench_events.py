@@ -5,7 +5,7 @@
 
 Writes a deterministic, realistic NDJSON event stream of `--count` interactions (the generator of
 `bench_derive.py`: voice, email, sms and chat; abandons, holds, transfers, wrap-up, some in progress) to
-`benchmarks/out/`, then imports it into a fresh SQLite file with `cxreport.event_importer.import_event_files`,
+`benchmarks/out/`, then imports it into a fresh SQLite file with `cxreport.cli.import_events.import_event_files`,
 exactly what `cxreport import-events` runs: read and decode each line, store the events, read the earlier
 events of the touched interactions, derive their records and upsert them (with their facets), one transaction
 per batch. Prints events/s, the CPU seconds it took, the load average (the machine may be shared) and, before
@@ -30,7 +30,7 @@ from pathlib import Path
 import msgspec
 from bench_derive import TENANT, interaction
 
-from cxreport.event_importer import DEFAULT_BATCH_SIZE, EventImportReport, import_event_files
+from cxreport.cli.import_events import DEFAULT_BATCH_SIZE, EventImportReport, import_event_files
 from cxreport.store import open_store
 from cxreport.store.base import Tenant
 

@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
 from bench_search import OUT, TENANT, data_file, load, timed
 
-from cxreport import service
-from cxreport.cursors import CursorCodec
-from cxreport.filters import parse_filters
-from cxreport.search import SearchParameters, resolve
+from cxreport.records.filters import parse_filters
+from cxreport.service import interactions as service
+from cxreport.service.cursors import CursorCodec
+from cxreport.service.search import SearchParameters, resolve
 from cxreport.store import Store, open_store
 from cxreport.store.base import PageRequest
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from bench_search import OUT, TENANT, data_file
 
-from cxreport.importer import import_files
+from cxreport.cli.import_records import import_files
 from cxreport.store import open_store
 
 _TICKS = os.sysconf("SC_CLK_TCK")

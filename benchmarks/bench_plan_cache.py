@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
 from bench_search import TENANT, data_file
 
-from cxreport.importer import import_files
+from cxreport.cli.import_records import import_files
 from cxreport.store import open_store
 from cxreport.store.base import Query, Window
 from cxreport.store.postgres import DIALECT
 from cxreport.store.querying import count_statement, page_statement
-from cxreport.timeparse import parse_instant
+from cxreport.times import parse_instant
 from tests_support import temporary_postgres_database
 
 # Windows of different sizes: a plan that is right for one is not for another, which is what a generic

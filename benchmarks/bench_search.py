@@ -29,12 +29,13 @@ from typing import Any
 import httpx
 import msgspec
 
-from cxreport import credentials, service
-from cxreport.importer import import_files
-from cxreport.search import SearchParameters
+from cxreport.cli.import_records import import_files
+from cxreport.cli.synthetic import generate_interactions
+from cxreport.service import credentials
+from cxreport.service import interactions as service
+from cxreport.service.search import SearchParameters
 from cxreport.store import Store, open_store
 from cxreport.store.base import Tenant
-from cxreport.synthetic import generate_interactions
 
 OUT = Path(__file__).parent / "out"
 TENANT = Tenant("5eed0000-0000-4000-8000-000000000001", "Benchmark Tenant", "US/Eastern")
@@ -109,7 +110,7 @@ def in_process(store: Store, repeat: int) -> dict[str, Any]:
 
 def raw_sql(url: str, repeat: int) -> dict[str, Any]:
     """The same 1000 rows as the seed-window page, by the simplest SQL: the store's floor."""
-    from cxreport.timeparse import parse_instant
+    from cxreport.times import parse_instant
 
     start, end = (parse_instant(t) for t in SEED_WINDOW)
     if url.startswith("sqlite"):

@@ -41,11 +41,11 @@ import msgspec
 from bench_derive import TENANT, interaction
 from bench_search import free_port, wait_up
 
-from cxreport import credentials
-from cxreport.importer import import_files
+from cxreport.cli.import_records import import_files
+from cxreport.cli.synthetic import generate_interactions
+from cxreport.service import credentials
 from cxreport.store import open_store
 from cxreport.store.base import Tenant
-from cxreport.synthetic import generate_interactions
 
 OUT = Path(__file__).resolve().parent / "out"
 BIN = Path(sys.executable).parent

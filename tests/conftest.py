@@ -16,10 +16,10 @@ import httpx
 import pytest
 import uvicorn
 
-from cxreport import credentials
+from cxreport.cli.demo import seed_sample, seed_sample_records
 from cxreport.config import Settings
-from cxreport.demo import seed_sample, seed_sample_records
 from cxreport.http import create_app
+from cxreport.service import credentials
 from cxreport.store import Store, open_store
 from cxreport.store.base import Tenant
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from cxreport import service
+from cxreport.service import interactions as service
 from cxreport.store import Store
 
 COMMAND = str(Path(sys.executable).parent / "cxreport")

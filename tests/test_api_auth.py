@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from conftest import LiveServer, TenantKeys
-from cxreport import credentials
+from cxreport.service import credentials
 
 RECORD_ID = "a1a1a1a1-0000-4000-8000-000000000001"
 

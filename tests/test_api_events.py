@@ -14,7 +14,7 @@ import pytest
 
 from conftest import TenantKeys
 from cxreport import clock
-from cxreport.timeparse import format_instant, parse_instant
+from cxreport.times import format_instant, parse_instant
 from test_derive_seed import SAMPLE, STREAMS, unexplained
 
 SEED_TENANT = SAMPLE["tenantId"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cxreport.batch_writers import BatchWriters
+from cxreport.cli.batch_writers import BatchWriters
 from cxreport.store import Store, open_store
 from cxreport.store.base import StoredRecord, UpsertCounts
 from test_store_contract import new_tenant, page, record

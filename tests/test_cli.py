@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from cxreport import credentials
 from cxreport.errors import Unauthenticated
+from cxreport.service import credentials
 from cxreport.store import Store, open_store
 from cxreport.store.base import PageRequest, Query, Tenant
 

@@ -19,11 +19,11 @@ import httpx
 import msgspec
 
 from conftest import make_tenant_keys
-from cxreport import service
+from cxreport.cli.synthetic import generate_interactions
+from cxreport.service import interactions as service
 from cxreport.store import Store, open_store
 from cxreport.store.postgres_schema import MIGRATIONS as POSTGRES_MIGRATIONS
 from cxreport.store.sqlite_schema import MIGRATIONS as SQLITE_MIGRATIONS
-from cxreport.synthetic import generate_interactions
 from server_process import COMMAND, event_stream, seed_stream_names, start_server, stored_records
 
 RECORDS = 30_000

@@ -31,8 +31,8 @@ from cxreport.metrics import (
 from cxreport.metrics import dictionary as d
 from cxreport.metrics import events as ev
 from cxreport.metrics.instants import format_us
-from cxreport.record_schema import AgentEntry, Hook, InteractionRecord, QueueEntry, Segment
-from cxreport.timeparse import format_instant, parse_instant
+from cxreport.records.schema import AgentEntry, Hook, InteractionRecord, QueueEntry, Segment
+from cxreport.times import format_instant, parse_instant
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANT = "2336d1ec-c956-47e1-b3b1-fe8fde81b2b4"

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from cxreport.metrics import Event, SlaPolicy, derive_record
 from cxreport.metrics import events as ev
-from cxreport.record_schema import InteractionRecord
-from cxreport.timeparse import format_instant, parse_instant
+from cxreport.records.schema import InteractionRecord
+from cxreport.times import format_instant, parse_instant
 
 TENANT = "2336d1ec-c956-47e1-b3b1-fe8fde81b2b4"
 POLICY = SlaPolicy(slaThreshold=20, abandonType="ignore-abandons", abandonThreshold=10)

@@ -19,7 +19,7 @@ import msgspec
 import pytest
 
 from cxreport.metrics import DEFAULT_SLA, SlaPolicy, decode_events, derive_record
-from cxreport.record_schema import InteractionRecord
+from cxreport.records.schema import InteractionRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = json.loads((ROOT / "src/cxreport/data/seed-sample-response.json").read_text())

@@ -11,9 +11,9 @@ import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cxreport.events_ingest import compact, derived_record
-from cxreport.ingest import prepare_record
 from cxreport.metrics import DEFAULT_SLA, Event, decode_events, decode_timed_event, derive_record
+from cxreport.records.validate import prepare_record
+from cxreport.service.events import compact, derived_record
 from test_derive_property import POLICY, fast, interaction_events
 
 STREAMS = Path(__file__).resolve().parent / "data/seed-events"

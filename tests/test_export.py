@@ -16,7 +16,7 @@ import msgspec
 import pytest
 
 from conftest import LiveServer, TenantKeys, make_tenant_keys
-from cxreport.export import CSV_COLUMNS
+from cxreport.service.export import CSV_COLUMNS
 
 BASE = datetime(2024, 7, 1, tzinfo=UTC)
 COUNT = 4500

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from cxreport.errors import SchemaTooNew
-from cxreport.ingest import prepare_record
+from cxreport.records.validate import prepare_record
 from cxreport.store import open_store, postgres_schema, sqlite_schema
 from cxreport.store.base import StoredEvent, StoredRecord
 

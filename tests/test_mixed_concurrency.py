@@ -21,7 +21,7 @@ import httpx
 import msgspec
 
 from conftest import POSTGRES_URL_VARIABLE, make_tenant_keys
-from cxreport import service
+from cxreport.service import interactions as service
 from cxreport.store import Store, open_store
 from server_process import event_stream, seed_stream_names, served, stored_records
 

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 
 from conftest import POSTGRES_URL_VARIABLE, make_tenant_keys
+from cxreport.cli.synthetic import generate_interactions
 from cxreport.store import open_store
-from cxreport.synthetic import generate_interactions
 from server_process import COMMAND, event_stream, seed_stream_names
 
 pytestmark = pytest.mark.postgres

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from cxreport import record_files
+from cxreport.cli import record_files
+from cxreport.cli.record_files import CountingReader, SourceRecord, read_records
 from cxreport.errors import InvalidBody
-from cxreport.record_files import CountingReader, SourceRecord, read_records
 
 SAMPLE_PATH = Path(str(resources.files("cxreport").joinpath("data/seed-sample-response.json")))
 SAMPLE: dict[str, Any] = json.loads(SAMPLE_PATH.read_text("utf-8"))

@@ -10,12 +10,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxreport import service
-from cxreport.record_schema import InteractionRecord
-from cxreport.search import SearchParameters
+from cxreport.records.schema import InteractionRecord
+from cxreport.service import interactions as service
+from cxreport.service.search import SearchParameters
 from cxreport.store import open_store
 from cxreport.store.base import Tenant
-from cxreport.timeparse import format_instant
+from cxreport.times import format_instant
 
 KNOWN_FIELDS = set(InteractionRecord.__struct_fields__)
 

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from conftest import TenantKeys, _free_port, make_tenant_keys
-from cxreport import service
+from cxreport.service import interactions as service
 from cxreport.store import open_store
 
 CXREPORT = str(Path(sys.executable).parent / "cxreport")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import msgspec
 
-from cxreport.ingest import prepare_record
+from cxreport.records.validate import prepare_record
 from cxreport.store import open_store
 from cxreport.store.base import StoredRecord
 from cxreport.store.sqlite_checkpoints import BackgroundCheckpoints

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from cxreport.errors import Conflict
-from cxreport.ingest import prepare_record
+from cxreport.records.validate import prepare_record
 from cxreport.store import Store
 from cxreport.store.base import (
     MAX_INSTANT,
@@ -40,7 +40,7 @@ def record(tenant_id: str, start: str, interaction_id: str | None = None, **fiel
 
 def page(store: Store, tenant_id: str, start: str | None = None, end: str | None = None, limit: int = 100,
          offset: int = 0, include_nulls: bool = False) -> tuple[int, list[bytes]]:
-    from cxreport.timeparse import parse_instant
+    from cxreport.times import parse_instant
 
     window = Window(parse_instant(start) if start else MIN_INSTANT, parse_instant(end) if end else MAX_INSTANT)
     found = store.search(tenant_id, PageRequest(Query(window), limit, offset, include_nulls))

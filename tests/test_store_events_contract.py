@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from cxreport.errors import Conflict
-from cxreport.ingest import prepare_record
+from cxreport.records.validate import prepare_record
 from cxreport.store import Store
 from cxreport.store.base import (
     EventCounts,

@@ -1,4 +1,4 @@
-"""cxreport.synthetic: determinism, the seed sample's shape, and records that agree with themselves."""
+"""cxreport.cli.synthetic: determinism, the seed sample's shape, and records that agree with themselves."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxreport import synthetic
-from cxreport.synthetic import generate_interactions
+from cxreport.cli import synthetic
+from cxreport.cli.synthetic import generate_interactions
 
 SEED_SAMPLE = Path(__file__).resolve().parent.parent / "src" / "cxreport" / "data" / "seed-sample-response.json"
 TENANT = "2336d1ec-c956-47e1-b3b1-fe8fde81b2b4"
@@ -98,7 +98,7 @@ def test_records_are_the_same_in_another_process_with_another_hash_seed() -> Non
     """Nothing depends on string hashing or on state left by earlier calls (so `demo --seed` reproduces)."""
     script = (
         "import hashlib, json, sys\n"
-        "from cxreport.synthetic import generate_interactions\n"
+        "from cxreport.cli.synthetic import generate_interactions\n"
         "records = list(generate_interactions(300, seed=8, tenant_id='t'))\n"
         "sys.stdout.write(hashlib.sha256(json.dumps(records).encode()).hexdigest())\n"
     )

@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from conftest import TenantKeys, _free_port, make_tenant_keys, serving
-from cxreport import service
 from cxreport.config import Settings
 from cxreport.errors import StatementTimeout
-from cxreport.search import SearchParameters
+from cxreport.service import interactions as service
+from cxreport.service.search import SearchParameters
 from cxreport.store import Store, open_store
 
 RECORDS = 20_000

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cxreport.timeparse import TimeFormatError, format_instant, parse_instant
+from cxreport.times import TimeFormatError, format_instant, parse_instant
 
 MS = 1000
 DAY = 86_400 * 1_000_000

@@ -12,11 +12,11 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from cxreport import __version__
 from cxreport.config import Settings
-from cxreport.cursors import CursorCodec
 from cxreport.http import credentials, events, health, interactions, slas
 from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.http.ratelimit import RateLimiter
+from cxreport.service.cursors import CursorCodec
 from cxreport.store.base import Store
 
 _SECURITY = Components(

@@ -10,9 +10,9 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from cxreport.credentials import Principal, authenticate_key, authenticate_token
 from cxreport.errors import Unauthenticated
 from cxreport.http.ratelimit import charge
+from cxreport.service.credentials import Principal, authenticate_key, authenticate_token
 from cxreport.store.base import Store
 
 

@@ -10,7 +10,6 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import RawBody
 
-from cxreport import credentials
 from cxreport.errors import InvalidBody, InvalidParameter, Unauthenticated
 from cxreport.http.auth import basic_credentials, require_role
 from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
@@ -20,8 +19,9 @@ from cxreport.http.paths import KeyId, TenantId
 from cxreport.http.ratelimit import charge
 from cxreport.http.schemas import ApiKeyInfo, NewApiKey, NewKeyRequest, TokenRequest, TokenResponse
 from cxreport.http.threads import in_thread
+from cxreport.service import credentials
 from cxreport.store.base import ApiKey
-from cxreport.timeparse import format_instant
+from cxreport.times import format_instant
 
 _decode_token_request = msgspec.json.Decoder(TokenRequest)
 _decode_key_request = msgspec.json.Decoder(NewKeyRequest)

@@ -29,11 +29,11 @@ from litestar.types import (
 )
 
 from cxreport import clock
-from cxreport.credentials import Principal
 from cxreport.errors import CxError, HeadersTooLarge, QueryTooLong
 from cxreport.http.errors import ErrorBody
 from cxreport.http.ratelimit import Allowance
-from cxreport.timeparse import format_instant
+from cxreport.service.credentials import Principal
+from cxreport.times import format_instant
 
 access_log = logging.getLogger("cxreport.access")
 

@@ -7,7 +7,6 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import RawBody
 
-from cxreport import service
 from cxreport.http.auth import require_role
 from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
 from cxreport.http.interactions import JSON
@@ -15,6 +14,7 @@ from cxreport.http.openapi import EVENTS_BODY, with_body
 from cxreport.http.paths import InteractionId, TenantId
 from cxreport.http.schemas import EventIngestResult, ReportingEvents
 from cxreport.http.threads import in_thread
+from cxreport.service import interactions as service
 
 
 @post(

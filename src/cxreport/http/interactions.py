@@ -12,8 +12,6 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter, RawBody
 from litestar.response import Stream
 
-from cxreport import service
-from cxreport.export import FORMATS
 from cxreport.http import query as q
 from cxreport.http.auth import require_role
 from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
@@ -21,7 +19,9 @@ from cxreport.http.openapi import RECORDS_BODY, ExportOperation, with_body
 from cxreport.http.paths import ContactId, InteractionId, TenantId
 from cxreport.http.schemas import IngestResult, InteractionWithDetails, SearchEnvelope
 from cxreport.http.threads import in_thread, iterate_in_threadpool
-from cxreport.search import SearchParameters
+from cxreport.service import interactions as service
+from cxreport.service.export import FORMATS
+from cxreport.service.search import SearchParameters
 
 JSON = "application/json"
 IncludeNulls = q.IncludeNulls

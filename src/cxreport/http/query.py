@@ -13,9 +13,9 @@ from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
 from cxreport.errors import InvalidParameter, UnknownParameter
-from cxreport.filters import FILTER_PARAMETERS, parse_filters
-from cxreport.search import SearchParameters
-from cxreport.service import one_of
+from cxreport.records.filters import FILTER_PARAMETERS, parse_filters
+from cxreport.service.interactions import one_of
+from cxreport.service.search import SearchParameters
 from cxreport.store.base import Filter
 
 TIME_HELP = (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from cxreport.record_schema import InteractionRecord
+from cxreport.records.schema import InteractionRecord
 
 
 class Window(msgspec.Struct):

@@ -8,14 +8,14 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import RawBody
 
-from cxreport import slas
 from cxreport.http.auth import require_role
 from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
 from cxreport.http.interactions import JSON
 from cxreport.http.openapi import NEW_SLA_BODY, NEW_SLA_VERSION_BODY, with_body
 from cxreport.http.paths import SlaId, TenantId
 from cxreport.http.threads import in_thread
-from cxreport.service import tenant_or_404
+from cxreport.service import slas
+from cxreport.service.interactions import tenant_or_404
 from cxreport.store.base import Store
 
 NOT_FOUND = ResponseSpec(generate_examples=False, data_container=ErrorBody, description="No such definition.")

@@ -14,7 +14,7 @@ import msgspec
 from cxreport.errors import InvalidBody, InvalidRecord, RejectedBatch
 from cxreport.jsontext import TOO_DEEP, check_text
 from cxreport.metrics.events import EVENT_TYPES, UUID_PATTERN, Event, InteractionStarted
-from cxreport.timeparse import TimeFormatError, parse_instant
+from cxreport.times import TimeFormatError, parse_instant
 
 MAX_ERRORS_REPORTED = 100
 _decoder = msgspec.json.Decoder(Event)

@@ -1,6 +1,6 @@
 """The data dictionary as code: every statistic of an interaction record, one named function each.
 
-Instants are epoch microseconds (`cxreport.timeparse.parse_instant`). Durations are worked out in whole
+Instants are epoch microseconds (`cxreport.times.parse_instant`). Durations are worked out in whole
 microseconds and turned into seconds once, at the end, by `seconds()`: rounded half up to the millisecond,
 so that the value has at most three decimals and prints exactly (`25.012`). A negative span (events whose
 clocks disagree) counts as zero. `docs/data-dictionary.md` lists every field with its definition and unit;

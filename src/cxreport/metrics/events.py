@@ -1,7 +1,7 @@
 """The events an interaction produces, one msgspec Struct per type, as a union tagged by `type`.
 
 Every event has `eventId` (unique within the tenant; the store needs it unique within the interaction),
-`interactionId` (a UUID), `timestamp` (ISO 8601, read with `cxreport.timeparse.parse_instant`) and the fields
+`interactionId` (a UUID), `timestamp` (ISO 8601, read with `cxreport.times.parse_instant`) and the fields
 its type needs. Fields this module does not know are ignored (the platform may add some); a missing or
 mistyped known field is an error.
 `docs/events.md` describes each type with an example; `docs/schemas/event.schema.json` is the JSON Schema.

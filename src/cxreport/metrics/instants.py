@@ -1,4 +1,4 @@
-"""Formatting instants fast: the output of `cxreport.timeparse.format_instant`, at a fraction of its cost.
+"""Formatting instants fast: the output of `cxreport.times.format_instant`, at a fraction of its cost.
 
 A record holds a dozen instants and `format_instant` (strftime) costs about 5 µs each, most of derivation's
 time. Here the `YYYY-MM-DDT` prefix is cached per day and the time of day is formatted with integer
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from cxreport.timeparse import format_instant
+from cxreport.times import format_instant
 
 _US_PER_DAY = 86_400_000_000
 _TWO_DIGITS = [f"{n:02d}" for n in range(60)]

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import msgspec
 
 from cxreport.metrics.events import TYPE_RANK, Event
-from cxreport.timeparse import parse_instant
+from cxreport.times import parse_instant
 
 _encode = msgspec.json.encode
 

@@ -12,9 +12,9 @@ import threading
 from contextlib import ExitStack
 from typing import BinaryIO
 
-from cxreport import service
-from cxreport.progress import Progress
-from cxreport.search import SearchParameters
+from cxreport.cli.progress import Progress
+from cxreport.service import interactions as service
+from cxreport.service.search import SearchParameters
 from cxreport.store.base import Store
 
 _QUEUED_CHUNKS = 4

@@ -11,11 +11,12 @@ from typing import Any, NoReturn
 
 import click
 
-from cxreport import credentials, tenants
 from cxreport.config import Settings
 from cxreport.errors import CxError, NotFound
+from cxreport.service import credentials, tenants
+from cxreport.service import interactions as service
 from cxreport.store import Store, open_store
-from cxreport.timeparse import format_instant
+from cxreport.times import format_instant
 
 DATABASE_HELP = (
     "Database URL: sqlite:///PATH (default sqlite:///cxreport.db) or postgresql://… [env CXREPORT_DATABASE_URL]"
@@ -190,7 +191,7 @@ def import_command(
     database: str | None, tenant_id: str, strict: bool, batch_size: int, writers: int | None, files: tuple[str, ...]
 ) -> None:
     """Import records from JSON (seed envelope or array) or NDJSON files; `-` is standard input."""
-    from cxreport.importer import import_files
+    from cxreport.cli.import_records import import_files
 
     store = _store(database, workload="bulk-writes")
     tenant = _tenant(store, tenant_id)
@@ -222,7 +223,7 @@ def import_command(
 @click.argument("files", nargs=-1, required=True, metavar="FILE…")
 def import_events_command(database: str | None, tenant_id: str, batch_size: int, files: tuple[str, ...]) -> None:
     """Import contact-center events from NDJSON files (`-` is standard input) and derive their records."""
-    from cxreport.event_importer import import_event_files
+    from cxreport.cli.import_events import import_event_files
 
     store = _store(database, workload="bulk-writes")
     tenant = _tenant(store, tenant_id)
@@ -295,8 +296,7 @@ def export_command(
     **filter_values: str | None,
 ) -> None:
     """Export every matching interaction as NDJSON or CSV (the same filters and window as the API)."""
-    from cxreport import service
-    from cxreport.exporter import export_to
+    from cxreport.cli.export_file import export_to
 
     store = _store(database, workload="bulk-reads")
     tenant = _tenant(store, tenant_id)
@@ -321,7 +321,7 @@ def export_command(
 @click.option("--port", type=int, default=None, help="With --serve: port to listen on.")
 def demo(database: str | None, count: int, seed: int, then_serve: bool, host: str | None, port: int | None) -> None:
     """Load the seed's tenant with its sample records and COUNT synthetic interactions."""
-    from cxreport.demo import load_demo
+    from cxreport.cli.demo import load_demo
 
     settings = Settings.from_env(database_url=database, host=host, port=port)
     store = _store(settings.database_url, workload="bulk-writes")

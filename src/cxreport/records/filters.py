@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from cxreport.errors import InvalidParameter
-from cxreport.ingest import FACET_SEPARATOR, hook_facets
+from cxreport.records.validate import FACET_SEPARATOR, hook_facets
 from cxreport.store.base import Filter
 
 PLAIN_FILTERS = {

@@ -20,7 +20,7 @@ import ijson
 import msgspec
 
 from cxreport.errors import InvalidBody
-from cxreport.ingest import exact_json, split_body
+from cxreport.records.validate import exact_json, split_body
 
 if TYPE_CHECKING:
     Buffered = io.BufferedReader[Any]

@@ -8,13 +8,13 @@ from dataclasses import replace
 import msgspec
 
 from cxreport import clock
-from cxreport.cursors import CursorCodec
 from cxreport.errors import InvalidParameter, NotFound, RejectedBatch
-from cxreport.events_ingest import read_events, store_events
-from cxreport.export import FORMATS, Chunk, export_csv, export_ndjson
-from cxreport.filters import parse_filters
-from cxreport.ingest import MAX_ERRORS_REPORTED, normalize_uuid, prepare_records, split_body
-from cxreport.search import SearchParameters, interaction_body, resolve, search_body
+from cxreport.records.filters import parse_filters
+from cxreport.records.validate import MAX_ERRORS_REPORTED, normalize_uuid, prepare_records, split_body
+from cxreport.service.cursors import CursorCodec
+from cxreport.service.events import read_events, store_events
+from cxreport.service.export import FORMATS, Chunk, export_csv, export_ndjson
+from cxreport.service.search import SearchParameters, interaction_body, resolve, search_body
 from cxreport.store.base import Filter, Store, Tenant, UpsertCounts
 
 CONTACT_MAX_LIMIT = 100

@@ -1,6 +1,6 @@
 """Service-level definitions: a tenant default and per-queue choices, each a list of versions. A version is
 in force from its creation on; derivation judges each queue entry by the version in force when it happened
-(`cxreport.events_ingest.sla_policy`), so a change never rewrites history."""
+(`cxreport.service.events.sla_policy`), so a change never rewrites history."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import msgspec
 
 from cxreport import clock
 from cxreport.errors import InvalidBody, InvalidParameter, NotFound
-from cxreport.ingest import normalize_uuid
 from cxreport.jsontext import check_text
 from cxreport.metrics import DEFAULT_SLA, AbandonType
+from cxreport.records.validate import normalize_uuid
 from cxreport.store.base import Sla, SlaVersion, Store
-from cxreport.timeparse import format_instant
+from cxreport.times import format_instant
 
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=86_400 * 365)]
 T = TypeVar("T")

@@ -12,7 +12,7 @@ import msgspec
 
 Text = str | None
 Time = str | None
-"""An ISO 8601 date-time, in any form `cxreport.timeparse` accepts (checked after decoding)."""
+"""An ISO 8601 date-time, in any form `cxreport.times` accepts (checked after decoding)."""
 Seconds = float | None
 Count = int | None
 Flag = bool | None

@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 
 import msgspec
 
-from cxreport.cursors import CursorCodec, fingerprint
 from cxreport.errors import InvalidParameter, NotFound
+from cxreport.service.cursors import CursorCodec, fingerprint
 from cxreport.store.base import MAX_INSTANT, MIN_INSTANT, Filter, PageRequest, Query, Store, Tenant, Window
-from cxreport.timeparse import TimeFormatError, format_instant, parse_instant
+from cxreport.times import TimeFormatError, format_instant, parse_instant
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000

@@ -12,12 +12,12 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from cxreport.cli.import_records import RejectedRecord, input_size, open_input
+from cxreport.cli.progress import Progress
+from cxreport.cli.record_files import CountingReader
 from cxreport.errors import InvalidRecord
-from cxreport.events_ingest import Incoming, incoming, store_events
-from cxreport.importer import RejectedRecord, input_size, open_input
 from cxreport.jsontext import NUL_REFUSED, holds_nul
-from cxreport.progress import Progress
-from cxreport.record_files import CountingReader
+from cxreport.service.events import Incoming, incoming, store_events
 from cxreport.store.base import EventCounts, Store
 
 DEFAULT_BATCH_SIZE = 100_000

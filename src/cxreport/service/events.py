@@ -15,7 +15,6 @@ import msgspec
 
 from cxreport import clock
 from cxreport.errors import InvalidRecord
-from cxreport.ingest import attribute_facet, hook_facets, prepare_record
 from cxreport.metrics import (
     TYPE_NAME,
     Event,
@@ -28,8 +27,9 @@ from cxreport.metrics import (
     split_events,
     versioned_lookup,
 )
+from cxreport.records.validate import attribute_facet, hook_facets, prepare_record
 from cxreport.store.base import EventCounts, Rebuild, Sla, Store, StoredEvent, StoredRecord
-from cxreport.timeparse import parse_instant
+from cxreport.times import parse_instant
 
 _encode = msgspec.json.encode
 

@@ -6,9 +6,9 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass
 
-from cxreport.credentials import IssuedKey, issue_key
 from cxreport.errors import InvalidParameter
-from cxreport.ingest import normalize_uuid
+from cxreport.records.validate import normalize_uuid
+from cxreport.service.credentials import IssuedKey, issue_key
 from cxreport.store.base import Store, Tenant
 
 

@@ -15,11 +15,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from cxreport.batch_writers import BatchWriters
+from cxreport.cli.batch_writers import BatchWriters
+from cxreport.cli.progress import Progress
+from cxreport.cli.record_files import CountingReader, SourceRecord, read_records
 from cxreport.errors import InvalidBody, InvalidRecord
-from cxreport.ingest import prepare_record
-from cxreport.progress import Progress
-from cxreport.record_files import CountingReader, SourceRecord, read_records
+from cxreport.records.validate import prepare_record
 from cxreport.store.base import Store, StoredRecord, UpsertCounts
 
 DEFAULT_BATCH_SIZE = 2000

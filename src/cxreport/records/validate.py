@@ -13,9 +13,9 @@ import msgspec
 
 from cxreport.errors import InvalidBody, InvalidRecord
 from cxreport.jsontext import TOO_DEEP, check_utf8
-from cxreport.record_schema import InteractionRecord
+from cxreport.records.schema import InteractionRecord
 from cxreport.store.base import StoredRecord
-from cxreport.timeparse import TimeFormatError, parse_instant
+from cxreport.times import TimeFormatError, parse_instant
 
 _validate = msgspec.json.Decoder(InteractionRecord)
 _decode_exact = msgspec.json.Decoder(float_hook=Decimal)  # Decimal keeps 25.0120 as 25.0120
