@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from typing import Any
 
 import msgspec
@@ -32,6 +31,7 @@ from cxreport import clock
 from cxreport.errors import CxError, HeadersTooLarge, QueryTooLong
 from cxreport.http.errors import ErrorBody
 from cxreport.http.ratelimit import Allowance
+from cxreport.ids import normalize_uuid
 from cxreport.service.credentials import Principal
 from cxreport.times import format_instant
 
@@ -137,9 +137,4 @@ def _entry(scope: HTTPScope, response: _Response, started: float) -> str:
 
 
 def _uuid_or_none(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
+    return normalize_uuid(value) if isinstance(value, str) else None

@@ -12,8 +12,9 @@ import re
 import msgspec
 
 from cxreport.errors import InvalidBody, InvalidRecord, RejectedBatch
+from cxreport.ids import UUID_PATTERN, is_uuid
 from cxreport.jsontext import TOO_DEEP, check_text
-from cxreport.metrics.events import EVENT_TYPES, UUID_PATTERN, Event, InteractionStarted
+from cxreport.metrics.events import EVENT_TYPES, Event, InteractionStarted
 from cxreport.times import TimeFormatError, parse_instant
 
 MAX_ERRORS_REPORTED = 100
@@ -23,7 +24,6 @@ _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
 _raw_one = msgspec.json.Decoder(msgspec.Raw)
 _MISSING_FIELD = re.compile(r"Object missing required field `(\w+)`")
 _PATH = re.compile(r" - at `(\$[^`]*)`$")
-_UUID = re.compile(UUID_PATTERN)
 _KNOWN_UUIDS: set[str] = set()
 """UUIDs already found well formed: most events repeat an interactionId seen a moment before."""
 _KNOWN_UUIDS_KEPT = 100_000
@@ -71,7 +71,7 @@ def _check_uuid(text: str, field: str, position: int) -> None:
     """The `Uuid` fields' pattern, as msgspec would check it and in its words."""
     if text in _KNOWN_UUIDS:
         return
-    if _UUID.search(text) is None:
+    if not is_uuid(text):
         raise InvalidRecord(
             f"Expected `str` matching regex {UUID_PATTERN!r} - at `$.{field}`", position=position, path=f"$.{field}"
         )

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+from cxreport.ids import UUID_PATTERN
+
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Uuid = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": UUID_PATTERN})]
 """A UUID's 36-character text. The JSON Schema states the pattern; `decode.py` checks it after decoding, once per

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from cxreport.errors import InvalidBody, InvalidRecord
+from cxreport.ids import normalize_uuid
 from cxreport.jsontext import TOO_DEEP, check_utf8
 from cxreport.records.schema import InteractionRecord
 from cxreport.store.base import StoredRecord
@@ -24,7 +25,6 @@ _decode_plain = msgspec.json.Decoder()
 _encode_plain = msgspec.json.Encoder()
 _body_shape = msgspec.json.Decoder(dict[str, msgspec.Raw] | list[msgspec.Raw])
 _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 MAX_ERRORS_REPORTED = 100
 _MISSING_FIELD = re.compile(r"Object missing required field `(\w+)`")
@@ -37,11 +37,6 @@ class Rejection:
 
     def as_json(self) -> dict[str, Any]:
         return {"position": self.position, "message": self.message}
-
-
-def normalize_uuid(text: str) -> str | None:
-    """The canonical lower-case form of a UUID string, or None when it is not one."""
-    return text.lower() if _UUID.fullmatch(text) else None
 
 
 def split_body(body: bytes) -> list[msgspec.Raw]:

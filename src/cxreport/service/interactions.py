@@ -9,8 +9,9 @@ import msgspec
 
 from cxreport import clock
 from cxreport.errors import InvalidParameter, NotFound, RejectedBatch
+from cxreport.ids import normalize_uuid
 from cxreport.records.filters import parse_filters
-from cxreport.records.validate import MAX_ERRORS_REPORTED, normalize_uuid, prepare_records, split_body
+from cxreport.records.validate import MAX_ERRORS_REPORTED, prepare_records, split_body
 from cxreport.service.cursors import CursorCodec
 from cxreport.service.events import read_events, store_events
 from cxreport.service.export import FORMATS, Chunk, export_csv, export_ndjson

@@ -12,9 +12,9 @@ import msgspec
 
 from cxreport import clock
 from cxreport.errors import InvalidBody, InvalidParameter, NotFound
+from cxreport.ids import normalize_uuid
 from cxreport.jsontext import check_text
 from cxreport.metrics import DEFAULT_SLA, AbandonType
-from cxreport.records.validate import normalize_uuid
 from cxreport.store.base import Sla, SlaVersion, Store
 from cxreport.times import format_instant
 

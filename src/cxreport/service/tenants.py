@@ -7,7 +7,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from cxreport.errors import InvalidParameter
-from cxreport.records.validate import normalize_uuid
+from cxreport.ids import normalize_uuid
 from cxreport.service.credentials import IssuedKey, issue_key
 from cxreport.store.base import Store, Tenant
 

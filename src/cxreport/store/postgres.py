@@ -21,7 +21,7 @@ from psycopg_pool import ConnectionPool
 
 from cxreport import clock
 from cxreport.errors import Conflict, SchemaTooNew, StatementTimeout, StoreUnavailable
-from cxreport.records.validate import normalize_uuid
+from cxreport.ids import normalize_uuid
 from cxreport.store.base import (
     ApiKey,
     EventCounts,
