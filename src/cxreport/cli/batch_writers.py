@@ -15,7 +15,8 @@ import zlib
 from types import TracebackType
 
 from cxreport import clock
-from cxreport.store.base import Store, StoredRecord, UpsertCounts
+from cxreport.records.stored import StoredRecord
+from cxreport.store.base import Store, UpsertCounts
 
 _QUEUED_BATCHES = 2
 """Batches waiting for each writer: enough to keep it busy, few enough to keep memory flat."""

@@ -13,9 +13,10 @@ import msgspec
 from cxreport import clock
 from cxreport.cli.progress import Progress
 from cxreport.cli.synthetic import generate_interactions
+from cxreport.records.stored import StoredRecord
 from cxreport.records.validate import prepare_record
 from cxreport.service.credentials import IssuedKey, issue_key
-from cxreport.store.base import Store, StoredRecord, Tenant, UpsertCounts
+from cxreport.store.base import Store, Tenant, UpsertCounts
 
 DEMO_TENANT = Tenant(id="2336d1ec-c956-47e1-b3b1-fe8fde81b2b4", name="Your Tenant", timezone="US/Eastern")
 SEED_QUERY = "startTimeRange=2017-12-29T14:00:00.000Z&endTimeRange=2017-12-29T24:00:00.000Z"

@@ -19,8 +19,9 @@ from cxreport.cli.batch_writers import BatchWriters
 from cxreport.cli.progress import Progress
 from cxreport.cli.record_files import CountingReader, SourceRecord, read_records
 from cxreport.errors import InvalidBody, InvalidRecord
+from cxreport.records.stored import StoredRecord
 from cxreport.records.validate import prepare_record
-from cxreport.store.base import Store, StoredRecord, UpsertCounts
+from cxreport.store.base import Store, UpsertCounts
 
 DEFAULT_BATCH_SIZE = 2000
 

@@ -13,10 +13,10 @@ from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
 from cxreport.errors import InvalidParameter, UnknownParameter
-from cxreport.records.filters import FILTER_PARAMETERS, parse_filters
+from cxreport.records.facets import FILTER_PARAMETERS
+from cxreport.records.filters import Filter, parse_filters
 from cxreport.service.interactions import one_of
 from cxreport.service.search import SearchParameters
-from cxreport.store.base import Filter
 
 TIME_HELP = (
     "ISO 8601, in UTC unless it names an offset: `2017-12-29T14:00:00.000Z`, `2018-09-06T12:00Z`, "

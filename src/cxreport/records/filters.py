@@ -7,26 +7,26 @@ filters must all hold. A filter on agents, queues or hooks matches when any entr
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from cxreport.errors import InvalidParameter
-from cxreport.records.validate import FACET_SEPARATOR, hook_facets
-from cxreport.store.base import Filter
+from cxreport.records.facets import FACET_SEPARATOR, FACETS, hook_facets
 
-PLAIN_FILTERS = {
-    "channelType": "channelType",
-    "direction": "direction",
-    "customer": "customer",
-    "contactPoint": "contactPoint",
-    "contactId": "contactId",
-    "contactID": "contactId",
-    "agentId": "agentId",
-    "queueId": "queueId",
-    "flowId": "flowId",
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """The record must have a facet of this kind with one of these values."""
+
+    kind: str
+    values: tuple[str, ...]
+
+
+_VALUE_FILTERS = {
+    name: f.kind for f in FACETS if f.grammar == "values" and f.parameter for name in (f.parameter, *f.aliases)
 }
-FLAG_FILTERS = ("flagged", "abandoned")
-HOOK_FILTERS = ("hookType", "hookSubType", "hookId")
-ATTRIBUTE_FILTERS = ("hookName", "attribute-value")
-FILTER_PARAMETERS = (*PLAIN_FILTERS, *FLAG_FILTERS, *HOOK_FILTERS, *ATTRIBUTE_FILTERS)
+"""Query parameter → the kind it filters, for the plain-values filters (aliases included)."""
+_FLAG_FILTERS = tuple(f.parameter for f in FACETS if f.grammar == "flag" and f.parameter)
+_ALIASED_KINDS = frozenset(f.kind for f in FACETS if f.aliases)
 
 MAX_VALUES = 100
 MAX_VALUE_LENGTH = 1000
@@ -47,12 +47,12 @@ def values_of(parameter: str, raw: Sequence[str]) -> tuple[str, ...]:
 
 
 def parse_filters(params: Mapping[str, Sequence[str]]) -> tuple[Filter, ...]:
-    """The filters among `params` (name → every value sent), checked."""
+    """The filters among `params` (name → every value sent), checked, in the registry's order."""
     filters: list[Filter] = []
-    for parameter, kind in PLAIN_FILTERS.items():
+    for parameter, kind in _VALUE_FILTERS.items():
         if parameter in params:
             filters.append(Filter(kind, values_of(parameter, params[parameter])))
-    for parameter in FLAG_FILTERS:
+    for parameter in _FLAG_FILTERS:
         if parameter in params:
             filters.append(Filter(parameter, _flags(parameter, params[parameter])))
     filters += _hook_filters(params)
@@ -114,12 +114,13 @@ def _attribute_filters(params: Mapping[str, Sequence[str]]) -> list[Filter]:
 
 
 def _merge_same_kind(filters: list[Filter]) -> tuple[Filter, ...]:
-    """contactId and contactID are one filter; two filters of one kind must both hold, so both stay."""
+    """A parameter and its alias (contactId, contactID) are one filter; two filters of one kind must both hold,
+    so both stay."""
     merged: dict[str, Filter] = {}
     extra: list[Filter] = []
     for item in filters:
-        if item.kind == "contactId" and "contactId" in merged:
-            merged["contactId"] = Filter("contactId", tuple(dict.fromkeys(merged["contactId"].values + item.values)))
+        if item.kind in _ALIASED_KINDS and item.kind in merged:
+            merged[item.kind] = Filter(item.kind, tuple(dict.fromkeys(merged[item.kind].values + item.values)))
         elif item.kind in merged:
             extra.append(item)
         else:

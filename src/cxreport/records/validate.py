@@ -14,8 +14,9 @@ import msgspec
 from cxreport.errors import InvalidBody, InvalidRecord
 from cxreport.ids import normalize_uuid
 from cxreport.jsontext import TOO_DEEP, check_utf8
+from cxreport.records.facets import BY_KIND, MAX_FACET_CHARACTERS
 from cxreport.records.schema import InteractionRecord
-from cxreport.store.base import StoredRecord
+from cxreport.records.stored import StoredRecord, stored_record
 from cxreport.times import TimeFormatError, parse_instant
 
 _validate = msgspec.json.Decoder(InteractionRecord)
@@ -82,92 +83,23 @@ def prepare_record(raw: bytes | msgspec.Raw, tenant_id: str, position: int) -> S
     end_us = _instant(record.endTimestamp, "$.endTimestamp", position) if record.endTimestamp else None
     _check_nested_times(record, position)
     doc = _drop_nulls(doc_with_nulls) if doc_with_nulls.find(b"null") >= 0 else doc_with_nulls
-    facets = facets_of(record)
+    stored = stored_record(
+        interaction_id, start_us, end_us, doc, doc_with_nulls if doc is not doc_with_nulls else None, record.revision
+    )
+    _check_facet_values(stored.facets, position)
+    return stored
+
+
+def _check_facet_values(facets: tuple[tuple[str, str], ...], position: int) -> None:
     for kind, value in facets:
         if len(value) > MAX_FACET_CHARACTERS // 4 and len(value.encode()) > MAX_FACET_CHARACTERS:
             raise InvalidRecord(
-                f"{_FACET_FIELDS.get(kind, kind)} is longer than {MAX_FACET_CHARACTERS} bytes, the most a field "
+                f"{BY_KIND[kind].source} is longer than {MAX_FACET_CHARACTERS} bytes, the most a field "
                 "that searches filter on may hold",
                 position=position,
             )
         if "\x00" in value:  # kept as text by the stores, and PostgreSQL text cannot hold NUL
-            raise InvalidRecord(f"{_FACET_FIELDS.get(kind, kind)} holds a NUL character", position=position)
-    return StoredRecord(
-        interaction_id=interaction_id,
-        start_us=start_us,
-        end_us=end_us,
-        doc=doc,
-        doc_with_nulls=doc_with_nulls if doc is not doc_with_nulls else None,
-        channel_type=record.channelType,
-        direction=record.direction,
-        customer=record.customer,
-        contact_point=record.contactPoint,
-        contact_id=record.contactId,
-        flow_id=record.flowId,
-        flagged=bool(record.flagged),
-        abandoned=is_abandoned(record),
-        revision=record.revision,
-        facets=facets,
-    )
-
-
-MAX_FACET_CHARACTERS = 1000
-"""The longest value (UTF-8 bytes) of a field searches filter on, as search filter values are capped too: the
-stores index these values, and PostgreSQL's index entries must stay under about 2,700 bytes."""
-_FACET_FIELDS = {"agentId": "agents[].agentId", "queueId": "queues[].queueId", "attr": "customAttributes",
-                 "hook": "hooks[]", "hookType": "hooks[].hookType", "hookSubType": "hooks[]",
-                 "hookId": "hooks[].hookId", "hookTypeId": "hooks[]"}
-
-FACET_SEPARATOR = "\x1f"
-"""Joins the parts of a compound facet value (hook type, sub-type and id; attribute name and value)."""
-
-
-def is_abandoned(record: InteractionRecord) -> bool:
-    """The customer hung up before reaching an agent: an abandon time, or an abandoned queue entry."""
-    return record.customerAbandonTime is not None or any(q.queueAbandoned for q in record.queues or ())
-
-
-def facets_of(record: InteractionRecord) -> tuple[tuple[str, str], ...]:
-    """Every (kind, value) a search can filter this record on."""
-    found: dict[tuple[str, str], None] = {}
-    for kind, value in (
-        ("channelType", record.channelType),
-        ("direction", record.direction),
-        ("customer", record.customer),
-        ("contactPoint", record.contactPoint),
-        ("contactId", record.contactId),
-        ("flowId", record.flowId),
-        ("flagged", "true" if record.flagged else None),
-        ("abandoned", "true" if is_abandoned(record) else None),
-    ):
-        if value is not None:
-            found[kind, value] = None
-    for agent in record.agents or ():
-        if agent.agentId is not None:
-            found["agentId", agent.agentId] = None
-    for queue in record.queues or ():
-        if queue.queueId is not None:
-            found["queueId", queue.queueId] = None
-    for hook in record.hooks or ():
-        for kind, value in hook_facets(hook.hookType, hook.hookSubType, hook.hookId):
-            found[kind, value] = None
-    for name, attribute in (record.customAttributes or {}).items():
-        if attribute is not None:
-            found["attr", attribute_facet(name, attribute)] = None
-    return tuple(found)
-
-
-def hook_facets(hook_type: str | None, sub_type: str | None, hook_id: str | None) -> list[tuple[str, str]]:
-    parts = [hook_type or "", sub_type or "", hook_id or ""]
-    facets = [("hookType", parts[0]), ("hookSubType", FACET_SEPARATOR.join(parts[:2]))]
-    facets += [("hook", FACET_SEPARATOR.join(parts)), ("hookId", parts[2])]
-    facets.append(("hookTypeId", FACET_SEPARATOR.join((parts[0], parts[2]))))
-    return facets
-
-
-def attribute_facet(name: str, value: str | int | float | bool) -> str:
-    text = value if isinstance(value, str) else msgspec.json.encode(value).decode()
-    return f"{name}{FACET_SEPARATOR}{text}"
+            raise InvalidRecord(f"{BY_KIND[kind].source} holds a NUL character", position=position)
 
 
 def exact_json(raw: bytes) -> bytes:

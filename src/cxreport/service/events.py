@@ -27,8 +27,9 @@ from cxreport.metrics import (
     split_events,
     versioned_lookup,
 )
-from cxreport.records.validate import attribute_facet, hook_facets, prepare_record
-from cxreport.store.base import EventCounts, Rebuild, Sla, Store, StoredEvent, StoredRecord
+from cxreport.records.stored import StoredRecord, stored_record
+from cxreport.records.validate import prepare_record
+from cxreport.store.base import EventCounts, Rebuild, Sla, Store, StoredEvent
 from cxreport.times import parse_instant
 
 _encode = msgspec.json.encode
@@ -127,49 +128,15 @@ def derived_record(record: Record, tenant_id: str) -> StoredRecord:
     doc = _encode(record)
     if doc.find(b"null") >= 0:  # derivation leaves out what it does not know; were a null to appear, take the long way
         return prepare_record(doc, tenant_id, 0)
-    queues: list[Record] = record.get("queues", [])
-    abandoned = "customerAbandonTime" in record or any(queue.get("queueAbandoned") for queue in queues)
     end = record.get("endTimestamp")
-    return StoredRecord(
-        interaction_id=record["interactionId"],
-        start_us=parse_instant(record["startTimestamp"]),
-        end_us=parse_instant(end) if end else None,
-        doc=doc,
-        doc_with_nulls=None,
-        channel_type=record.get("channelType"),
-        direction=record.get("direction"),
-        customer=record.get("customer"),
-        contact_point=record.get("contactPoint"),
-        contact_id=record.get("contactId"),
-        flow_id=record.get("flowId"),
-        flagged=bool(record.get("flagged")),
-        abandoned=abandoned,
-        revision=record.get("revision"),
-        facets=_facets(record, abandoned),
+    return stored_record(
+        record["interactionId"],
+        parse_instant(record["startTimestamp"]),
+        parse_instant(end) if end else None,
+        doc,
+        None,
+        record.get("revision"),
     )
-
-
-def _facets(record: Record, abandoned: bool) -> tuple[tuple[str, str], ...]:
-    """`ingest.facets_of` for a derived record, in the same order."""
-    found: dict[tuple[str, str], None] = {}
-    for kind in ("channelType", "direction", "customer", "contactPoint", "contactId", "flowId"):
-        value = record.get(kind)
-        if value is not None:
-            found[kind, value] = None
-    if record.get("flagged"):
-        found["flagged", "true"] = None
-    if abandoned:
-        found["abandoned", "true"] = None
-    for agent in record.get("agents", ()):
-        found["agentId", agent["agentId"]] = None
-    for queue in record.get("queues", ()):
-        found["queueId", queue["queueId"]] = None
-    for hook in record.get("hooks", ()):
-        for kind, value in hook_facets(hook["hookType"], hook["hookSubType"], hook["hookId"]):
-            found[kind, value] = None
-    for name, attribute in record.get("customAttributes", {}).items():
-        found["attr", attribute_facet(name, attribute)] = None
-    return tuple(found)
 
 
 def store_events(store: Store, tenant_id: str, events: Sequence[Incoming]) -> EventCounts:

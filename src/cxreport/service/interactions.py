@@ -10,13 +10,13 @@ import msgspec
 from cxreport import clock
 from cxreport.errors import InvalidParameter, NotFound, RejectedBatch
 from cxreport.ids import normalize_uuid
-from cxreport.records.filters import parse_filters
+from cxreport.records.filters import Filter, parse_filters
 from cxreport.records.validate import MAX_ERRORS_REPORTED, prepare_records, split_body
 from cxreport.service.cursors import CursorCodec
 from cxreport.service.events import read_events, store_events
 from cxreport.service.export import FORMATS, Chunk, export_csv, export_ndjson
 from cxreport.service.search import SearchParameters, interaction_body, resolve, search_body
-from cxreport.store.base import Filter, Store, Tenant, UpsertCounts
+from cxreport.store.base import Store, Tenant, UpsertCounts
 
 CONTACT_MAX_LIMIT = 100
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass, replace
 import msgspec
 
 from cxreport.errors import InvalidParameter, NotFound
+from cxreport.records.filters import Filter
 from cxreport.service.cursors import CursorCodec, fingerprint
-from cxreport.store.base import MAX_INSTANT, MIN_INSTANT, Filter, PageRequest, Query, Store, Tenant, Window
+from cxreport.store.base import MAX_INSTANT, MIN_INSTANT, PageRequest, Query, Store, Tenant, Window
 from cxreport.times import TimeFormatError, format_instant, parse_instant
 
 DEFAULT_LIMIT = 10

@@ -16,6 +16,9 @@ from typing import TypeVar
 
 import msgspec
 
+from cxreport.records.filters import Filter as Filter  # re-exported: the stores' interface takes it
+from cxreport.records.stored import StoredRecord as StoredRecord  # re-exported: the stores' interface takes it
+
 # Bounds used when a window side is open: far outside any real timestamp, inside a signed 64-bit integer.
 MIN_INSTANT = -(2**62)
 MAX_INSTANT = 2**62
@@ -44,35 +47,6 @@ class Token:
     tenant_id: str
     key_id: str
     expires_us: int
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRecord:
-    """One interaction record ready to store: its JSON text and the columns promoted from it."""
-
-    interaction_id: str
-    start_us: int
-    end_us: int | None
-    doc: bytes
-    """The record as JSON with null-valued fields left out (what clients get by default)."""
-    doc_with_nulls: bytes | None
-    """The record as ingested, nulls included; None when it has no null to keep."""
-    channel_type: str | None = None
-    direction: str | None = None
-    customer: str | None = None
-    contact_point: str | None = None
-    contact_id: str | None = None
-    flow_id: str | None = None
-    flagged: bool = False
-    abandoned: bool = False
-    revision: int | None = None
-    """The record's own `revision`, when it carries one."""
-    facets: tuple[tuple[str, str], ...] = ()
-    """(kind, value) pairs a search can filter on, e.g. ("agentId", "e054…"), served by an index."""
-
-    def supersedes(self, stored_revision: int | None) -> bool:
-        """Whether this record may replace one stored with `stored_revision` (see `Store.upsert_records`)."""
-        return self.revision is None or stored_revision is None or self.revision > stored_revision
 
 
 def newest_per_id(records: Sequence[StoredRecord]) -> dict[str, StoredRecord]:
@@ -197,14 +171,6 @@ class Window:
 
 TIME_FIELDS = ("start", "end", "updated")
 """What a window applies to: the interaction's start, its end, or the last time its record changed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Filter:
-    """The record must have a facet of this kind with one of these values."""
-
-    kind: str
-    values: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

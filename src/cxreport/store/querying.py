@@ -13,31 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cxreport.store.base import Filter, Page, PageRequest, Query
-
-# Most selective first: the first filter of a query in this order drives it.
-SELECTIVITY = (
-    "contactId",
-    "customer",
-    "hook",
-    "hookTypeId",
-    "hookId",
-    "attr",
-    "hookSubType",
-    "contactPoint",
-    "agentId",
-    "queueId",
-    "hookType",
-    "flowId",
-    "flagged",
-    "abandoned",
-    "channelType",
-    "direction",
-)
-FLAGS = frozenset({"flagged", "abandoned"})
-"""Kinds stored only when true: `false` is the absence of the `true` facet."""
-MULTI_VALUED = frozenset({"agentId", "queueId", "hook", "hookId", "hookTypeId", "hookSubType", "hookType", "attr"})
-"""Kinds an interaction can have several facets of (several agents, queues, hooks, attributes)."""
+from cxreport.records.facets import FLAG_KINDS, MULTI_VALUED_KINDS, SELECTIVITY
+from cxreport.records.filters import Filter
+from cxreport.store.base import Page, PageRequest, Query
 
 
 @dataclass(frozen=True)
@@ -68,7 +46,7 @@ def _split_filters(query: Query) -> tuple[list[Filter], list[Filter]]:
     positive: list[Filter] = []
     negative: list[Filter] = []
     for item in query.filters:
-        if item.kind not in FLAGS:
+        if item.kind not in FLAG_KINDS:
             positive.append(item)
         elif set(item.values) == {"true"}:
             positive.append(Filter(item.kind, ("true",)))
@@ -91,7 +69,7 @@ def matching_keys(tenant_id: str, query: Query, dialect: Dialect, *, keyset: boo
     if filters and query.time_field == "start":
         driver, rest = filters[0], filters[1:]
         time_expr, id_expr, row_start = f"f.{start_column}", "f.interaction_id", f"f.{start_column}"
-        distinct = "DISTINCT " if driver.kind in MULTI_VALUED and len(driver.values) > 1 else ""
+        distinct = "DISTINCT " if driver.kind in MULTI_VALUED_KINDS and len(driver.values) > 1 else ""
         where = ["f.tenant_id = ?", "f.kind = ?", f"f.value IN ({_in_list(driver.values)})"]
         params += [tenant_id, driver.kind, *driver.values]
         source = f"SELECT {distinct}{time_expr} AS t, {id_expr} AS id FROM interaction_facets AS f"
