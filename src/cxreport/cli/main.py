@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import click
 
 from cxreport.config import Settings
 from cxreport.errors import CxError, NotFound
+from cxreport.records.facets import FACETS
 from cxreport.service import credentials, tenants
 from cxreport.service import interactions as service
 from cxreport.store import Store, open_store
@@ -243,27 +245,16 @@ def import_events_command(database: str | None, tenant_id: str, batch_size: int,
         raise click.exceptions.Exit(1)
 
 
-EXPORT_FILTERS = {
-    "channel_type": "channelType",
-    "direction": "direction",
-    "customer": "customer",
-    "contact_point": "contactPoint",
-    "contact_id": "contactId",
-    "agent_id": "agentId",
-    "queue_id": "queueId",
-    "flow_id": "flowId",
-    "flagged": "flagged",
-    "abandoned": "abandoned",
-    "hook_type": "hookType",
-    "hook_sub_type": "hookSubType",
-    "hook_id": "hookId",
-}
+EXPORT_FILTERS = {re.sub(r"(?<!^)(?=[A-Z])", "_", f.parameter).lower(): f for f in FACETS if f.parameter}
+"""The export command's filter options (`--channel-type` …): one per filter parameter of the facet registry."""
 
 
 def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    for option, parameter in reversed(EXPORT_FILTERS.items()):
+    for option, facet in reversed(EXPORT_FILTERS.items()):
         flag = "--" + option.replace("_", "-")
-        command = click.option(flag, option, metavar="VALUE[,VALUE…]", help=f"Filter: {parameter}.")(command)
+        values = "true|false" if facet.is_flag else "VALUE[,VALUE…]"
+        help_text = f"Filter: {facet.parameter}. {facet.help}".strip()
+        command = click.option(flag, option, metavar=values, help=help_text)(command)
     return click.option(
         "--attribute", "attributes", multiple=True, metavar="NAME=VALUE", help="Custom attribute (repeatable, ANDed)."
     )(command)
@@ -300,7 +291,7 @@ def export_command(
 
     store = _store(database, workload="bulk-reads")
     tenant = _tenant(store, tenant_id)
-    raw: dict[str, list[str]] = {EXPORT_FILTERS[k]: [v] for k, v in filter_values.items() if v is not None}
+    raw = {str(EXPORT_FILTERS[k].parameter): [v] for k, v in filter_values.items() if v is not None}
     for attribute in attributes:
         name, equals, value = attribute.partition("=")
         if not equals:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
 from cxreport.errors import InvalidParameter, UnknownParameter
-from cxreport.records.facets import FILTER_PARAMETERS
+from cxreport.records.facets import FACETS, FILTER_PARAMETERS
 from cxreport.records.filters import Filter, parse_filters
 from cxreport.service.interactions import one_of
 from cxreport.service.search import SearchParameters
@@ -69,10 +70,6 @@ FILTER_VALUES = r"^[^,\x00]*[^,\s\x00][^,\x00]*(,[^,\x00]*[^,\s\x00][^,\x00]*)*$
 """Comma-separated values, none of them blank or holding a NUL (documented only: the filter parser checks
 them and names the parameter as it is spelled in the query)."""
 NOT_BLANK = r"^[^\x00]*\S[^\x00]*$"
-FilterValue = Annotated[
-    str | None, QueryParameter(description=FILTER_HELP, schema_extra={"pattern": FILTER_VALUES})
-]
-Flag = Annotated[str | None, QueryParameter(description="true or false.", enum=["true", "false"])]
 HookName = Annotated[
     str | None,
     QueryParameter(
@@ -97,28 +94,39 @@ CONTACT_PARAMETERS = NULLS | PAGING
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
-def provide_filters(
-    request: Request[Any, Any, Any],
-    channelType: FilterValue = None,
-    direction: FilterValue = None,
-    customer: FilterValue = None,
-    contactPoint: FilterValue = None,
-    contactId: FilterValue = None,
-    contactID: FilterValue = None,
-    agentId: FilterValue = None,
-    queueId: FilterValue = None,
-    flowId: FilterValue = None,
-    flagged: Flag = None,
-    abandoned: Flag = None,
-    hookType: FilterValue = None,
-    hookSubType: FilterValue = None,
-    hookId: FilterValue = None,
-    hookName: HookName = None,
-    attribute_value: AttributeValue = None,
-) -> tuple[Filter, ...]:
-    """The filters of the request (a dependency: its parameters document the filter grammar once for every
-    route that takes it). Values are read from the raw query, so repeated parameters count."""
+def provide_filters(request: Request[Any, Any, Any], **documented: str | None) -> tuple[Filter, ...]:
+    """The filters of the request (a dependency: its parameters, one per filter parameter of the facet registry,
+    document the filter grammar once for every route that takes it). Values are read from the raw query, so
+    repeated parameters count."""
     return parse_filters({name: request.query_params.getall(name) for name in request.query_params})
+
+
+def _filter_annotation(name: str) -> Any:
+    """How the OpenAPI document describes one filter parameter."""
+    if name == "hookName":
+        return HookName
+    if name == "attribute-value":
+        return AttributeValue
+    facet = next(f for f in FACETS if name in (f.parameter, *f.aliases))
+    if facet.is_flag:
+        return Annotated[str | None, QueryParameter(description=f"{facet.help} true or false.", enum=["true", "false"])]
+    help_text = f"{facet.help} {FILTER_HELP}".strip()
+    return Annotated[str | None, QueryParameter(description=help_text, schema_extra={"pattern": FILTER_VALUES})]
+
+
+def _declare_filter_parameters() -> None:
+    """Give `provide_filters` one keyword parameter per filter parameter, for Litestar to document and accept."""
+    annotations: dict[str, Any] = {"request": Request[Any, Any, Any], "return": tuple[Filter, ...]}
+    parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for name in FILTER_PARAMETERS:
+        identifier = name.replace("-", "_")  # attribute-value: the annotation's QueryParameter names it
+        annotations[identifier] = _filter_annotation(name)
+        parameters.append(inspect.Parameter(identifier, inspect.Parameter.KEYWORD_ONLY, default=None))
+    provide_filters.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    provide_filters.__annotations__ = annotations
+
+
+_declare_filter_parameters()
 
 
 def provide_search(
