@@ -25,10 +25,11 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
 from bench_search import OUT, TENANT, data_file, load, timed
 
+from cxreport.http import bodies
 from cxreport.records.filters import parse_filters
 from cxreport.service import interactions as service
 from cxreport.service.cursors import CursorCodec
-from cxreport.service.search import SearchParameters, resolve
+from cxreport.service.search import SearchRequest, page_request
 from cxreport.store import Store, open_store
 from cxreport.store.base import PageRequest
 
@@ -52,34 +53,36 @@ def sample_values(path: Path) -> dict[str, str]:
     }
 
 
+def search_body(store: Store, search: SearchRequest, cursors: CursorCodec | None = None) -> bytes:
+    return bodies.search_envelope(service.search(store, TENANT.id, search, cursors))
+
+
 def filter_pages(store: Store, values: dict[str, str], repeat: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name, value in values.items():
-        params = SearchParameters(filters=parse_filters({name: [value]}))
-        total = json.loads(service.search(store, TENANT.id, params))["total"]
-        results[f"{name}={value[:12]}"] = {**timed(lambda p=params: service.search(store, TENANT.id, p), repeat),
-                                          "total": total}
-    combined = SearchParameters(filters=parse_filters({"channelType": ["voice"], "queueId": [values["queueId"]],
-                                                       "abandoned": ["true"]}))
+        params = SearchRequest(filters=parse_filters({name: [value]}))
+        total = json.loads(search_body(store, params))["total"]
+        results[f"{name}={value[:12]}"] = {**timed(lambda p=params: search_body(store, p), repeat), "total": total}
+    combined = SearchRequest(filters=parse_filters({"channelType": ["voice"], "queueId": [values["queueId"]],
+                                                    "abandoned": ["true"]}))
     results["channelType+queueId+abandoned"] = {
-        **timed(lambda: service.search(store, TENANT.id, combined), repeat),
-        "total": json.loads(service.search(store, TENANT.id, combined))["total"],
+        **timed(lambda: search_body(store, combined), repeat),
+        "total": json.loads(search_body(store, combined))["total"],
     }
     return results
 
 
 def deep_pages(store: Store, cursors: CursorCodec, count: int, repeat: int) -> dict[str, Any]:
     position = min(900_000, count - 20)
-    first = SearchParameters(limit=10)
-    resolved = resolve(first, TENANT.id, cursors)
-    key = store.search(TENANT.id, PageRequest(resolved.request.query, 1, position - 1, count=False)).keys[0]
-    deep = SearchParameters(limit=10, cursor=cursors.encode(TENANT.id, resolved.fingerprint, key))
-    deep_request = resolve(deep, TENANT.id, cursors).request
-    first_request = resolved.request
+    first = SearchRequest(limit=10)
+    first_request, fingerprint = page_request(first, TENANT.id, cursors)
+    key = store.search(TENANT.id, PageRequest(first_request.query, 1, position - 1, count=False)).keys[0]
+    deep = SearchRequest(limit=10, cursor=cursors.encode(TENANT.id, fingerprint, key))
+    deep_request = page_request(deep, TENANT.id, cursors)[0]
     return {
         "position": position,
-        "first_page_with_total": timed(lambda: service.search(store, TENANT.id, first, cursors), repeat),
-        "cursor_page_with_total": timed(lambda: service.search(store, TENANT.id, deep, cursors), repeat),
+        "first_page_with_total": timed(lambda: search_body(store, first, cursors), repeat),
+        "cursor_page_with_total": timed(lambda: search_body(store, deep, cursors), repeat),
         "first_page_without_total": timed(
             lambda: store.search(TENANT.id, PageRequest(first_request.query, 11, count=False)), repeat),
         "cursor_page_without_total": timed(

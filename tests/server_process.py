@@ -18,6 +18,7 @@ import httpx
 import msgspec
 
 from cxreport.service import interactions as service
+from cxreport.service.search import SearchRequest
 from cxreport.store import Store
 
 COMMAND = str(Path(sys.executable).parent / "cxreport")
@@ -81,7 +82,7 @@ def served(database_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
 
 def stored_records(store: Store, tenant_id: str, include_nulls: bool = True) -> dict[str, bytes]:
     """Every record of the tenant as the store serves it, by interaction id (through the export path)."""
-    params = service.export_parameters(None, None, None, "asc", include_nulls, {})
+    params = SearchRequest(descending=False, include_nulls=include_nulls)
     found: dict[str, bytes] = {}
     for chunk in service.export(store, tenant_id, params, "ndjson"):
         for line in chunk.data.splitlines():

@@ -21,6 +21,7 @@ import msgspec
 from conftest import make_tenant_keys
 from cxreport.cli.synthetic import generate_interactions
 from cxreport.service import interactions as service
+from cxreport.service.search import SearchRequest
 from cxreport.store import Store, open_store
 from cxreport.store.postgres_schema import MIGRATIONS as POSTGRES_MIGRATIONS
 from cxreport.store.sqlite_schema import MIGRATIONS as SQLITE_MIGRATIONS
@@ -72,7 +73,7 @@ def _bulk_writers(database_url: str) -> int:
 
 
 def _count(store: Store, tenant_id: str) -> int:
-    return service.count(store, tenant_id, service.export_parameters(None, None, None, None, False, {}))
+    return service.count(store, tenant_id, SearchRequest())
 
 
 def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes_it(

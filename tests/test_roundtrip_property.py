@@ -10,9 +10,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cxreport.http import bodies
+from cxreport.http.query import paged, search_request
 from cxreport.records.schema import InteractionRecord
 from cxreport.service import interactions as service
-from cxreport.service.search import SearchParameters
 from cxreport.store import open_store
 from cxreport.store.base import Tenant
 from cxreport.times import format_instant
@@ -63,7 +64,8 @@ def test_any_record_reads_back_equal(interaction_id: uuid.UUID, start: str, extr
     assert list(json.loads(with_nulls)) == list(record)
     assert json.loads(_store.get_record(_tenant.id, str(interaction_id), False) or b"") == without_nulls(record)
 
-    page = json.loads(service.search(_store, _tenant.id, SearchParameters(start=start, end=None, limit=1000)))
+    search = paged(search_request((start, "startTimeRange"), (None, "endTimeRange")), 1000, None, None)
+    page = json.loads(bodies.search_envelope(service.search(_store, _tenant.id, search)))
     found = [r for r in page["results"] if r["interactionId"] == str(interaction_id)]
     assert found == [without_nulls(record)]
 

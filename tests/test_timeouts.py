@@ -18,7 +18,7 @@ from conftest import TenantKeys, _free_port, make_tenant_keys, serving
 from cxreport.config import Settings
 from cxreport.errors import StatementTimeout
 from cxreport.service import interactions as service
-from cxreport.service.search import SearchParameters
+from cxreport.service.search import SearchRequest
 from cxreport.store import Store, open_store
 
 RECORDS = 20_000
@@ -60,7 +60,7 @@ def test_a_statement_past_the_timeout_is_cancelled_and_rolled_back(
             service.ingest(timed, keys.id, big_body)
         assert time.monotonic() - started < 30
         assert raised.value.status == 503 and raised.value.code == "timeout"
-        assert service.count(untimed, keys.id, SearchParameters()) == 0
+        assert service.count(untimed, keys.id, SearchRequest()) == 0
         timed.ping()  # the store is still usable
     finally:
         timed.close()
@@ -69,7 +69,7 @@ def test_a_statement_past_the_timeout_is_cancelled_and_rolled_back(
 def test_no_timeout_by_default_for_the_command_line(database: tuple[str, Store, TenantKeys], big_body: bytes) -> None:
     """open_store without a timeout (imports, exports and migrations of the CLI) lets statements run."""
     _, untimed, keys = database
-    assert json.loads(service.ingest(untimed, keys.id, big_body))["inserted"] == RECORDS
+    assert service.ingest(untimed, keys.id, big_body).inserted == RECORDS
 
 
 def test_a_request_whose_statement_times_out_is_a_503(

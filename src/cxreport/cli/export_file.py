@@ -14,17 +14,17 @@ from typing import BinaryIO
 
 from cxreport.cli.progress import Progress
 from cxreport.service import interactions as service
-from cxreport.service.search import SearchParameters
+from cxreport.service.search import SearchRequest
 from cxreport.store.base import Store
 
 _QUEUED_CHUNKS = 4
 _DONE = b""
 
 
-def export_to(store: Store, tenant_id: str, params: SearchParameters, export_format: str, output: str) -> int:
+def export_to(store: Store, tenant_id: str, search: SearchRequest, export_format: str, output: str) -> int:
     """Write the export to `output` (`-`: standard output); return how many interactions it holds."""
-    total = service.count(store, tenant_id, params)
-    chunks = service.export(store, tenant_id, params, export_format)
+    total = service.count(store, tenant_id, search)
+    chunks = service.export(store, tenant_id, search, export_format)
     bar = Progress(f"exporting to {output}", total, show=output != "-")
     written = 0
     with ExitStack() as stack:

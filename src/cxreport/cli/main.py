@@ -15,8 +15,8 @@ import click
 from cxreport.config import Settings
 from cxreport.errors import CxError, NotFound
 from cxreport.records.facets import FACETS
+from cxreport.records.filters import parse_filters
 from cxreport.service import credentials, tenants
-from cxreport.service import interactions as service
 from cxreport.store import Store, open_store
 from cxreport.times import format_instant
 
@@ -288,6 +288,7 @@ def export_command(
 ) -> None:
     """Export every matching interaction as NDJSON or CSV (the same filters and window as the API)."""
     from cxreport.cli.export_file import export_to
+    from cxreport.http.query import search_request
 
     store = _store(database, workload="bulk-reads")
     tenant = _tenant(store, tenant_id)
@@ -298,8 +299,11 @@ def export_command(
             raise click.BadParameter("expected NAME=VALUE", param_hint="--attribute")
         raw.setdefault("hookName", []).append(name)
         raw.setdefault("attribute-value", []).append(value)
-    params = service.export_parameters(start, end, time_field, sort, include_nulls, raw)
-    written = export_to(store, tenant.id, params, export_format, output)
+    search = search_request(
+        (start, "start"), (end, "end"), time_field=time_field, sort=sort, include_nulls=include_nulls,
+        filters=parse_filters(raw),
+    )
+    written = export_to(store, tenant.id, search, export_format, output)
     click.echo(f"exported {written} interactions to {output}", err=output == "-")
 
 

@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import RawBody
 
+from cxreport.http import bodies
 from cxreport.http.auth import require_role
 from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
 from cxreport.http.interactions import JSON
@@ -39,7 +40,8 @@ from cxreport.service import interactions as service
     tags=["events"],
 )
 async def ingest_events(state: State, tenantId: TenantId, body: RawBody) -> Response[bytes]:
-    return Response(await in_thread(service.ingest_events, state.store, tenantId, body), media_type=JSON)
+    counts = await in_thread(service.ingest_events, state.store, tenantId, body)
+    return Response(bodies.event_counts(counts), media_type=JSON)
 
 
 @get(
@@ -58,5 +60,5 @@ async def ingest_events(state: State, tenantId: TenantId, body: RawBody) -> Resp
     tags=["events"],
 )
 async def reporting_events(state: State, tenantId: TenantId, interactionId: InteractionId) -> Response[bytes]:
-    body = await in_thread(service.reporting_events, state.store, tenantId, interactionId)
-    return Response(body, media_type=JSON)
+    tenant, canonical, docs = await in_thread(service.reporting_events, state.store, tenantId, interactionId)
+    return Response(bodies.events_envelope(tenant, canonical, docs), media_type=JSON)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -12,6 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter, RawBody
 from litestar.response import Stream
 
+from cxreport.http import bodies
 from cxreport.http import query as q
 from cxreport.http.auth import require_role
 from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
@@ -21,7 +21,7 @@ from cxreport.http.schemas import IngestResult, InteractionWithDetails, SearchEn
 from cxreport.http.threads import in_thread, iterate_in_threadpool
 from cxreport.service import interactions as service
 from cxreport.service.export import FORMATS
-from cxreport.service.search import SearchParameters
+from cxreport.service.search import SearchRequest
 
 JSON = "application/json"
 IncludeNulls = q.IncludeNulls
@@ -50,16 +50,16 @@ async def search_interactions(
     request: Request[Any, Any, Any],
     state: State,
     tenantId: TenantId,
-    search: NamedDependency[SearchParameters],
+    search: NamedDependency[q.SearchQuery],
     limit: q.Limit = None,
     page: q.PageNumber = None,
     offset: q.Offset = None,
     cursor: q.Cursor = None,
 ) -> Response[bytes]:
     q.raw_params(request, q.SEARCH_PARAMETERS)
-    params = replace(search, limit=limit, page=page, offset=offset, cursor=cursor)
-    body = await in_thread(service.search, state.store, tenantId, params, state.cursors, q.next_url_for(request))
-    return Response(body, media_type=JSON)
+    checked = q.paged(search.checked(), limit, page, offset, cursor)
+    result = await in_thread(service.search, state.store, tenantId, checked, state.cursors)
+    return Response(bodies.search_envelope(result, q.next_url_for(request)), media_type=JSON)
 
 
 @get(
@@ -85,12 +85,12 @@ async def export_interactions(
     request: Request[Any, Any, Any],
     state: State,
     tenantId: TenantId,
-    search: NamedDependency[SearchParameters],
+    search: NamedDependency[q.SearchQuery],
     format: Annotated[str | None, QueryParameter(description="ndjson (default) or csv", enum=["ndjson", "csv"])] = None,
 ) -> Stream:
     q.raw_params(request, q.EXPORT_PARAMETERS)
     chosen = "ndjson" if format is None else format
-    chunks = await in_thread(service.export, state.store, tenantId, search, chosen)
+    chunks = await in_thread(service.export, state.store, tenantId, search.checked(), chosen)
     return Stream(iterate_in_threadpool(chunk.data for chunk in chunks), media_type=FORMATS[chosen])
 
 
@@ -118,9 +118,10 @@ async def contact_interactions(
     includeNulls: q.IncludeNulls = None,
 ) -> Response[bytes]:
     q.raw_params(request, q.CONTACT_PARAMETERS)
-    params = SearchParameters(limit=limit, page=page, offset=offset, include_nulls=bool(includenulls or includeNulls))
-    body = await in_thread(service.contact_history, state.store, tenantId, contactId, params)
-    return Response(body, media_type=JSON)
+    whole = SearchRequest(include_nulls=bool(includenulls or includeNulls))
+    checked = q.paged(whole, limit, page, offset, max_limit=service.CONTACT_MAX_LIMIT)
+    result = await in_thread(service.contact_history, state.store, tenantId, contactId, checked)
+    return Response(bodies.search_envelope(result), media_type=JSON)
 
 
 @get(
@@ -148,8 +149,8 @@ async def get_interaction(
     includeNulls: IncludeNulls = None,
 ) -> Response[bytes]:
     include_nulls = bool(includenulls or includeNulls)
-    body = await in_thread(service.get_interaction, state.store, tenantId, interactionId, include_nulls)
-    return Response(body, media_type=JSON)
+    doc = await in_thread(service.get_interaction, state.store, tenantId, interactionId, include_nulls)
+    return Response(bodies.with_details(doc), media_type=JSON)
 
 
 @post(
@@ -172,4 +173,5 @@ async def get_interaction(
     tags=["interactions"],
 )
 async def ingest_interactions(state: State, tenantId: TenantId, body: RawBody) -> Response[bytes]:
-    return Response(await in_thread(service.ingest, state.store, tenantId, body), media_type=JSON)
+    counts = await in_thread(service.ingest, state.store, tenantId, body)
+    return Response(bodies.upsert_counts(counts), media_type=JSON)

@@ -1,0 +1,94 @@
+"""Response bodies built from stored JSON text: records are joined into their envelope as bytes, never decoded
+and encoded again (the cheap path the whole read side is built around)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+
+from cxreport.service.search import SearchResult
+from cxreport.store.base import MAX_INSTANT, MIN_INSTANT, EventCounts, Tenant, UpsertCounts, Window
+from cxreport.times import format_instant
+
+_encode = msgspec.json.encode
+
+
+def search_envelope(result: SearchResult, next_url: Callable[[str], str] | None = None) -> bytes:
+    """The seed's envelope around the page's records, then what this implementation adds (the resolved time
+    field, sort and window; the cursor to the next page and the URL that follows it)."""
+    request, tenant = result.request, result.tenant
+    head = b"".join(
+        (
+            b'{"page":',
+            b"null" if request.page is None else str(request.page).encode(),
+            b',"limit":',
+            str(request.limit).encode(),
+            b',"offset":',
+            str(request.offset).encode(),
+            b',"tenantId":',
+            _encode(tenant.id),
+            b',"total":',
+            str(result.total).encode(),
+            b',"tenantName":',
+            _encode(tenant.name),
+            b',"tenantTimezone":',
+            _encode(tenant.timezone),
+            b',"results":[',
+        )
+    )
+    next_cursor = result.next_cursor
+    tail = _encode(
+        {
+            "timeField": request.time_field,
+            "sort": "desc" if request.descending else "asc",
+            "window": _window_json(request.window),
+            "next": next_cursor,
+            "nextUrl": next_url(next_cursor) if next_cursor and next_url else None,
+        }
+    )
+    return head + b",".join(result.docs) + b"]," + tail[1:]
+
+
+def _window_json(window: Window) -> dict[str, str | None]:
+    return {
+        "start": None if window.start_us == MIN_INSTANT else format_instant(window.start_us),
+        "end": None if window.end_us == MAX_INSTANT else format_instant(window.end_us),
+    }
+
+
+_DETAIL_FIELDS = (
+    "endTimestamp",
+    "interactionId",
+    "contactPoint",
+    "customer",
+    "csat",
+    "startTimestamp",
+    "agents",
+    "direction",
+    "contactId",
+    "channelType",
+)
+_decode_raw = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def with_details(doc: bytes) -> bytes:
+    """One record with a `details` object appended (the fields of the original API's detail view, their values
+    kept verbatim from the record's own JSON text)."""
+    fields = _decode_raw.decode(doc)
+    parts = [_encode(name) + b":" + bytes(fields[name]) for name in _DETAIL_FIELDS if name in fields]
+    return doc[:-1] + b',"details":{' + b",".join(parts) + b"}}"
+
+
+def events_envelope(tenant: Tenant, interaction_id: str, docs: list[bytes]) -> bytes:
+    """`{"tenantId", "interactionId", "results": [...]}` joined from the events' stored text."""
+    head = _encode({"tenantId": tenant.id, "interactionId": interaction_id})[:-1]
+    return head + b',"results":[' + b",".join(docs) + b"]}"
+
+
+def upsert_counts(counts: UpsertCounts) -> bytes:
+    return _encode({"inserted": counts.inserted, "updated": counts.updated, "unchanged": counts.unchanged})
+
+
+def event_counts(counts: EventCounts) -> bytes:
+    return _encode({"accepted": counts.accepted, "duplicates": counts.duplicates, "interactions": counts.interactions})
