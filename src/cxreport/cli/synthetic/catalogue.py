@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 from cxreport.cli.synthetic.formats import uuid4
+from cxreport.metrics.events import ChannelType
 
 QUANTILES = 256
 _STANDARD_NORMAL = tuple(NormalDist().inv_cdf((i + 0.5) / QUANTILES) for i in range(QUANTILES))
@@ -43,7 +44,7 @@ def _mix(weights: dict[str, float]) -> Mix:
 class Channel:
     """How contacts on one channel behave (probabilities; durations as lognormal quantiles)."""
 
-    name: str
+    name: ChannelType
     flow: str
     queues: Mix
     outbound: float  # voice: calls the agents place

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import random
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from cxreport.cli.synthetic.arrivals import StartSampler
 from cxreport.cli.synthetic.catalogue import (
@@ -38,6 +39,9 @@ from cxreport.cli.synthetic.catalogue import (
 from cxreport.cli.synthetic.formats import EASTERN_OFFSET_MS, MS_PER_DAY, session_id, uuid4
 from cxreport.cli.synthetic.stream import Stream
 from cxreport.metrics import events as ev
+from cxreport.metrics.events import Direction
+
+_EndType = Literal["customer-disconnect", "agent-disconnect"]
 
 _LOST_EVENT_SHARE = 0.015  # the platform lost one event: the record is flagged
 _CONTACT_ID_SHARE = 0.5
@@ -51,7 +55,7 @@ class _Context:
     """What is decided about a contact before its outcome."""
 
     channel: Channel
-    direction: str
+    direction: Direction
     flow: str
     queue: Queue
     start_ms: int
@@ -156,7 +160,7 @@ class Generator:
             queue=queue,
             start_ms=self._sampler.sample(self._random()),
             interaction_id=self._uuid(),
-            segment_id="",  # drawn with the outcome, as the first segment's id always was
+            segment_id="",  # drawn with the outcome
             contact_point=contact_point,
             customer=self._customer(channel.name),
             contact_id=self._uuid() if self._random() < _CONTACT_ID_SHARE else None,
@@ -181,8 +185,8 @@ class Generator:
         s.add(
             ev.InteractionStarted(
                 **s.head(context.start_ms),
-                channelType=context.channel.name,  # type: ignore[arg-type]  # a key of CHANNELS
-                direction=context.direction,  # type: ignore[arg-type]  # inbound or outbound
+                channelType=context.channel.name,
+                direction=context.direction,
                 customer=context.customer,
                 contactPoint=context.contact_point,
                 flowId=self._catalogue.flow_ids[context.flow],
@@ -194,13 +198,13 @@ class Generator:
             context.start_ms,
         )
 
-    def _left(self, stream: Stream, left_ms: int, end_type: str = "customer-disconnect") -> None:
+    def _left(self, stream: Stream, left_ms: int, end_type: _EndType = "customer-disconnect") -> None:
         """The customer leaves at `left_ms` (not for email: the agent closes it); the interaction ends soon after."""
         s = stream
         if end_type == "customer-disconnect":
             s.add(ev.CustomerDisconnect(**s.head(left_ms)), left_ms)
         end_ms = left_ms + self._between(2, 90)
-        s.add(ev.InteractionEnded(**s.head(end_ms), endType=end_type), end_ms)  # type: ignore[arg-type]
+        s.add(ev.InteractionEnded(**s.head(end_ms), endType=end_type), end_ms)
 
     # -- outcomes ----------------------------------------------------------
     def _ivr_ms(self, context: _Context) -> int:
@@ -251,8 +255,7 @@ class Generator:
                 self._holds_of(stream, leg, holds)
             lost = context.loses_event and number == 0  # the first conversation-ended (closed at the wrap-up)
             self._finish(stream, leg, conversation_ended=not lost)
-        last = legs[-1]
-        self._left(stream, last.conv_end, "agent-disconnect" if context.channel.name == "email" else
+        self._left(stream, legs[-1].conv_end, "agent-disconnect" if context.channel.name == "email" else
                    "customer-disconnect")
 
     def _in_progress(self, context: _Context, stream: Stream) -> bool:
