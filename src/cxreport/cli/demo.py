@@ -1,10 +1,14 @@
 """`cxreport demo`: the seed's tenant ("Your Tenant", US/Eastern) with the seed's 10 sample records plus
-synthetic interactions, and the credentials and curl command to query it."""
+synthetic interactions, and the credentials and curl command to query it.
+
+The sample records are ingested as records. The synthetic interactions go in as events, the way
+`cxreport import-events` stores them (`service.events.store_events`, in batches): each batch's events and
+the records derived from them in one transaction, so their events can be read back too."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 
@@ -12,15 +16,16 @@ import msgspec
 
 from cxreport import clock
 from cxreport.cli.progress import Progress
-from cxreport.cli.synthetic import generate_interactions
-from cxreport.records.stored import StoredRecord
+from cxreport.cli.synthetic import generate_streams
 from cxreport.records.validate import prepare_record
 from cxreport.service.credentials import IssuedKey, issue_key
+from cxreport.service.events import Incoming, store_events, stored_event
 from cxreport.store.base import Store, Tenant, UpsertCounts
 
 DEMO_TENANT = Tenant(id="2336d1ec-c956-47e1-b3b1-fe8fde81b2b4", name="Your Tenant", timezone="US/Eastern")
 SEED_QUERY = "startTimeRange=2017-12-29T14:00:00.000Z&endTimeRange=2017-12-29T24:00:00.000Z"
 _BATCH = 2000
+"""Synthetic interactions per transaction (about 30,000 events)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,38 +54,44 @@ def seed_sample_records() -> list[bytes]:
 
 
 def load_demo(store: Store, count: int, seed: int, show_progress: bool = True) -> DemoResult:
+    """Create the demo tenant (unless it exists), issue it an admin key, and load the sample and `count`
+    synthetic interactions (`seed`). Loading again with the same seed changes nothing.
+
+    `counts`: the sample's records as `upsert_records` counts them; a synthetic interaction counts as inserted
+    when its record was derived now (it got new events: its id is a fresh UUID, so its record is new) and
+    unchanged when every event of it was stored already."""
     tenant = store.get_tenant(DEMO_TENANT.id)
     if tenant is None:
         store.create_tenant(DEMO_TENANT)
         tenant = DEMO_TENANT
     key = issue_key(store, tenant.id, "admin")
-    counts = UpsertCounts()
     bar = Progress("loading demo data", count + 10, show=show_progress)
-    done = 0
-    for batch in _batches(_demo_records(count, seed)):
-        counts += store.upsert_records(DEMO_TENANT.id, batch, clock.now_us())
-        done += len(batch)
+    samples = [prepare_record(raw, DEMO_TENANT.id, position) for position, raw in enumerate(seed_sample_records())]
+    counts = store.upsert_records(DEMO_TENANT.id, samples, clock.now_us())
+    done = len(samples)
+    bar.advance(done, done)
+    for interactions, batch in _batches(count, seed):
+        derived = store_events(store, DEMO_TENANT.id, batch).interactions
+        counts += UpsertCounts(inserted=derived, unchanged=interactions - derived)
+        done += interactions
         bar.advance(done, done)
     bar.finish()
     store.refresh_statistics()
     return DemoResult(tenant, key, counts)
 
 
-def _demo_records(count: int, seed: int) -> Iterator[StoredRecord]:
-    for position, raw in enumerate(seed_sample_records()):
-        yield prepare_record(raw, DEMO_TENANT.id, position)
+def _batches(count: int, seed: int) -> Iterator[tuple[int, list[Incoming]]]:
+    """The synthetic interactions' events, `_BATCH` interactions at a time, ready to store (the events' JSON
+    text and instants come from the generator: nothing is decoded or parsed again)."""
     encode = msgspec.json.encode
-    records = generate_interactions(count, seed=seed, tenant_id=DEMO_TENANT.id)
-    for position, record in enumerate(records, start=10):
-        yield prepare_record(encode(record), DEMO_TENANT.id, position)
-
-
-def _batches(records: Iterable[StoredRecord]) -> Iterator[list[StoredRecord]]:
-    batch: list[StoredRecord] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) == _BATCH:
-            yield batch
-            batch = []
+    interactions = 0
+    batch: list[Incoming] = []
+    for stream in generate_streams(count, seed=seed, tenant_id=DEMO_TENANT.id):
+        for event, us in zip(stream.events, stream.instants, strict=True):
+            batch.append((event, stored_event(event, encode(event), us)))
+        interactions += 1
+        if interactions == _BATCH:
+            yield interactions, batch
+            interactions, batch = 0, []
     if batch:
-        yield batch
+        yield interactions, batch
