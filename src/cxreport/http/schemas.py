@@ -10,7 +10,7 @@ import msgspec
 from cxreport.records.schema import InteractionRecord
 
 
-class Window(msgspec.Struct):
+class ResolvedWindow(msgspec.Struct):
     """The resolved half-open window [start, end); null for an open side."""
 
     start: str | None
@@ -31,7 +31,7 @@ class SearchEnvelope(msgspec.Struct):
     results: list[InteractionRecord]
     timeField: str
     sort: str
-    window: Window
+    window: ResolvedWindow
     next: str | None
     nextUrl: str | None
 

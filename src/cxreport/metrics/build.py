@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cxreport.metrics import events as ev
-from cxreport.metrics.model import Allocation, Interaction, QueueVisit, Segment, SegmentKind
+from cxreport.metrics.model import AgentEntryState, InteractionState, QueueEntryState, SegmentKind, SegmentState
 from cxreport.metrics.moments import MOMENT_HANDLERS
 from cxreport.metrics.timeline import Timed
 
@@ -33,9 +33,9 @@ def derived_id(interaction_id: str, name: str) -> str:
 
 
 class Builder:
-    def __init__(self, interaction: Interaction) -> None:
+    def __init__(self, interaction: InteractionState) -> None:
         self.it = interaction
-        self.pending_participants: dict[str, Segment] = {}
+        self.pending_participants: dict[str, SegmentState] = {}
 
     def apply(self, timed: list[Timed]) -> None:
         handlers = _HANDLERS
@@ -44,13 +44,13 @@ class Builder:
 
     # --- segments ----------------------------------------------------------------------------------
 
-    def open_segment(self, kind: SegmentKind, segment_id: str, start_us: int) -> Segment:
-        segment = Segment(len(self.it.segments), segment_id, kind, start_us)
+    def open_segment(self, kind: SegmentKind, segment_id: str, start_us: int) -> SegmentState:
+        segment = SegmentState(len(self.it.segments), segment_id, kind, start_us)
         self.it.segments.append(segment)
         self.it.segments_by_id[segment_id] = segment
         return segment
 
-    def latest_segment(self, kinds: tuple[str, ...] | None = None) -> Segment:
+    def latest_segment(self, kinds: tuple[str, ...] | None = None) -> SegmentState:
         for segment in reversed(self.it.segments):
             if (kinds is None or segment.kind in kinds) and segment.cancel_us is None:
                 return segment
@@ -67,7 +67,7 @@ class Builder:
         pass  # read before the pass: it fixes the start and segment 0
 
     def queue_entered(self, event: ev.QueueEntered, us: int) -> None:
-        if event.interactionQueueId in self.it.visits:
+        if event.interactionQueueId in self.it.queue_entries:
             return
         if event.entryType == "transfer":
             segment = self.latest_segment(("transfer",))
@@ -75,7 +75,7 @@ class Builder:
                 segment = self.latest_segment()
         else:
             segment = self.latest_segment(("interaction", "reentry"))
-        self.it.visits[event.interactionQueueId] = QueueVisit(
+        self.it.queue_entries[event.interactionQueueId] = QueueEntryState(
             event.interactionQueueId,
             event.queueId,
             event.queueName,
@@ -88,81 +88,81 @@ class Builder:
         )
 
     def queue_exited(self, event: ev.QueueExited, us: int) -> None:
-        visit = self.it.visits.get(event.interactionQueueId)
-        if visit is None:
+        queue_entry = self.it.queue_entries.get(event.interactionQueueId)
+        if queue_entry is None:
             self.unknown("queue entry", event.interactionQueueId, event)
-        elif visit.end_us is None:
-            visit.end_us, visit.exit_type = us, event.reason
+        elif queue_entry.end_us is None:
+            queue_entry.end_us, queue_entry.exit_type = us, event.reason
 
-    def allocation(self, event: ev._Work, us: int) -> Allocation:
-        found = self.it.allocations.get(event.interactionAgentId)
+    def agent_entry(self, event: ev._Work, us: int) -> AgentEntryState:
+        found = self.it.agent_entries.get(event.interactionAgentId)
         if found is not None:
             if found.platform_agent_id is None:
                 found.platform_agent_id = event.platformAgentId
             if found.tenant_agent_id is None:
                 found.tenant_agent_id = event.tenantAgentId
             return found
-        visit = self.routing_visit(event)
+        queue_entry = self.routing_visit(event)
         segment = self.pending_participants.get(event.interactionAgentId)
         if segment is None:
-            segment = visit.segment if visit is not None else self.latest_segment()
+            segment = queue_entry.segment if queue_entry is not None else self.latest_segment()
             if self.accepted_in(segment, event.agentId):
                 segment_id = derived_id(self.it.interaction_id, event.eventId)
                 segment = self.open_segment("reentry", segment_id, us)
-        allocation = Allocation(
+        agent_entry = AgentEntryState(
             event.interactionAgentId,
             event.agentId,
             event.agentName,
             event.sessionId,
             event.platformAgentId,
             event.tenantAgentId,
-            event.queueId if event.queueId is not None else visit.queue_id if visit is not None else None,
+            event.queueId if event.queueId is not None else queue_entry.queue_id if queue_entry is not None else None,
             segment,
-            visit,
+            queue_entry,
         )
         if segment.kind == "reentry" and segment.own is None:
-            segment.own = allocation
-            segment.to_agent_id = allocation.agent_id
-        self.it.allocations[allocation.id] = allocation
-        return allocation
+            segment.own = agent_entry
+            segment.to_agent_id = agent_entry.agent_id
+        self.it.agent_entries[agent_entry.id] = agent_entry
+        return agent_entry
 
-    def routing_visit(self, event: ev._Work) -> QueueVisit | None:
+    def routing_visit(self, event: ev._Work) -> QueueEntryState | None:
         if event.interactionQueueId is not None:
-            return self.it.visits.get(event.interactionQueueId)
-        for visit in reversed(self.it.visits.values()):
-            if visit.end_us is None and event.queueId in (None, visit.queue_id):
-                return visit
+            return self.it.queue_entries.get(event.interactionQueueId)
+        for queue_entry in reversed(self.it.queue_entries.values()):
+            if queue_entry.end_us is None and event.queueId in (None, queue_entry.queue_id):
+                return queue_entry
         return None
 
-    def accepted_in(self, segment: Segment, agent_id: str) -> bool:
+    def accepted_in(self, segment: SegmentState, agent_id: str) -> bool:
         return any(
             a.segment is segment and a.agent_id == agent_id and a.accept_us is not None
-            for a in self.it.allocations.values()
+            for a in self.it.agent_entries.values()
         )
 
     def work_offered(self, event: ev.WorkOffered, us: int) -> None:
-        allocation = self.allocation(event, us)
-        if allocation.offer_us is None:
-            allocation.offer_us = us
+        agent_entry = self.agent_entry(event, us)
+        if agent_entry.offer_us is None:
+            agent_entry.offer_us = us
 
     def work_accepted(self, event: ev.WorkAccepted, us: int) -> None:
-        allocation = self.allocation(event, us)
-        if allocation.accept_us is not None or allocation.decline_us is not None:
+        agent_entry = self.agent_entry(event, us)
+        if agent_entry.accept_us is not None or agent_entry.decline_us is not None:
             return
-        allocation.accept_us = us
-        if allocation.visit is not None and allocation.visit.allocation is None:
-            allocation.visit.allocation = allocation
-        segment = allocation.segment
+        agent_entry.accept_us = us
+        if agent_entry.queue_entry is not None and agent_entry.queue_entry.agent_entry is None:
+            agent_entry.queue_entry.agent_entry = agent_entry
+        segment = agent_entry.segment
         if segment.own is None:
-            segment.own = allocation
+            segment.own = agent_entry
             if segment.to_agent_id is None:
-                segment.to_agent_id = allocation.agent_id
+                segment.to_agent_id = agent_entry.agent_id
 
     def work_declined(self, event: ev.WorkRejected | ev.WorkMissed, us: int) -> None:
-        allocation = self.allocation(event, us)
-        if allocation.accept_us is None and allocation.decline_us is None:
-            allocation.decline_us = us
-            allocation.declined = str(event.__struct_config__.tag)
+        agent_entry = self.agent_entry(event, us)
+        if agent_entry.accept_us is None and agent_entry.decline_us is None:
+            agent_entry.decline_us = us
+            agent_entry.declined = str(event.__struct_config__.tag)
 
     def transfer_started(self, event: ev.TransferStarted, us: int) -> None:
         if event.interactionSegmentId in self.it.segments_by_id:
@@ -170,7 +170,7 @@ class Builder:
         self.it.transfers += 1
         segment = self.open_segment("transfer", event.interactionSegmentId, us)
         segment.by_id = event.interactionAgentId
-        segment.by = self.it.allocations.get(event.interactionAgentId)
+        segment.by = self.it.agent_entries.get(event.interactionAgentId)
 
     def transfer_connected(self, event: ev.TransferConnected, us: int) -> None:
         segment = self.it.segments_by_id.get(event.interactionSegmentId)
@@ -179,7 +179,7 @@ class Builder:
         elif segment.connected_us is None and segment.cancel_us is None:
             segment.connected_us = us
             segment.to_agent_id = event.agentId or segment.to_agent_id
-            receiver = self.it.allocations.get(event.interactionAgentId or "")
+            receiver = self.it.agent_entries.get(event.interactionAgentId or "")
             if receiver is not None and segment.own is None:
                 segment.own = receiver
                 segment.to_agent_id = segment.to_agent_id or receiver.agent_id
@@ -196,7 +196,7 @@ class Builder:
             return
         segment = self.open_segment("participant-added", event.interactionSegmentId, us)
         segment.by_id = event.byInteractionAgentId
-        segment.by = self.it.allocations.get(event.byInteractionAgentId or "")
+        segment.by = self.it.agent_entries.get(event.byInteractionAgentId or "")
         segment.to_agent_id = event.agentId
         if event.interactionAgentId is not None:
             self.pending_participants[event.interactionAgentId] = segment

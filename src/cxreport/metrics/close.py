@@ -16,13 +16,13 @@ An allocation still in wrap-up after the interaction ended is not flagged: wrap-
 from __future__ import annotations
 
 from cxreport.metrics.instants import format_us
-from cxreport.metrics.model import Allocation, Interaction, Segment
+from cxreport.metrics.model import AgentEntryState, InteractionState, SegmentState
 
 
-def close(it: Interaction) -> None:
+def close(it: InteractionState) -> None:
     _close_holds(it)
-    for allocation in it.allocations.values():
-        _close_allocation(it, allocation)
+    for agent_entry in it.agent_entries.values():
+        _close_allocation(it, agent_entry)
     _close_visits(it)
     for segment in it.segments:
         _close_segment(it, segment)
@@ -34,14 +34,14 @@ def _after(candidates: tuple[int | None, ...], start_us: int) -> int | None:
     return min(found) if found else None
 
 
-def _close_holds(it: Interaction) -> None:
+def _close_holds(it: InteractionState) -> None:
     if it.hold_open_us is not None:
         end = _after((it.disconnect_us, it.end_us), it.hold_open_us)
         if end is not None:
             it.hold_periods.append((it.hold_open_us, end))
 
 
-def _close_allocation(it: Interaction, a: Allocation) -> None:
+def _close_allocation(it: InteractionState, a: AgentEntryState) -> None:
     start = a.conversation_start_us
     if start is not None and a.conversation_end_us is None:
         end = _after((a.wrap_start_us, a.disconnect_us, a.wrap_end_us), start)
@@ -62,7 +62,7 @@ def _close_allocation(it: Interaction, a: Allocation) -> None:
     elif a.wrap_start_us is None:
         a.release_us = a.disconnect_us
     if a.release_us is None:
-        later = [b.offer_us for b in it.allocations.values() if b.agent_id == a.agent_id and b.offer_us is not None]
+        later = [b.offer_us for b in it.agent_entries.values() if b.agent_id == a.agent_id and b.offer_us is not None]
         again = _after(tuple(later), a.accept_us + 1)
         if again is not None:
             it.reasons.append(
@@ -71,25 +71,27 @@ def _close_allocation(it: Interaction, a: Allocation) -> None:
             )
 
 
-def _close_visits(it: Interaction) -> None:
-    for visit in it.visits.values():
-        if visit.end_us is not None:
+def _close_visits(it: InteractionState) -> None:
+    for queue_entry in it.queue_entries.values():
+        if queue_entry.end_us is not None:
             continue
-        taken = visit.allocation.accept_us if visit.allocation is not None else None
-        abandon = _after((it.disconnect_us,), visit.start_us)
+        taken = queue_entry.agent_entry.accept_us if queue_entry.agent_entry is not None else None
+        abandon = _after((it.disconnect_us,), queue_entry.start_us)
         if taken is not None:
-            visit.end_us, visit.exit_type, what = taken, "success", "left at the agent's acceptance"
+            queue_entry.end_us, queue_entry.exit_type, what = taken, "success", "left at the agent's acceptance"
         elif abandon is not None:
-            visit.end_us, visit.exit_type, what = abandon, "abandon", "abandoned at the customer's disconnect"
+            queue_entry.end_us, queue_entry.exit_type = abandon, "abandon"
+            what = "abandoned at the customer's disconnect"
         elif it.end_us is not None:
-            end = max(it.end_us, visit.start_us)
-            visit.end_us, visit.exit_type, what = end, "flow", "left at the interaction's end"
+            end = max(it.end_us, queue_entry.start_us)
+            queue_entry.end_us, queue_entry.exit_type, what = end, "flow", "left at the interaction's end"
         else:
             continue
-        it.reasons.append(f"queue entry {visit.id} has no exit; taken as {what} at {format_us(visit.end_us)}")
+        taken_at = format_us(queue_entry.end_us)
+        it.reasons.append(f"queue entry {queue_entry.id} has no exit; taken as {what} at {taken_at}")
 
 
-def _close_segment(it: Interaction, s: Segment) -> None:
+def _close_segment(it: InteractionState, s: SegmentState) -> None:
     disconnect = it.disconnect_us if it.disconnect_us is not None and it.disconnect_us >= s.start_us else None
     if s.kind == "transfer":
         if s.cancel_us is not None:
@@ -126,12 +128,12 @@ def _close_segment(it: Interaction, s: Segment) -> None:
         s.end_us, s.end_type = max(it.end_us, s.start_us), it.end_type
 
 
-def _check_left_behind(it: Interaction) -> None:
+def _check_left_behind(it: InteractionState) -> None:
     if it.end_us is not None or it.disconnect_us is None:
         return
-    if any(visit.end_us is None for visit in it.visits.values()):
+    if any(queue_entry.end_us is None for queue_entry in it.queue_entries.values()):
         return
-    if any(allocation.release_us is None for allocation in it.allocations.values()):
+    if any(agent_entry.release_us is None for agent_entry in it.agent_entries.values()):
         return
     it.reasons.append(
         f"the customer disconnected at {format_us(it.disconnect_us)} and no queue or agent holds the "

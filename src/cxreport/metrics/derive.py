@@ -12,7 +12,7 @@ from cxreport.metrics.build import Builder, derived_id
 from cxreport.metrics.close import close
 from cxreport.metrics.events import Event, InteractionStarted
 from cxreport.metrics.instants import format_us
-from cxreport.metrics.model import Interaction
+from cxreport.metrics.model import InteractionState
 from cxreport.metrics.render import Record, render
 from cxreport.metrics.sla import PolicyLookup, SlaPolicy, policy_lookup
 from cxreport.metrics.timeline import timeline
@@ -44,7 +44,7 @@ def derive_record(
         if isinstance(event, InteractionStarted):
             started, start_us = event, us
             break
-    it = Interaction(interaction_id, start_us, started, started.channelType if started else None)
+    it = InteractionState(interaction_id, start_us, started, started.channelType if started else None)
     if started is None:
         earliest = format_us(it.start_us)
         it.reasons.append(f"no interaction-started event; the start is taken from the earliest event, at {earliest}")

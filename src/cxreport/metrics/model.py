@@ -1,4 +1,6 @@
-"""The parts of an interaction as derivation sees them, with instants in epoch microseconds.
+"""The parts of an interaction as derivation sees them, with instants in epoch microseconds: the working
+state of an interaction, its segments, queue entries and agent entries (one agent allocation each, offer →
+release), which `render.py` turns into the record's JSON (whose shape `records/schema.py` states).
 
 `build.py` fills these from the events in order, `close.py` completes what the events leave open (and
 says so), `render.py` turns them into the record with the statistics of `dictionary.py`.
@@ -15,15 +17,15 @@ SegmentKind = Literal["interaction", "transfer", "participant-added", "reentry"]
 
 
 @dataclass(slots=True, eq=False)
-class Segment:
+class SegmentState:
     number: int
     id: str
     kind: SegmentKind
     start_us: int
     by_id: str | None = None
     """The allocation that opened it (the transferring agent, the agent who added a participant)."""
-    by: Allocation | None = None
-    own: Allocation | None = None
+    by: AgentEntryState | None = None
+    own: AgentEntryState | None = None
     """The allocation it reached: the first accepted in it, the transfer's receiver, the added agent."""
     to_agent_id: str | None = None
     connected_us: int | None = None
@@ -35,7 +37,7 @@ class Segment:
 
 
 @dataclass(slots=True, eq=False)
-class QueueVisit:
+class QueueEntryState:
     id: str
     queue_id: str
     queue_name: str
@@ -44,15 +46,15 @@ class QueueVisit:
     entry_type: str
     length: int
     start_us: int
-    segment: Segment
+    segment: SegmentState
     end_us: int | None = None
     exit_type: str | None = None
-    allocation: Allocation | None = None
+    agent_entry: AgentEntryState | None = None
     """The first accepted allocation this entry routed the interaction to."""
 
 
 @dataclass(slots=True, eq=False)
-class Allocation:
+class AgentEntryState:
     id: str
     agent_id: str
     agent_name: str
@@ -60,8 +62,8 @@ class Allocation:
     platform_agent_id: int | None
     tenant_agent_id: int | None
     queue_id: str | None
-    segment: Segment
-    visit: QueueVisit | None
+    segment: SegmentState
+    queue_entry: QueueEntryState | None
     offer_us: int | None = None
     accept_us: int | None = None
     decline_us: int | None = None
@@ -76,15 +78,15 @@ class Allocation:
 
 
 @dataclass(slots=True, eq=False)
-class Interaction:
+class InteractionState:
     interaction_id: str
     start_us: int
     started: InteractionStarted | None
     channel: ChannelType | None
-    segments: list[Segment] = field(default_factory=list)
-    segments_by_id: dict[str, Segment] = field(default_factory=dict)
-    visits: dict[str, QueueVisit] = field(default_factory=dict)
-    allocations: dict[str, Allocation] = field(default_factory=dict)
+    segments: list[SegmentState] = field(default_factory=list)
+    segments_by_id: dict[str, SegmentState] = field(default_factory=dict)
+    queue_entries: dict[str, QueueEntryState] = field(default_factory=dict)
+    agent_entries: dict[str, AgentEntryState] = field(default_factory=dict)
     end_us: int | None = None
     end_type: str | None = None
     disconnect_us: int | None = None

@@ -11,17 +11,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cxreport.metrics import events as ev
-from cxreport.metrics.model import Allocation
+from cxreport.metrics.model import AgentEntryState
 
 if TYPE_CHECKING:
     from cxreport.metrics.build import Builder
 
 
-def _allocation(b: Builder, event: ev._AgentStep) -> Allocation | None:
-    allocation = b.it.allocations.get(event.interactionAgentId)
-    if allocation is None:
+def _allocation(b: Builder, event: ev._AgentStep) -> AgentEntryState | None:
+    agent_entry = b.it.agent_entries.get(event.interactionAgentId)
+    if agent_entry is None:
         b.unknown("agent allocation", event.interactionAgentId, event)
-    return allocation
+    return agent_entry
 
 
 def conversation_started(b: Builder, event: ev.ConversationStarted, us: int) -> None:

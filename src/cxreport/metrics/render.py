@@ -13,13 +13,13 @@ from typing import Any
 
 from cxreport.metrics import dictionary as d
 from cxreport.metrics.instants import format_us
-from cxreport.metrics.model import Allocation, Interaction, QueueVisit, Segment
+from cxreport.metrics.model import AgentEntryState, InteractionState, QueueEntryState, SegmentState
 from cxreport.metrics.sla import PolicyLookup
 
 Record = dict[str, Any]
 
 
-def render(it: Interaction, tenant_id: str, policy_for: PolicyLookup, revision: int) -> Record:
+def render(it: InteractionState, tenant_id: str, policy_for: PolicyLookup, revision: int) -> Record:
     record: Record = {"tenantId": tenant_id, "interactionId": it.interaction_id}
     record["startTimestamp"] = format_us(it.start_us)
     if it.end_us is not None:
@@ -46,24 +46,24 @@ def render(it: Interaction, tenant_id: str, policy_for: PolicyLookup, revision: 
     if it.hooks:
         record["hooks"] = [{"hookType": t, "hookSubType": s, "hookId": i} for t, s, i in it.hooks]
     record["segments"] = [_segment(segment) for segment in it.segments]
-    if it.visits:
-        record["queues"] = [_queue(it, visit, policy_for) for visit in it.visits.values()]
-    if it.allocations:
-        record["agents"] = [_agent(it, allocation) for allocation in it.allocations.values()]
+    if it.queue_entries:
+        record["queues"] = [_queue(it, queue_entry, policy_for) for queue_entry in it.queue_entries.values()]
+    if it.agent_entries:
+        record["agents"] = [_agent(it, agent_entry) for agent_entry in it.agent_entries.values()]
     record["revision"] = revision
     return record
 
 
-def _interaction_statistics(it: Interaction, record: Record) -> None:
+def _interaction_statistics(it: InteractionState, record: Record) -> None:
     left_ivr = it.end_us
     if it.disconnect_us is not None and (left_ivr is None or it.disconnect_us < left_ivr):
         left_ivr = it.disconnect_us
-    for visit in it.visits.values():
-        if left_ivr is None or visit.start_us < left_ivr:
-            left_ivr = visit.start_us
+    for queue_entry in it.queue_entries.values():
+        if left_ivr is None or queue_entry.start_us < left_ivr:
+            left_ivr = queue_entry.start_us
     answered = False
     disconnect = it.disconnect_us
-    for a in it.allocations.values():
+    for a in it.agent_entries.values():
         if a.offer_us is not None and (left_ivr is None or a.offer_us < left_ivr):
             left_ivr = a.offer_us
         if disconnect is not None and a.conversation_start_us is not None and a.conversation_start_us <= disconnect:
@@ -79,7 +79,7 @@ def _interaction_statistics(it: Interaction, record: Record) -> None:
         record["customerTransfers"] = it.transfers
 
 
-def _segment(s: Segment) -> Record:
+def _segment(s: SegmentState) -> Record:
     out: Record = {
         "segmentNumber": s.number,
         "interactionSegmentId": s.id,
@@ -110,11 +110,11 @@ def _segment(s: Segment) -> Record:
     return out
 
 
-def _answer_us(it: Interaction, a: Allocation) -> int | None:
+def _answer_us(it: InteractionState, a: AgentEntryState) -> int | None:
     return a.conversation_start_us if it.channel == "voice" else a.reply_us
 
 
-def _queue(it: Interaction, v: QueueVisit, policy_for: PolicyLookup) -> Record:
+def _queue(it: InteractionState, v: QueueEntryState, policy_for: PolicyLookup) -> Record:
     out: Record = {
         "interactionQueueId": v.id,
         "interactionSegmentId": v.segment.id,
@@ -136,17 +136,19 @@ def _queue(it: Interaction, v: QueueVisit, policy_for: PolicyLookup) -> Record:
             abandon_us = v.end_us
             out["queueAbandoned"] = True
             out["queueAbandonTime"] = d.queue_abandon_time(v.start_us, v.end_us)
-    answer_us = _answer_us(it, v.allocation) if v.allocation is not None else None
+    answer_us = _answer_us(it, v.agent_entry) if v.agent_entry is not None else None
     if answer_us is not None:
         out["timeToAnswer"] = d.time_to_answer(v.start_us, answer_us)
     if v.entry_type == "ivr":
         _sla(out, v, policy_for, answer_us, abandon_us)
-    if v.allocation is not None:
-        out["agentId"] = v.allocation.agent_id
+    if v.agent_entry is not None:
+        out["agentId"] = v.agent_entry.agent_id
     return out
 
 
-def _sla(out: Record, v: QueueVisit, policy_for: PolicyLookup, answer_us: int | None, abandon_us: int | None) -> None:
+def _sla(
+    out: Record, v: QueueEntryState, policy_for: PolicyLookup, answer_us: int | None, abandon_us: int | None
+) -> None:
     sla_us = d.sla_time_us(v.start_us, answer_us, abandon_us)
     if sla_us is None:
         return
@@ -165,7 +167,7 @@ def _sla(out: Record, v: QueueVisit, policy_for: PolicyLookup, answer_us: int | 
         out["slaVersion"] = policy.slaVersion
 
 
-def _agent(it: Interaction, a: Allocation) -> Record:
+def _agent(it: InteractionState, a: AgentEntryState) -> Record:
     out: Record = {"interactionAgentId": a.id, "interactionSegmentId": a.segment.id, "agentId": a.agent_id}
     out["agentName"] = a.agent_name
     if a.platform_agent_id is not None:
@@ -191,7 +193,7 @@ def _agent(it: Interaction, a: Allocation) -> Record:
     return out
 
 
-def _agent_work(it: Interaction, a: Allocation, out: Record) -> None:
+def _agent_work(it: InteractionState, a: AgentEntryState, out: Record) -> None:
     conversation_us = None
     if a.conversation_start_us is not None and a.conversation_end_us is not None:
         conversation_us = d.span_us(a.conversation_start_us, a.conversation_end_us)
@@ -210,6 +212,6 @@ def _agent_work(it: Interaction, a: Allocation, out: Record) -> None:
             out["agentHandleTime"] = d.agent_handle_time(conversation_us, wrap_us)
         out["agentFocusTime"] = d.agent_focus_time(a.accept_us, a.release_us)
     if it.channel == "email" and a.reply_us is not None and a.accept_us is not None:
-        visit = a.visit
-        delivered = visit.end_us if visit is not None and visit.end_us is not None else a.accept_us
+        queue_entry = a.queue_entry
+        delivered = queue_entry.end_us if queue_entry is not None and queue_entry.end_us is not None else a.accept_us
         out["agentReadTime"] = d.agent_read_time(delivered, a.reply_us)
