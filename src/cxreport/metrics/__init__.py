@@ -3,6 +3,8 @@
 Pure code (no storage, no HTTP): decode events at the boundary, derive one record per interaction from the
 set of its events, judge queue entries by the SLA policy in force. The statistics' definitions live in
 `cxreport.metrics.dictionary`; `docs/data-dictionary.md` and `docs/events.md` document them.
+
+May import: the shared modules only (`errors`, `times`, `ids`, `jsontext`): derivation is pure.
 """
 
 from cxreport.metrics.decode import decode_event, decode_events, decode_timed_event, split_events

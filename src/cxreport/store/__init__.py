@@ -1,4 +1,7 @@
-"""Storage: one interface (`Store`), one implementation per database, chosen by URL."""
+"""Storage: one interface (`Store`), one implementation per database, chosen by URL.
+
+May import: `records` (a record's stored form, its facets and filters) and the shared modules.
+"""
 
 from __future__ import annotations
 
