@@ -44,8 +44,9 @@ def imported_modules(path: Path, root: Path = PACKAGE) -> list[tuple[int, str]]:
             found += [(node.lineno, alias.name) for alias in node.names if alias.name.startswith("cxreport")]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
-            if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+            if node.level:  # relative: up from the importer's package
+                parents = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parents, base] if base else parents)
             if base == "cxreport":  # from cxreport import clock: the names are modules
                 found += [(node.lineno, f"cxreport.{alias.name}") for alias in node.names]
             elif base.startswith("cxreport."):
@@ -75,7 +76,7 @@ def test_every_package_is_a_known_layer_and_says_what_it_may_import() -> None:
     assert unknown == [], "add the package to LAYERS (and docs/architecture.md)"
     for name in packages:
         docstring = ast.get_docstring(ast.parse((PACKAGE / name / "__init__.py").read_text())) or ""
-        assert "may import" in docstring, f"cxreport/{name}/__init__.py must say what it may import"
+        assert "may import:" in docstring.lower(), f"cxreport/{name}/__init__.py must say what it may import"
 
 
 def test_the_check_finds_an_upward_import(tmp_path: Path) -> None:
