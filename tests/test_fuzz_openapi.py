@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from conftest import LiveServer, TenantKeys, make_tenant_keys
+from support.servers import LiveServer
+from support.tenants import TenantKeys, make_tenant_keys
 
 EXAMPLES = 15
 """Per operation and mode: with 16 operations × 2 modes this keeps the module near 15 s a store."""
