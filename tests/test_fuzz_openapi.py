@@ -63,6 +63,8 @@ def api_schema(live_server: LiveServer, fuzz_tenant: TenantKeys) -> Any:
     config = schemathesis.Config.from_dict({
         "base-url": live_server.base_url,
         "auth": {"basic": {"username": fuzz_tenant.admin[0], "password": fuzz_tenant.admin[1]}},
+        # no `.schemathesis/` folder (schemathesis' cache and crash records) left in the working folder
+        "cache": {"enabled": False},
     })
     return schemathesis.openapi.from_url(f"{live_server.base_url}/openapi.json", config=config)
 
