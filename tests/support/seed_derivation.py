@@ -14,7 +14,8 @@ TENANT = SAMPLE["tenantId"]
 
 SAMPLE_POLICY = SlaPolicy(slaThreshold=20, abandonType="count-against-sla", abandonThreshold=20)
 """The sample's tenant counted abandons against its SLA: all four abandons say `slaAbandoned: true`, one of them
-(`8b8e8fb0`) after 15.74 s, which the default `ignore-abandons` / 20 s would leave out (see the last test)."""
+(`8b8e8fb0`) after 15.74 s, which the default `ignore-abandons` / 20 s would leave out
+(`test_under_the_default_policy_the_short_abandon_would_not_count` in tests/test_derive_seed.py)."""
 
 ADDED_BY_CXREPORT = {
     "revision": "the record's version mark: how many distinct events it was derived from",
