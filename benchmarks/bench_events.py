@@ -99,7 +99,7 @@ def main() -> None:
     print(f"machine speed after: {machine_speed():.2f} s (the machine's speed drifts: compare runs whose speeds agree)")
     if args.postgres:
         sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-        from tests_support import temporary_postgres_database
+        from support.postgres import temporary_postgres_database
 
         with temporary_postgres_database(args.postgres) as url:
             report, elapsed, cpu = run(url, path, args.batch_size, False)

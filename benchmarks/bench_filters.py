@@ -152,7 +152,7 @@ def main() -> None:
     args = parser.parse_args()
     path = data_file(args.count, 7)
     if args.postgres:
-        from tests_support import temporary_postgres_database
+        from support.postgres import temporary_postgres_database
 
         with temporary_postgres_database(args.postgres) as url:
             run("postgresql", url, path, args.count, args.repeat, fresh=True)

@@ -116,7 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     path = data_file(args.count, args.seed)
     sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-    from tests_support import temporary_postgres_database
+    from support.postgres import temporary_postgres_database
 
     results: list[dict[str, Any]] = []
     for round_number in range(args.rounds):

@@ -28,7 +28,7 @@ from cxreport.store.base import Query, Window
 from cxreport.store.postgres import DIALECT
 from cxreport.store.querying import count_statement, page_statement
 from cxreport.times import parse_instant
-from tests_support import temporary_postgres_database
+from support.postgres import temporary_postgres_database
 
 # Windows of different sizes: a plan that is right for one is not for another, which is what a generic
 # plan gets wrong.

@@ -252,7 +252,7 @@ def main() -> None:
         results.append(run("sqlite", f"sqlite:///{sqlite_file}", path, args.repeat))
     if args.postgres:
         sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-        from tests_support import temporary_postgres_database
+        from support.postgres import temporary_postgres_database
 
         with temporary_postgres_database(args.postgres) as url:
             results.append(run("postgresql", url, path, args.repeat))

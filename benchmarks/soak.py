@@ -287,7 +287,7 @@ def main() -> None:
             results.append(soak("sqlite", url, args))
     if args.postgres:
         sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-        from tests_support import temporary_postgres_database
+        from support.postgres import temporary_postgres_database
 
         with temporary_postgres_database(args.postgres) as url:
             results.append(soak("postgres", url, args))

@@ -1,30 +1,26 @@
-"""Shared fixtures: a real SQLite database per test, a real server on loopback per session, and tenants
-with keys of every role."""
+"""Shared fixtures, and only fixtures: a real SQLite database per test, a real server on loopback per session,
+tenants with keys of every role, a PostgreSQL database when one is configured, the `cxreport` command bound to a
+database. The helpers they use live in `tests/support/`; nothing imports this module."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-import uuid
+import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from cxreport.cli.demo import seed_sample, seed_sample_records
-from cxreport.config import Settings
-from cxreport.http import create_app
-from cxreport.service import credentials
-from cxreport.store import Store, open_store
-from cxreport.store.base import Tenant
+pytest.register_assert_rewrite("support")
 
-SEED_TENANT_ID = "2336d1ec-c956-47e1-b3b1-fe8fde81b2b4"
-MAX_BODY_BYTES = 2 * 1024 * 1024
+from cxreport.cli.demo import seed_sample, seed_sample_records  # noqa: E402
+from cxreport.config import Settings  # noqa: E402
+from cxreport.store import Store, open_store  # noqa: E402
+from support.cli import Cli  # noqa: E402
+from support.data import SEED_TENANT_ID  # noqa: E402
+from support.postgres import POSTGRES_URL_VARIABLE, temporary_postgres_database  # noqa: E402
+from support.servers import MAX_BODY_BYTES, LiveServer, free_port, serving  # noqa: E402
+from support.tenants import TenantKeys, make_tenant_keys  # noqa: E402
 
 
 @pytest.fixture
@@ -45,51 +41,6 @@ def sample_raw_records() -> list[bytes]:
     return seed_sample_records()
 
 
-@dataclass(frozen=True)
-class TenantKeys:
-    """A tenant with one key of each role, as (key id, secret) pairs usable for HTTP Basic."""
-
-    tenant: Tenant
-    read: tuple[str, str]
-    ingest: tuple[str, str]
-    admin: tuple[str, str]
-
-    @property
-    def id(self) -> str:
-        return self.tenant.id
-
-    def auth(self, role: str = "read") -> tuple[str, str]:
-        pair: tuple[str, str] = getattr(self, role)
-        return pair
-
-
-def make_tenant_keys(store: Store, tenant_id: str | None = None, name: str = "Your Tenant",
-                     timezone: str = "US/Eastern") -> TenantKeys:
-    tenant = Tenant(id=tenant_id or str(uuid.uuid4()), name=name, timezone=timezone)
-    store.create_tenant(tenant)
-    keys = {}
-    for role in credentials.ROLES:
-        issued = credentials.issue_key(store, tenant.id, role)
-        keys[role] = (issued.key.id, issued.secret)
-    return TenantKeys(tenant, keys["read"], keys["ingest"], keys["admin"])
-
-
-@dataclass
-class LiveServer:
-    base_url: str
-    store: Store
-    settings: Settings
-
-    def client(self, auth: tuple[str, str] | None = None) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, auth=auth, timeout=30)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -107,7 +58,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     database_url = _database_url(request, tmp_path_factory.mktemp("live"))
     # No rate limit: the suite makes thousands of requests with one key as fast as it can (cursor walks);
     # tests/test_limits.py runs servers of its own with the default limit and a tight one.
-    settings = Settings(database_url=database_url, port=_free_port(), max_body_bytes=MAX_BODY_BYTES, rate_limit=0)
+    settings = Settings(database_url=database_url, port=free_port(), max_body_bytes=MAX_BODY_BYTES, rate_limit=0)
     served_store = open_store(settings.database_url)
     served_store.migrate()
     with serving(settings, served_store) as base_url:
@@ -159,19 +110,12 @@ def sample_tenant(live_server: LiveServer, new_tenant: Callable[..., TenantKeys]
     return keys
 
 
-POSTGRES_URL_VARIABLE = "CXREPORT_TEST_POSTGRES_URL"
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, uniquely named PostgreSQL database for this test session, dropped afterwards."""
-    import os
-
     admin_url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not admin_url:
         pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_VARIABLE}, e.g. postgresql://postgres@127.0.0.1:5432/test")
-    from tests_support import temporary_postgres_database
-
     with temporary_postgres_database(admin_url) as url:
         yield url
 
@@ -192,31 +136,23 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'own.db'}"
         return
-    import os
-
-    from tests_support import temporary_postgres_database
-
     request.getfixturevalue("postgres_url")  # skips, with the reason, when no server is configured
     with temporary_postgres_database(os.environ[POSTGRES_URL_VARIABLE]) as url:
         yield url
 
 
-@contextmanager
-def serving(settings: Settings, store: Store) -> Iterator[str]:
-    """cxreport with these settings served by uvicorn on `settings.port` (loopback) in a thread; yields its
-    base URL. For tests that need settings of their own (limits, timeouts)."""
-    config = uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=settings.port,
-                            log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+# --- the `cxreport` command (tests/test_cli_*.py) -----------------------------------------------------------
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """The installed `cxreport` command, working in this test's folder on a SQLite database of its own."""
+    return Cli(tmp_path, f"sqlite:///{tmp_path}/x.db")
+
+
+@pytest.fixture
+def cli_seed_tenant(cli: Cli) -> str:
+    """The seed's tenant id, created (US/Eastern) in `cli`'s database through `cxreport tenants create`."""
+    cli.create_tenant("--id", SEED_TENANT_ID, "--timezone", "US/Eastern", name="Your Tenant")
+    return SEED_TENANT_ID
+

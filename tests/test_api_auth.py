@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import LiveServer, TenantKeys
 from cxreport.service import credentials
+from support.servers import LiveServer
+from support.tenants import TenantKeys
 
 RECORD_ID = "a1a1a1a1-0000-4000-8000-000000000001"
 

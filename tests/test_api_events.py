@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import TenantKeys
 from cxreport import clock
 from cxreport.times import format_instant, parse_instant
-from test_derive_seed import SAMPLE, STREAMS, unexplained
+from support.data import SAMPLE, STREAMS
+from support.seed_derivation import unexplained
+from support.tenants import TenantKeys
 
 SEED_TENANT = SAMPLE["tenantId"]
 SAMPLES = {record["interactionId"]: record for record in SAMPLE["results"]}

@@ -13,7 +13,9 @@ import httpx
 import pytest
 
 import cxreport
-from conftest import MAX_BODY_BYTES, SEED_TENANT_ID, TenantKeys
+from support.data import SEED_TENANT_ID
+from support.servers import MAX_BODY_BYTES
+from support.tenants import TenantKeys
 
 SAMPLE_FILE = Path(cxreport.__file__).parent / "data" / "seed-sample-response.json"
 DETAIL_FIELDS = ("endTimestamp", "interactionId", "contactPoint", "customer", "csat", "startTimestamp", "agents",

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from conftest import LiveServer, TenantKeys
+from support.servers import LiveServer
+from support.tenants import TenantKeys
 
 SEED_QUERY = "startTimeRange=2017-12-29T14:00:00.000Z&endTimeRange=2017-12-29T24:00:00.000Z"
 WHOLE_SAMPLE = {"startTimeRange": "2017-01-01T00:00:00Z", "endTimeRange": "2019-01-01T00:00:00Z"}

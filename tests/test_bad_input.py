@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import MAX_BODY_BYTES, LiveServer, TenantKeys, make_tenant_keys
+from support.servers import MAX_BODY_BYTES, LiveServer
+from support.tenants import TenantKeys, make_tenant_keys
 
 RECORD_ID = "b0b0b0b0-0000-4000-8000-000000000001"
 EVENT_INTERACTION_ID = "b0b0b0b0-0000-4000-8000-000000000002"

@@ -13,7 +13,7 @@ import pytest
 from cxreport.cli.batch_writers import BatchWriters
 from cxreport.store import Store, open_store
 from cxreport.store.base import StoredRecord, UpsertCounts
-from test_store_contract import new_tenant, page, record
+from support.stores import new_tenant, page, record
 
 
 def version(tenant_id: str, number: int, label: str) -> StoredRecord:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from cxreport.metrics import DEFAULT_SLA
-from test_cli import Cli, assert_ok, assert_one_error_line
-from test_derive_seed import SAMPLE, STREAMS, derive
+from support.cli import Cli, assert_ok, assert_one_error_line
+from support.data import SAMPLE, STREAMS
+from support.seed_derivation import derive
 
 TENANT = SAMPLE["tenantId"]
 FILES = sorted(STREAMS.glob("*.ndjson"))

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conftest import make_tenant_keys
 from cxreport.store import open_store
-from server_process import launch_server, wait_until_up
+from support.processes import launch_server, wait_until_up
+from support.tenants import make_tenant_keys
 
 SERVERS = 2
 CLIENTS = 4

@@ -10,7 +10,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from conftest import LiveServer, TenantKeys, make_tenant_keys
+from support.servers import LiveServer
+from support.tenants import TenantKeys, make_tenant_keys
 
 BASE = datetime(2024, 2, 1, tzinfo=UTC)
 CONTACT = "ct-main"

@@ -18,14 +18,16 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from conftest import make_tenant_keys
 from cxreport.cli.synthetic import generate_interactions
 from cxreport.service import interactions as service
 from cxreport.service.search import SearchRequest
 from cxreport.store import Store, open_store
 from cxreport.store.postgres_schema import MIGRATIONS as POSTGRES_MIGRATIONS
 from cxreport.store.sqlite_schema import MIGRATIONS as SQLITE_MIGRATIONS
-from server_process import COMMAND, event_stream, seed_stream_names, start_server, stored_records
+from support.data import event_stream, seed_stream_names
+from support.processes import COMMAND, start_server
+from support.stores import stored_records
+from support.tenants import make_tenant_keys
 
 RECORDS = 30_000
 BATCH = 2_000

@@ -13,15 +13,16 @@ import httpx
 import psycopg
 import pytest
 
-from conftest import LiveServer, _free_port, make_tenant_keys, serving
 from cxreport.config import Settings
 from cxreport.store import open_store
+from support.servers import LiveServer, free_port, serving
+from support.tenants import make_tenant_keys
 
 
 @pytest.fixture
 def server(fresh_database_url: str) -> Iterator[LiveServer]:
     """A server on a database of its own, so every byte of that database can be inspected."""
-    settings = Settings(database_url=fresh_database_url, port=_free_port())
+    settings = Settings(database_url=fresh_database_url, port=free_port())
     store = open_store(settings.database_url)
     store.migrate()
     with serving(settings, store) as base:

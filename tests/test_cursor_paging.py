@@ -15,7 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from conftest import LiveServer, TenantKeys, make_tenant_keys
+from support.servers import LiveServer
+from support.tenants import TenantKeys, make_tenant_keys
 
 BASE = datetime(2024, 4, 1, tzinfo=UTC)
 COUNT = 61

@@ -14,17 +14,18 @@ import httpx
 import pytest
 import uvicorn
 
-from conftest import TenantKeys, _free_port, make_tenant_keys
 from cxreport.config import Settings
 from cxreport.http import create_app
 from cxreport.store import Store, open_store
+from support.servers import free_port
+from support.tenants import TenantKeys, make_tenant_keys
 
 
 @pytest.fixture
 def damaged(tmp_path: Path) -> Iterator[tuple[str, TenantKeys, Path]]:
     """A server on its own SQLite database, and a function to damage that database."""
     database = tmp_path / "damaged.db"
-    settings = Settings(database_url=f"sqlite:///{database}", port=_free_port())
+    settings = Settings(database_url=f"sqlite:///{database}", port=free_port())
     store: Store = open_store(settings.database_url)
     store.migrate()
     keys = make_tenant_keys(store)

@@ -3,99 +3,22 @@
 `tests/data/seed-events/<interactionId>.ndjson` holds an event stream for each record of
 `src/cxreport/data/seed-sample-response.json`, worked out from the sample's timestamps and statistics
 (e.g. `interactionTime` 25.017 against `segmentTime` 25.012: the interaction ended 5 ms after the segment).
-The record derived from each stream equals the sample's record in every field, except those listed below
-with the reason. Ids, names and queue lengths come from the events themselves; every instant and every
-statistic follows from the events' timestamps through `cxreport.metrics.dictionary`.
+The record derived from each stream equals the sample's record in every field, except those listed in
+`tests/support/seed_derivation.py` with the reason. Ids, names and queue lengths come from the events themselves;
+every instant and every statistic follows from the events' timestamps through `cxreport.metrics.dictionary`.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
-from cxreport.metrics import DEFAULT_SLA, SlaPolicy, decode_events, derive_record
+from cxreport.metrics import DEFAULT_SLA, decode_events, derive_record
 from cxreport.records.schema import InteractionRecord
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = json.loads((ROOT / "src/cxreport/data/seed-sample-response.json").read_text())
-STREAMS = ROOT / "tests/data/seed-events"
-TENANT = SAMPLE["tenantId"]
-
-SAMPLE_POLICY = SlaPolicy(slaThreshold=20, abandonType="count-against-sla", abandonThreshold=20)
-"""The sample's tenant counted abandons against its SLA: all four abandons say `slaAbandoned: true`, one of them
-(`8b8e8fb0`) after 15.74 s, which the default `ignore-abandons` / 20 s would leave out (see the last test)."""
-
-ADDED_BY_CXREPORT = {
-    "revision": "the record's version mark: how many distinct events it was derived from",
-    "interactionEndType": "the endType of interaction-ended, which the sample does not show",
-    "flaggedReasons": "says which timestamp was missing when the record is flagged",
-    "slaMet": "the SLA verdict of each queue entry from the IVR; the sample has no such field",
-    "agentHoldTime": "the customer's hold time inside the allocation's conversation (the sample has no field for it)",
-}
-
-CANNOT_MATCH: list[tuple[str, str, str]] = [
-    (
-        "*",
-        r"agents\[\d\]\.agentFocusTime",
-        "145.5 in all eleven allocations of the sample: no pair of timestamps explains it (it exceeds the whole "
-        "offer → release span of 96fb8bf0's allocation, 17.755 s); cxreport reports acceptance → release",
-    ),
-    (
-        "7a6aa4f0|98a56b60",
-        r"segments\[[1-8]\]\.(endTimestamp|segmentTime|segmentCancelTime|segmentEndType)",
-        "the sample gives its cancelled transfer segments no end at all; the events carry the moment of each cancel "
-        "(transfer-cancelled), so cxreport reports when the segment ended and how long it lasted",
-    ),
-    (
-        "9776ff80",
-        r"agents\[0\]\.agentTalkTime",
-        "the sample says talk = conversation (163.457) for both allocations although the customer was held 8.785 s, "
-        "and no placement of that hold outside both conversations fits the sample's timestamps (the gap between them "
-        "is at most 8.397 s): the sample did not subtract holds from talk time. cxreport does (talk = conversation - "
-        "hold): the hold starts 1.540 s before the first agent leaves, so talk is 161.917 s",
-    ),
-    (
-        "9776ff80",
-        r"agents\[1\]\.interactionSegmentId",
-        "the sample leaves the second allocation without a segment (the transfer segment had ended with the "
-        "transferring agent before this offer); cxreport ties it to the transfer segment whose queue entry routed it",
-    ),
-]
-"""(interactions, path pattern, reason). Besides: the sample lists 98a56b60's segments in the order
-0, 2, 1, 3, 4, 5, 7, 6, 8 (neither by number, time nor id); cxreport lists them by number, and segments are
-compared by number."""
-
-
-def flatten(record: dict[str, Any]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in record.items():
-        if key == "segments":
-            value = sorted(value, key=lambda segment: segment["segmentNumber"])
-        if key in ("segments", "queues", "agents"):
-            for index, entry in enumerate(value):
-                flat.update({f"{key}[{index}].{field}": item for field, item in entry.items()})
-        else:
-            flat[key] = value
-    return flat
-
-
-def derive(interaction_id: str, policy: SlaPolicy = SAMPLE_POLICY) -> dict[str, Any]:
-    events = decode_events((STREAMS / f"{interaction_id}.ndjson").read_bytes(), tenant_id=TENANT)
-    assert {event.interactionId for event in events} == {interaction_id}
-    return derive_record(TENANT, events, policy)
-
-
-def known(interaction_id: str, path: str) -> list[str]:
-    return [
-        pattern
-        for prefixes, pattern, _reason in CANNOT_MATCH
-        if (prefixes == "*" or interaction_id.startswith(tuple(prefixes.split("|")))) and re.fullmatch(pattern, path)
-    ]
+from support.data import SAMPLE, STREAMS
+from support.seed_derivation import CANNOT_MATCH, SAMPLE_POLICY, TENANT, derive, flatten, known, unexplained
 
 
 @pytest.mark.parametrize("sample", SAMPLE["results"], ids=[r["interactionId"][:8] for r in SAMPLE["results"]])
@@ -103,20 +26,6 @@ def test_the_record_derived_from_events_equals_the_sample(sample: dict[str, Any]
     derived = derive(sample["interactionId"])
     msgspec.convert(derived, InteractionRecord)
     assert unexplained(sample, derived) == {}
-
-
-def unexplained(sample: dict[str, Any], derived: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """Every field where a derived record differs from the sample's for no listed reason: path → (sample's,
-    derived). Also used by the end-to-end tests, which derive through HTTP and the store."""
-    interaction_id = sample["interactionId"]
-    expected, actual = flatten(sample), flatten(derived)
-    return {
-        path: (expected.get(path, "<absent>"), actual.get(path, "<absent>"))
-        for path in expected.keys() | actual.keys()
-        if expected.get(path) != actual.get(path)
-        and not known(interaction_id, path)
-        and not (path not in expected and path.rsplit(".", 1)[-1] in ADDED_BY_CXREPORT)
-    }
 
 
 def test_every_listed_difference_occurs() -> None:

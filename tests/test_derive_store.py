@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from cxreport.metrics import DEFAULT_SLA, Event, decode_events, decode_timed_event, derive_record
 from cxreport.records.validate import prepare_record
 from cxreport.service.events import compact, derived_record
-from test_derive_property import POLICY, fast, interaction_events
+from support.event_strategies import POLICY, fast, interaction_events
 
 STREAMS = Path(__file__).resolve().parent / "data/seed-events"
 TENANT = "2336d1ec-c956-47e1-b3b1-fe8fde81b2b4"

@@ -15,8 +15,9 @@ import httpx
 import msgspec
 import pytest
 
-from conftest import LiveServer, TenantKeys, make_tenant_keys
 from cxreport.service.export import CSV_COLUMNS
+from support.servers import LiveServer
+from support.tenants import TenantKeys, make_tenant_keys
 
 BASE = datetime(2024, 7, 1, tzinfo=UTC)
 COUNT = 4500

@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from conftest import LiveServer, TenantKeys, make_tenant_keys
 from cxreport.times import TimeFormatError, parse_instant
+from support.servers import LiveServer
+from support.tenants import TenantKeys, make_tenant_keys
 
 EXAMPLES = 15
 """Per operation and mode: with 16 operations × 2 modes this keeps the module near 15 s a store."""
@@ -63,6 +64,8 @@ def api_schema(live_server: LiveServer, fuzz_tenant: TenantKeys) -> Any:
     config = schemathesis.Config.from_dict({
         "base-url": live_server.base_url,
         "auth": {"basic": {"username": fuzz_tenant.admin[0], "password": fuzz_tenant.admin[1]}},
+        # no `.schemathesis/` folder (schemathesis' cache and crash records) left in the working folder
+        "cache": {"enabled": False},
     })
     return schemathesis.openapi.from_url(f"{live_server.base_url}/openapi.json", config=config)
 

@@ -10,11 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import LiveServer, TenantKeys, _free_port, make_tenant_keys, serving
 from cxreport.config import Settings
 from cxreport.http.ratelimit import Allowance, RateLimiter
 from cxreport.store import open_store
-from test_error_shape import assert_error_shape
+from support.errors import assert_error_shape
+from support.servers import LiveServer, free_port, serving
+from support.tenants import TenantKeys, make_tenant_keys
 
 RATE, BURST = 1, 3
 
@@ -52,7 +53,7 @@ def test_rate_zero_turns_limiting_off() -> None:
 def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server allowing each key RATE requests a second, BURST at once."""
     folder: Path = tmp_path_factory.mktemp("limited")
-    settings = Settings(database_url=f"sqlite:///{folder / 'limited.db'}", port=_free_port(), rate_limit=RATE,
+    settings = Settings(database_url=f"sqlite:///{folder / 'limited.db'}", port=free_port(), rate_limit=RATE,
                         rate_burst=BURST)
     store = open_store(settings.database_url)
     store.migrate()
@@ -128,7 +129,7 @@ def test_forbidden_requests_count_too(limited: tuple[str, TenantKeys, TenantKeys
 
 
 def test_the_default_limit_is_generous_and_announced(tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'defaults.db'}", port=_free_port())
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'defaults.db'}", port=free_port())
     assert (settings.rate_limit, settings.rate_burst) == (100, 200)
     store = open_store(settings.database_url)
     store.migrate()

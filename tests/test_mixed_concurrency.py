@@ -20,10 +20,13 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from conftest import POSTGRES_URL_VARIABLE, make_tenant_keys
 from cxreport.service import interactions as service
 from cxreport.store import Store, open_store
-from server_process import event_stream, seed_stream_names, served, stored_records
+from support.data import event_stream, seed_stream_names
+from support.postgres import POSTGRES_URL_VARIABLE
+from support.processes import served
+from support.stores import stored_records
+from support.tenants import make_tenant_keys
 
 SERVERS = 2
 RECORD_WRITERS = 3
@@ -173,7 +176,7 @@ def _replay_database(database_url: str, folder: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{folder / 'replay.db'}"
         return
-    from tests_support import temporary_postgres_database
+    from support.postgres import temporary_postgres_database
 
     with temporary_postgres_database(os.environ[POSTGRES_URL_VARIABLE]) as url:
         yield url

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import TenantKeys
+from support.tenants import TenantKeys
 
 SEARCH = "/v1/tenants/{tenantId}/interactions"
 ONE = "/v1/tenants/{tenantId}/interactions/{interactionId}"

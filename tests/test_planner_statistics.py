@@ -14,10 +14,12 @@ import msgspec
 import psycopg
 import pytest
 
-from conftest import POSTGRES_URL_VARIABLE, make_tenant_keys
 from cxreport.cli.synthetic import generate_interactions
 from cxreport.store import open_store
-from server_process import COMMAND, event_stream, seed_stream_names
+from support.data import event_stream, seed_stream_names
+from support.postgres import POSTGRES_URL_VARIABLE
+from support.processes import COMMAND
+from support.tenants import make_tenant_keys
 
 pytestmark = pytest.mark.postgres
 RECORDS = 3_000
@@ -25,7 +27,7 @@ RECORDS = 3_000
 
 @pytest.fixture
 def database_url(postgres_url: str) -> Iterator[str]:
-    from tests_support import temporary_postgres_database
+    from support.postgres import temporary_postgres_database
 
     with temporary_postgres_database(os.environ[POSTGRES_URL_VARIABLE]) as url:
         yield url

@@ -13,7 +13,8 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from conftest import LiveServer, TenantKeys, make_tenant_keys
+from support.servers import LiveServer
+from support.tenants import TenantKeys, make_tenant_keys
 
 BASE = datetime(2024, 3, 1, tzinfo=UTC)
 WINDOW = "startTimeRange=2024-03-01T00:00Z&endTimeRange=2024-03-02T00:00Z"

@@ -20,9 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import TenantKeys, _free_port, make_tenant_keys
 from cxreport.service import interactions as service
 from cxreport.store import open_store
+from support.servers import free_port
+from support.tenants import TenantKeys, make_tenant_keys
 
 CXREPORT = str(Path(sys.executable).parent / "cxreport")
 CUSTOMER = "+15551234567"
@@ -59,7 +60,7 @@ def start(tmp_path: Path, records: int = 0) -> Served:
         ]).encode()
         service.ingest(store, keys.id, body)
     store.close()
-    port = _free_port()
+    port = free_port()
     stderr = tmp_path / "serve.stderr"
     with stderr.open("wb") as sink:
         process = subprocess.Popen([CXREPORT, "serve", "--database", url, "--port", str(port)],

@@ -15,7 +15,7 @@ from cxreport.records.validate import prepare_record
 from cxreport.store import open_store
 from cxreport.store.base import StoredRecord
 from cxreport.store.sqlite_checkpoints import BackgroundCheckpoints
-from test_store_contract import new_tenant
+from support.stores import new_tenant
 
 
 def records(tenant_id: str, count: int, first: int = 0) -> list[StoredRecord]:

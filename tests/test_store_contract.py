@@ -8,7 +8,6 @@ import uuid
 import pytest
 
 from cxreport.errors import Conflict
-from cxreport.records.validate import prepare_record
 from cxreport.store import Store
 from cxreport.store.base import (
     MAX_INSTANT,
@@ -23,28 +22,7 @@ from cxreport.store.base import (
     UpsertCounts,
     Window,
 )
-
-
-def new_tenant(store: Store, timezone: str = "UTC") -> str:
-    tenant_id = str(uuid.uuid4())
-    store.create_tenant(Tenant(tenant_id, f"tenant {tenant_id[:8]}", timezone))
-    return tenant_id
-
-
-def record(tenant_id: str, start: str, interaction_id: str | None = None, **fields: object) -> StoredRecord:
-    import msgspec
-
-    body = {"interactionId": interaction_id or str(uuid.uuid4()), "startTimestamp": start, **fields}
-    return prepare_record(msgspec.json.encode(body), tenant_id, 0)
-
-
-def page(store: Store, tenant_id: str, start: str | None = None, end: str | None = None, limit: int = 100,
-         offset: int = 0, include_nulls: bool = False) -> tuple[int, list[bytes]]:
-    from cxreport.times import parse_instant
-
-    window = Window(parse_instant(start) if start else MIN_INSTANT, parse_instant(end) if end else MAX_INSTANT)
-    found = store.search(tenant_id, PageRequest(Query(window), limit, offset, include_nulls))
-    return found.total, found.docs
+from support.stores import new_tenant, page, record
 
 
 def test_migrate_is_idempotent(contract_store: Store) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import LiveServer, TenantKeys, make_tenant_keys
+from support.servers import LiveServer
+from support.tenants import TenantKeys, make_tenant_keys
 
 ROLES = ("read", "ingest", "admin")
 START = "2020-02-03T04:05:06.000Z"

@@ -14,12 +14,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conftest import TenantKeys, _free_port, make_tenant_keys, serving
 from cxreport.config import Settings
 from cxreport.errors import StatementTimeout
 from cxreport.service import interactions as service
 from cxreport.service.search import SearchRequest
 from cxreport.store import Store, open_store
+from support.servers import free_port, serving
+from support.tenants import TenantKeys, make_tenant_keys
 
 RECORDS = 20_000
 SLOW_STATEMENT_TIMEOUT_MS = 50  # far shorter than writing RECORDS records, far longer than a key lookup
@@ -76,7 +77,7 @@ def test_a_request_whose_statement_times_out_is_a_503(
     database: tuple[str, Store, TenantKeys], big_body: bytes
 ) -> None:
     url, _, keys = database
-    settings = Settings(database_url=url, port=_free_port(), statement_timeout_ms=SLOW_STATEMENT_TIMEOUT_MS)
+    settings = Settings(database_url=url, port=free_port(), statement_timeout_ms=SLOW_STATEMENT_TIMEOUT_MS)
     timed = open_store(url, statement_timeout_ms=settings.statement_timeout_ms)
     try:
         with serving(settings, timed) as base, httpx.Client(base_url=base, timeout=60) as client:
@@ -99,7 +100,7 @@ def test_a_streamed_export_outlives_the_statement_timeout(
     """The export takes several times the timeout in all (the client reads slowly), and comes back whole."""
     url, untimed, keys = database
     service.ingest(untimed, keys.id, big_body)
-    settings = Settings(database_url=url, port=_free_port(), statement_timeout_ms=EXPORT_STATEMENT_TIMEOUT_MS)
+    settings = Settings(database_url=url, port=free_port(), statement_timeout_ms=EXPORT_STATEMENT_TIMEOUT_MS)
     timed = open_store(url, statement_timeout_ms=settings.statement_timeout_ms)
     try:
         with serving(settings, timed) as base, httpx.Client(base_url=base, timeout=60) as client:

@@ -9,6 +9,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+POSTGRES_URL_VARIABLE = "CXREPORT_TEST_POSTGRES_URL"
+"""Names an (admin) PostgreSQL server the tests may create databases on; without it they are skipped."""
+
 
 @contextmanager
 def temporary_postgres_database(admin_url: str) -> Iterator[str]:
