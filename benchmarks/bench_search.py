@@ -32,7 +32,7 @@ import msgspec
 from cxreport.cli.import_records import import_files
 from cxreport.cli.synthetic import generate_interactions
 from cxreport.http import bodies
-from cxreport.http.query import paged, search_request
+from cxreport.http.search_query import paged, search_request
 from cxreport.service import credentials
 from cxreport.service import interactions as service
 from cxreport.store import Store, open_store

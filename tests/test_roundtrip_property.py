@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cxreport.http import bodies
-from cxreport.http.query import paged, search_request
+from cxreport.http.search_query import paged, search_request
 from cxreport.records.schema import InteractionRecord
 from cxreport.service import interactions as service
 from cxreport.store import open_store

@@ -288,7 +288,7 @@ def export_command(
 ) -> None:
     """Export every matching interaction as NDJSON or CSV (the same filters and window as the API)."""
     from cxreport.cli.export_file import export_to
-    from cxreport.http.query import search_request
+    from cxreport.http.search_query import search_request
 
     store = _store(database, workload="bulk-reads")
     tenant = _tenant(store, tenant_id)

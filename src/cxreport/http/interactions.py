@@ -18,6 +18,7 @@ from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
 from cxreport.http.openapi import RECORDS_BODY, ExportOperation, with_body
 from cxreport.http.paths import ContactId, InteractionId, TenantId
 from cxreport.http.schemas import IngestResult, InteractionWithDetails, SearchEnvelope
+from cxreport.http.search_query import SearchQuery, paged
 from cxreport.http.threads import in_thread, iterate_in_threadpool
 from cxreport.service import interactions as service
 from cxreport.service.export import FORMATS
@@ -50,14 +51,14 @@ async def search_interactions(
     request: Request[Any, Any, Any],
     state: State,
     tenantId: TenantId,
-    search: NamedDependency[q.SearchQuery],
+    search: NamedDependency[SearchQuery],
     limit: q.Limit = None,
     page: q.PageNumber = None,
     offset: q.Offset = None,
     cursor: q.Cursor = None,
 ) -> Response[bytes]:
     q.raw_params(request, q.SEARCH_PARAMETERS)
-    checked = q.paged(search.checked(), limit, page, offset, cursor)
+    checked = paged(search.checked(), limit, page, offset, cursor)
     result = await in_thread(service.search, state.store, tenantId, checked, state.cursors)
     return Response(bodies.search_envelope(result, q.next_url_for(request)), media_type=JSON)
 
@@ -85,7 +86,7 @@ async def export_interactions(
     request: Request[Any, Any, Any],
     state: State,
     tenantId: TenantId,
-    search: NamedDependency[q.SearchQuery],
+    search: NamedDependency[SearchQuery],
     format: Annotated[str | None, QueryParameter(description="ndjson (default) or csv", enum=["ndjson", "csv"])] = None,
 ) -> Stream:
     q.raw_params(request, q.EXPORT_PARAMETERS)
@@ -119,7 +120,7 @@ async def contact_interactions(
 ) -> Response[bytes]:
     q.raw_params(request, q.CONTACT_PARAMETERS)
     whole = SearchRequest(include_nulls=bool(includenulls or includeNulls))
-    checked = q.paged(whole, limit, page, offset, max_limit=service.CONTACT_MAX_LIMIT)
+    checked = paged(whole, limit, page, offset, max_limit=service.CONTACT_MAX_LIMIT)
     result = await in_thread(service.contact_history, state.store, tenantId, contactId, checked)
     return Response(bodies.search_envelope(result), media_type=JSON)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass, replace
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
 from litestar import Request
@@ -15,11 +14,9 @@ from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
 from cxreport.errors import InvalidParameter, UnknownParameter
+from cxreport.http.search_query import SearchQuery, one_of
 from cxreport.records.facets import FACETS, FILTER_PARAMETERS
 from cxreport.records.filters import Filter, parse_filters
-from cxreport.service.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, TIME_FIELDS, SearchRequest
-from cxreport.store.base import MAX_INSTANT, MIN_INSTANT, Window
-from cxreport.times import TimeFormatError, parse_instant
 
 TIME_HELP = (
     "ISO 8601, in UTC unless it names an offset: `2017-12-29T14:00:00.000Z`, `2018-09-06T12:00Z`, "
@@ -100,7 +97,7 @@ def provide_filters(request: Request[Any, Any, Any], **documented: str | None) -
     """The filters of the request (a dependency: its parameters, one per filter parameter of the facet registry,
     document the filter grammar once for every route that takes it). Values are read from the raw query, so
     repeated parameters count."""
-    return parse_filters({name: request.query_params.getall(name) for name in request.query_params})
+    return parse_filters(query_values(request))
 
 
 def _filter_annotation(name: str) -> Any:
@@ -156,119 +153,28 @@ def provide_search(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class SearchQuery:
-    """The search's query values as sent, each bound of the window with the name it was sent under."""
-
-    start: tuple[str | None, str]
-    end: tuple[str | None, str]
-    time_field: str | None
-    sort: str | None
-    include_nulls: bool
-    filters: tuple[Filter, ...]
-
-    def checked(self) -> SearchRequest:
-        return search_request(
-            self.start,
-            self.end,
-            time_field=self.time_field,
-            sort=self.sort,
-            include_nulls=self.include_nulls,
-            filters=self.filters,
-        )
-
-
-def one_of(name: str, value: str | None, alias: str, alias_value: str | None) -> str | None:
-    """The value of a parameter that has an alias; giving both is an error."""
-    if value is not None and alias_value is not None:
-        raise InvalidParameter(f"give {name} or {alias}, not both", parameter=alias)
-    return value if value is not None else alias_value
-
-
-def search_request(
-    start: tuple[str | None, str],
-    end: tuple[str | None, str],
-    *,
-    time_field: str | None = None,
-    sort: str | None = None,
-    include_nulls: bool = False,
-    filters: tuple[Filter, ...] = (),
-) -> SearchRequest:
-    """A search's window (each bound as (text, the parameter's name)), time field, order, nulls and filters,
-    checked; the paging values are added by `paged`. Also what `cxreport export` builds its search with."""
-    start_us = _instant(*start)
-    end_us = _instant(*end)
-    if start_us is not None and end_us is not None and start_us > end_us:
-        raise InvalidParameter(f"{start[1]} ({start[0]}) is after {end[1]} ({end[0]})", parameter=start[1])
-    time_field = "startTimestamp" if time_field is None else time_field
-    if time_field not in TIME_FIELDS:
-        raise InvalidParameter(f"timeField must be one of {', '.join(TIME_FIELDS)}", parameter="timeField")
-    if sort not in (None, "desc", "asc"):
-        raise InvalidParameter("sort must be desc (newest first) or asc (oldest first)", parameter="sort")
-    window = Window(MIN_INSTANT if start_us is None else start_us, MAX_INSTANT if end_us is None else end_us)
-    return SearchRequest(
-        window=window, time_field=time_field, descending=sort != "asc", include_nulls=include_nulls, filters=filters
-    )
-
-
-def paged(
-    search: SearchRequest,
-    limit: int | None,
-    page: int | None,
-    offset: int | None,
-    cursor: str | None = None,
-    max_limit: int = MAX_LIMIT,
-) -> SearchRequest:
-    """The search with its page: `limit` records after `offset` (or page × limit), or after the `cursor`."""
-    limit = DEFAULT_LIMIT if limit is None else limit
-    _check_range("limit", limit, 0, max_limit)
-    effective_offset = _effective_offset(page, offset, limit)
-    if cursor is not None and (page is not None or offset is not None):
-        raise InvalidParameter("give cursor, or page/offset, not both", parameter="cursor")
-    return replace(search, limit=limit, offset=effective_offset, page=page, cursor=cursor)
-
-
-def _instant(text: str | None, parameter: str) -> int | None:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except TimeFormatError as error:
-        raise InvalidParameter(f"{parameter}: {error}", parameter=parameter) from None
-
-
-def _effective_offset(page: int | None, offset: int | None, limit: int) -> int:
-    if page is not None:
-        _check_range("page", page, 0, MAX_OFFSET)
-        page_offset = page * limit
-        if offset is not None and offset != page_offset:
-            raise InvalidParameter(
-                f"offset ({offset}) contradicts page × limit ({page_offset}); give one of page or offset",
-                parameter="offset",
-            )
-        _check_range("page", page_offset, 0, MAX_OFFSET, what="page × limit")
-        return page_offset
-    offset = offset or 0
-    _check_range("offset", offset, 0, MAX_OFFSET)
-    return offset
-
-
-def _check_range(parameter: str, value: int, low: int, high: int, what: str | None = None) -> None:
-    if not low <= value <= high:
-        raise InvalidParameter(
-            f"{what or parameter} must be between {low} and {high}, got {value}", parameter=parameter
-        )
-
-
 QUERY = {
     "filters": Provide(provide_filters, sync_to_thread=False),
     "search": Provide(provide_search, sync_to_thread=False),
 }
 
 
+_QUERY_VALUES = "cxreport.query_values"
+
+
+def query_values(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
+    """Every query parameter with all its values, in the order sent: read from the query once per request
+    (the filters and the parameter check share it)."""
+    values = cast("dict[str, list[str]] | None", request.scope.get(_QUERY_VALUES))
+    if values is None:
+        values = {name: request.query_params.getall(name) for name in request.query_params}
+        request.scope[_QUERY_VALUES] = values  # type: ignore[literal-required]
+    return values
+
+
 def raw_params(request: Request[Any, Any, Any], accepted: frozenset[str]) -> dict[str, list[str]]:
     """Every query parameter with all its values; an unknown one is a 400 listing those accepted."""
-    params = {name: request.query_params.getall(name) for name in request.query_params}
+    params = query_values(request)
     unknown = sorted(set(params) - accepted)
     if unknown:
         raise UnknownParameter(

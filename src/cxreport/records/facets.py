@@ -112,6 +112,8 @@ class Facet:
     csv_column: str | None = None
     """The CSV export column that shows it: the value, "true"/"false" for a flag, or the values space-separated."""
     help: str = ""
+    test: Callable[[RecordView], bool] | None = None
+    """For a flag: the derived flag's definition (`values` gives its true facet when it holds)."""
 
     @property
     def is_flag(self) -> bool:
@@ -169,10 +171,11 @@ FACETS: tuple[Facet, ...] = (
           csv_column="queueIds", help="Any queue entry's queue."),
     Facet("flowId", "flowId", _field("flowId"), "values", 11, "flowId",
           column="flow_id", csv_column="flowId", help="The flow that handled it."),
-    Facet("flagged", "flagged", _flag(is_flagged), "flag", 12, "flagged",
+    Facet("flagged", "flagged", _flag(is_flagged), "flag", 12, "flagged", test=is_flagged,
           column="flagged", csv_column="flagged", help="Some figures were estimated."),
     Facet("abandoned", "customerAbandonTime, queues[].queueAbandoned", _flag(is_abandoned), "flag", 13,
-          "abandoned", column="abandoned", csv_column="abandoned", help="The customer hung up before an agent."),
+          "abandoned", test=is_abandoned, column="abandoned", csv_column="abandoned",
+          help="The customer hung up before an agent."),
     Facet("hookType", "hooks[].hookType", _hook_part(0), "hook", 10, "hookType", multi_valued=True,
           help="Any hook's type (with hookSubType and hookId: the same hook's)."),
     Facet("hookSubType", "hooks[].hookSubType", _hook_part(1), "hook", 6, "hookSubType", multi_valued=True,
