@@ -16,22 +16,7 @@ from typing import Any
 from cxreport.records.facets import FLAG_KINDS, MULTI_VALUED_KINDS, SELECTIVITY
 from cxreport.records.filters import Filter
 from cxreport.store.base import Page, PageRequest, Query
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """What differs between the stores: column names of the times and how a time becomes a parameter."""
-
-    time_columns: dict[str, str]
-    time_param: Callable[[int], object]
-    placeholder: str = "?"
-    row_id: str | None = None
-    """A column that finds an interactions row directly (SQLite's rowid), to join a page's documents by."""
-    micros: Callable[[Any], int] = int
-    """A keyset time as the store returns it → epoch microseconds."""
-
-    def sql(self, text: str) -> str:
-        return text if self.placeholder == "?" else text.replace("?", self.placeholder)
+from cxreport.store.dialect import Dialect
 
 
 @dataclass(frozen=True)

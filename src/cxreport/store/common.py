@@ -1,0 +1,239 @@
+"""What the two SQL stores do the same way, written once over their `Dialect`: the migrations' loop,
+tenants, credentials, service levels, settings, reading records and events, and searches.
+
+A store subclasses `SqlStore` with its connection type and supplies its connections (`_read`, `_write`,
+`_migrating`), its dialect and statements (`_sql`), and what truly differs: the upsert, the events
+transaction's steps (see `events.py`), export by position, pings and statistics."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from typing import Any, Generic, Protocol, TypeVar
+
+from cxreport import clock
+from cxreport.errors import Conflict, SchemaTooNew
+from cxreport.store.base import (
+    ApiKey,
+    ExportKey,
+    Page,
+    PageRequest,
+    Query,
+    Sla,
+    SlaVersion,
+    Store,
+    StoredRecord,
+    Tenant,
+    Token,
+    UpsertCounts,
+    sla_conflict,
+)
+from cxreport.store.dialect import Dialect
+from cxreport.store.events import EventsTransaction
+from cxreport.store.querying import export_keys_statement, run_search
+from cxreport.store.statements import Statements
+
+
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What the shared code uses of a DB-API connection (sqlite3's and psycopg's have it)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Cursor: ...
+
+
+Db = TypeVar("Db", bound=Connection)
+
+
+class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
+    """A `Store` over SQL: the shared methods, over the connections and statements its subclass supplies."""
+
+    _dialect: Dialect
+    _sql: Statements
+    _duplicate: type[Exception]
+    """What a unique key violation raises."""
+
+    @abc.abstractmethod
+    def _read(self) -> AbstractContextManager[Db]:
+        """A connection to read on."""
+
+    @abc.abstractmethod
+    def _write(self) -> AbstractContextManager[Db]:
+        """A connection in a write transaction, committed on leaving (rolled back on an exception)."""
+
+    @abc.abstractmethod
+    def _migrating(self) -> AbstractContextManager[Db]:
+        """A write transaction without a statement timeout, one migrator at a time, with `schema_migrations`."""
+
+    @abc.abstractmethod
+    def _migrations(self) -> list[str]:
+        """The schema's migration scripts, version N the N-th."""
+
+    @abc.abstractmethod
+    def _statements(self, script: str) -> list[str]:
+        """A migration script as the statements to execute."""
+
+    # schema -------------------------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Apply every pending migration in one transaction: all of them, or none."""
+        migrations = self._migrations()
+        with self._migrating() as db:
+            current = self._schema_version(db)
+            if current > len(migrations):
+                raise SchemaTooNew(
+                    f"the database is at schema version {current}, newer than this cxreport understands "
+                    f"({len(migrations)}); upgrade cxreport"
+                )
+            for version in range(current + 1, len(migrations) + 1):
+                for statement in self._statements(migrations[version - 1]):
+                    db.execute(statement)
+                db.execute(self._sql.record_migration, (version, clock.now_us()))
+        return len(migrations)
+
+    def schema_version(self) -> int:
+        with self._read() as db:
+            return self._schema_version(db)
+
+    def _schema_version(self, db: Db) -> int:
+        row = db.execute(self._sql.schema_version).fetchone()
+        return int(row[0]) if row else 0
+
+    # tenants ------------------------------------------------------------------------------------------
+    def create_tenant(self, tenant: Tenant) -> None:
+        try:
+            with self._write() as db:
+                db.execute(self._sql.insert_tenant, (tenant.id, tenant.name, tenant.timezone))
+        except self._duplicate:
+            raise Conflict(f"a tenant with id {tenant.id} exists already") from None
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        with self._read() as db:
+            row = db.execute(self._sql.get_tenant, (self._dialect.id_param(tenant_id),)).fetchone()
+        return Tenant(*row) if row else None
+
+    # credentials --------------------------------------------------------------------------------------
+    def create_key(self, key: ApiKey) -> None:
+        with self._write() as db:
+            db.execute(
+                self._sql.insert_key, (key.tenant_id, key.id, key.role, key.secret_hash, key.created_us, key.revoked_us)
+            )
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        with self._read() as db:
+            row = db.execute(self._sql.get_key, (self._dialect.id_param(key_id),)).fetchone()
+        return ApiKey(*row) if row else None
+
+    def list_keys(self, tenant_id: str) -> list[ApiKey]:
+        with self._read() as db:
+            rows = db.execute(self._sql.list_keys, (self._dialect.id_param(tenant_id),)).fetchall()
+        return [ApiKey(*row) for row in rows]
+
+    def revoke_key(self, key_id: str, revoked_us: int) -> ApiKey | None:
+        key = self._dialect.id_param(key_id)
+        with self._write() as db:
+            db.execute(self._sql.revoke_key, (revoked_us, key))
+            db.execute(self._sql.delete_key_tokens, (key,))
+            row = db.execute(self._sql.get_key, (key,)).fetchone()
+        return ApiKey(*row) if row else None
+
+    def create_token(self, token: Token) -> None:
+        with self._write() as db:
+            db.execute(self._sql.delete_expired_tokens, (token.expires_us - 10 * 86400 * 10**6,))
+            db.execute(self._sql.insert_token, (token.tenant_id, token.token_hash, token.key_id, token.expires_us))
+
+    def get_token(self, token_hash: str) -> Token | None:
+        with self._read() as db:
+            row = db.execute(self._sql.get_token, (token_hash,)).fetchone()
+        return Token(*row) if row else None
+
+    # interactions -------------------------------------------------------------------------------------
+    def upsert_records(self, tenant_id: str, records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:
+        if not records:
+            return UpsertCounts()
+        with self._write() as db:
+            return self._upsert(db, tenant_id, records, now_us, derived=False)
+
+    def search(self, tenant_id: str, request: PageRequest) -> Page:
+        with self._read() as db:
+            return run_search(
+                lambda statement: db.execute(statement.sql, statement.params).fetchall(),
+                tenant_id,
+                request,
+                self._dialect,
+            )
+
+    def export_keys(self, tenant_id: str, query: Query, limit: int) -> list[ExportKey]:
+        statement = export_keys_statement(tenant_id, query, self._dialect, limit=limit)
+        with self._read() as db:
+            rows = db.execute(statement.sql, statement.params).fetchall()
+        micros, by_row = self._dialect.micros, statement.by_row_id
+        return [ExportKey(micros(row[0]), str(row[1]), row[2] if by_row else None) for row in rows]
+
+    def get_record(self, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes | None:
+        with self._read() as db:
+            row = db.execute(self._sql.get_record[include_nulls], (tenant_id, interaction_id)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def secret(self, name: str, make: Callable[[], str]) -> str:
+        with self._write() as db:
+            db.execute(self._sql.insert_setting, (name, make()))
+            row = db.execute(self._sql.get_setting, (name,)).fetchone()
+        return str(row[0]) if row else ""
+
+    # events -------------------------------------------------------------------------------------------
+    def events_of(self, tenant_id: str, interaction_id: str) -> list[bytes]:
+        with self._read() as db:
+            rows = db.execute(self._sql.events_of, (tenant_id, self._dialect.id_param(interaction_id)))
+            return [bytes(row[0]) for row in rows]
+
+    # service levels -----------------------------------------------------------------------------------
+    def create_sla(self, tenant_id: str, sla: Sla) -> None:
+        try:
+            with self._write() as db:
+                db.execute(self._sql.insert_sla, (tenant_id, sla.id, sla.name, sla.queue_id, sla.created_us))
+                for version in sla.versions:
+                    self._insert_version(db, tenant_id, sla.id, version)
+        except self._duplicate:
+            raise Conflict(sla_conflict(sla)) from None
+
+    def _insert_version(self, db: Db, tenant_id: str, sla_id: str, v: SlaVersion) -> None:
+        db.execute(
+            self._sql.insert_version,
+            (tenant_id, sla_id, v.version, v.sla_threshold, v.abandon_type, v.abandon_threshold, v.from_us),
+        )
+
+    def add_sla_version(self, tenant_id: str, sla_id: str, version: SlaVersion) -> SlaVersion | None:
+        sla_key = self._dialect.id_param(sla_id)
+        if sla_key is None:
+            return None
+        with self._write() as db:
+            if db.execute(self._sql.lock_sla, (tenant_id, sla_key)).fetchone() is None:
+                return None
+            number, since = db.execute(self._sql.last_version, (tenant_id, sla_key)).fetchone()
+            added = replace(version, version=int(number) + 1, from_us=max(version.from_us, int(since)))
+            self._insert_version(db, tenant_id, sla_key, added)
+        return added
+
+    def get_sla(self, tenant_id: str, sla_id: str) -> Sla | None:
+        sla_key = self._dialect.id_param(sla_id)
+        if sla_key is None:
+            return None
+        found = self._slas(tenant_id, self._sql.sla_id_is, (sla_key,))
+        return found[0] if found else None
+
+    def list_slas(self, tenant_id: str) -> list[Sla]:
+        return self._slas(tenant_id, "", ())
+
+    def _slas(self, tenant_id: str, condition: str, params: tuple[object, ...]) -> list[Sla]:
+        with self._read() as db:
+            rows = db.execute(self._sql.slas.format(condition), (tenant_id, *params)).fetchall()
+            versions: dict[str, list[SlaVersion]] = {}
+            for sla_id, *version in db.execute(self._sql.versions.format(condition), (tenant_id, *params)):
+                versions.setdefault(sla_id, []).append(SlaVersion(*version))
+        return [Sla(row[0], row[1], row[2], row[3], tuple(versions.get(row[0], ()))) for row in rows]

@@ -1,0 +1,70 @@
+"""The SQL both stores run alike, written once with `?` placeholders and spelled in each store's `Dialect`:
+schema versions, tenants, credentials, settings, records and events read by id, service levels. (Searches
+and exports are built in `querying.py`; what differs between the stores stays in `sqlite.py` and
+`postgres.py`.)"""
+
+from __future__ import annotations
+
+from cxreport.store.dialect import Dialect
+
+
+def doc_column(include_nulls: bool) -> str:
+    """The document a client asked for: the record as ingested, nulls included, or without them."""
+    return "coalesce(doc_with_nulls, doc)" if include_nulls else "doc"
+
+
+class Statements:
+    """The shared statements, spelled in one dialect (built once per store class)."""
+
+    def __init__(self, d: Dialect) -> None:
+        t = d.as_text
+        key_columns = f"key_id{t}, tenant_id{t}, role, secret_hash, created_us, revoked_us"
+        sla_columns = f"sla_id{t}, name, queue_id, created_us"
+        version_columns = "version, sla_threshold, abandon_type, abandon_threshold, from_us"
+        self.schema_version = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        self.record_migration = d.sql("INSERT INTO schema_migrations (version, applied_us) VALUES (?, ?)")
+        self.insert_tenant = d.sql("INSERT INTO tenants (tenant_id, name, timezone) VALUES (?, ?, ?)")
+        self.get_tenant = d.sql(f"SELECT tenant_id{t}, name, timezone FROM tenants WHERE tenant_id = ?")
+        self.insert_key = d.sql(
+            "INSERT INTO api_keys (tenant_id, key_id, role, secret_hash, created_us, revoked_us)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+        )
+        self.get_key = d.sql(f"SELECT {key_columns} FROM api_keys WHERE key_id = ?")
+        self.list_keys = d.sql(f"SELECT {key_columns} FROM api_keys WHERE tenant_id = ? ORDER BY created_us, key_id")
+        self.revoke_key = d.sql("UPDATE api_keys SET revoked_us = ? WHERE key_id = ? AND revoked_us IS NULL")
+        self.delete_key_tokens = d.sql("DELETE FROM tokens WHERE key_id = ?")
+        self.delete_expired_tokens = d.sql("DELETE FROM tokens WHERE expires_us < ?")
+        self.insert_token = d.sql("INSERT INTO tokens (tenant_id, token_hash, key_id, expires_us) VALUES (?, ?, ?, ?)")
+        self.get_token = d.sql(
+            f"SELECT token_hash, tenant_id{t}, key_id{t}, expires_us FROM tokens WHERE token_hash = ?"
+        )
+        start, end = d.insert_ignoring
+        self.insert_setting = d.sql(f"{start} settings (name, value) VALUES (?, ?){end}")
+        self.get_setting = d.sql("SELECT value FROM settings WHERE name = ?")
+        self.get_record = {
+            include_nulls: d.sql(
+                f"SELECT {doc_column(include_nulls)} FROM interactions WHERE tenant_id = ? AND interaction_id = ?"
+            )
+            for include_nulls in (False, True)
+        }
+        self.events_of = d.sql(
+            f"SELECT doc FROM events WHERE tenant_id = ? AND interaction_id = ? ORDER BY {d.event_time}, event_id"
+        )
+        self.insert_sla = d.sql(
+            "INSERT INTO slas (tenant_id, sla_id, name, queue_id, created_us) VALUES (?, ?, ?, ?, ?)"
+        )
+        self.insert_version = d.sql(
+            f"INSERT INTO sla_versions (tenant_id, sla_id, {version_columns}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        self.lock_sla = d.sql(f"SELECT 1 FROM slas WHERE tenant_id = ? AND sla_id = ?{d.lock_row}")
+        self.last_version = d.sql(
+            "SELECT coalesce(max(version), 0), coalesce(max(from_us), 0) FROM sla_versions"
+            " WHERE tenant_id = ? AND sla_id = ?"
+        )
+        self.sla_id_is = d.sql("AND sla_id = ?")
+        self.slas = d.sql(
+            f"SELECT {sla_columns} FROM slas WHERE tenant_id = ? {{}} ORDER BY queue_id IS NOT NULL, queue_id, sla_id"
+        )
+        self.versions = d.sql(
+            f"SELECT sla_id{t}, {version_columns} FROM sla_versions WHERE tenant_id = ? {{}} ORDER BY version"
+        )
