@@ -16,13 +16,13 @@ migration that fills the facet for stored records).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
-from cxreport.records.schema import Hook
+from cxreport.records.schema import Hook, InteractionRecord
 
 FACET_SEPARATOR = "\x1f"
 """Joins the parts of a compound facet value (hook type, sub-type and id; attribute name and value)."""
@@ -59,15 +59,24 @@ class RecordView(msgspec.Struct, kw_only=True):
     customAttributes: dict[str, str | int | float | bool | None] | None = None
 
 
+def record_view(record: Mapping[str, Any]) -> RecordView:
+    """The facet fields of a record held as a dict (a derived record), without encoding and decoding it."""
+    return msgspec.convert(record, RecordView)
+
+
+Viewable = RecordView | InteractionRecord
+"""A record whose facets can be read: a `RecordView` decoded from its text, or the validated record itself."""
+
+
 # The derived flags: one definition each, for record ingest, derived records and export alike.
 
 
-def is_abandoned(record: RecordView) -> bool:
+def is_abandoned(record: Viewable) -> bool:
     """The customer hung up before reaching an agent: an abandon time, or an abandoned queue entry."""
     return record.customerAbandonTime is not None or any(q.queueAbandoned for q in record.queues or ())
 
 
-def is_flagged(record: RecordView) -> bool:
+def is_flagged(record: Viewable) -> bool:
     """Some of the record's figures were estimated (derivation says why in `flaggedReasons`)."""
     return bool(record.flagged)
 
@@ -97,7 +106,7 @@ class Facet:
     """Its name in the stores (`interaction_facets.kind`) and in `Filter.kind`."""
     source: str
     """Where its values come from in a record, as a JSON path (for people; `values` reads it)."""
-    values: Callable[[RecordView], Iterable[str]]
+    values: Callable[[Viewable], Iterable[str]]
     grammar: Grammar
     selectivity: int
     """Lower is more selective: of a search's filters, the most selective drives the index walk."""
@@ -112,7 +121,7 @@ class Facet:
     csv_column: str | None = None
     """The CSV export column that shows it: the value, "true"/"false" for a flag, or the values space-separated."""
     help: str = ""
-    test: Callable[[RecordView], bool] | None = None
+    test: Callable[[Viewable], bool] | None = None
     """For a flag: the derived flag's definition (`values` gives its true facet when it holds)."""
 
     @property
@@ -121,34 +130,34 @@ class Facet:
         return self.grammar == "flag"
 
 
-def _field(name: str) -> Callable[[RecordView], Iterable[str]]:
-    def read(record: RecordView) -> Iterable[str]:
+def _field(name: str) -> Callable[[Viewable], Iterable[str]]:
+    def read(record: Viewable) -> Iterable[str]:
         value = getattr(record, name)
         return () if value is None else (value,)
 
     return read
 
 
-def _flag(test: Callable[[RecordView], bool]) -> Callable[[RecordView], Iterable[str]]:
+def _flag(test: Callable[[Viewable], bool]) -> Callable[[Viewable], Iterable[str]]:
     return lambda record: ("true",) if test(record) else ()
 
 
-def _agent_ids(record: RecordView) -> Iterable[str]:
+def _agent_ids(record: Viewable) -> Iterable[str]:
     return [a.agentId for a in record.agents or () if a.agentId is not None]
 
 
-def _queue_ids(record: RecordView) -> Iterable[str]:
+def _queue_ids(record: Viewable) -> Iterable[str]:
     return [q.queueId for q in record.queues or () if q.queueId is not None]
 
 
-def _hook_part(index: int) -> Callable[[RecordView], Iterable[str]]:
-    def read(record: RecordView) -> Iterable[str]:
+def _hook_part(index: int) -> Callable[[Viewable], Iterable[str]]:
+    def read(record: Viewable) -> Iterable[str]:
         return [hook_facets(h.hookType, h.hookSubType, h.hookId)[index][1] for h in record.hooks or ()]
 
     return read
 
 
-def _attributes(record: RecordView) -> Iterable[str]:
+def _attributes(record: Viewable) -> Iterable[str]:
     attributes = record.customAttributes or {}
     return [attribute_facet(name, value) for name, value in attributes.items() if value is not None]
 
@@ -201,10 +210,30 @@ FILTER_PARAMETERS: tuple[str, ...] = (
 )
 """Every query parameter that filters, in the API's order."""
 
-def facets_of(record: RecordView) -> tuple[tuple[str, str], ...]:
-    """Every (kind, value) a search can filter this record on, each once, in the registry's order."""
+_FIELDS = tuple((f.kind, f.source) for f in FACETS if f.grammar == "values" and not f.multi_valued)
+_FLAGS = tuple((f.kind, f.test) for f in FACETS if f.test is not None)
+_LISTS = tuple((f.kind, f.values) for f in FACETS if f.grammar == "values" and f.multi_valued)
+
+
+def facets_of(record: Viewable) -> tuple[tuple[str, str], ...]:
+    """Every (kind, value) a search can filter this record on, each once: its fields, flags and lists as the
+    registry says, then each hook's five facets and the attributes (read by kind of source, not facet by facet:
+    this runs for every record written)."""
     found: dict[tuple[str, str], None] = {}
-    for facet in FACETS:
-        for value in facet.values(record):
-            found[facet.kind, value] = None
+    for kind, field in _FIELDS:
+        value = getattr(record, field)
+        if value is not None:
+            found[kind, value] = None
+    for kind, test in _FLAGS:
+        if test(record):
+            found[kind, "true"] = None
+    for kind, values in _LISTS:
+        for value in values(record):
+            found[kind, value] = None
+    for hook in record.hooks or ():
+        for pair in hook_facets(hook.hookType, hook.hookSubType, hook.hookId):
+            found[pair] = None
+    if record.customAttributes:
+        for value in _attributes(record):
+            found["attr", value] = None
     return tuple(found)

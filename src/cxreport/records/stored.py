@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from cxreport.records.facets import BY_KIND, FACETS, RecordView, facets_of
+from cxreport.records.facets import FACETS, RecordView, Viewable, facets_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,22 +39,23 @@ class StoredRecord:
         return self.revision is None or stored_revision is None or self.revision > stored_revision
 
 
-_view = msgspec.json.Decoder(RecordView)
-_COLUMNS = tuple((facet.column, facet.is_flag) for facet in FACETS if facet.column)
+_decode_view = msgspec.json.Decoder(RecordView).decode
+_FIELD_COLUMNS = tuple((f.column, f.source) for f in FACETS if f.column and f.test is None)
+_FLAG_COLUMNS = tuple((f.column, f.test) for f in FACETS if f.column and f.test is not None)
 
 
 def stored_record(
     interaction_id: str, start_us: int, end_us: int | None, doc: bytes, doc_with_nulls: bytes | None,
-    revision: int | None,
+    revision: int | None, view: Viewable | None = None,
 ) -> StoredRecord:
     """What the store keeps of a valid record's JSON text `doc`: its facets and promoted columns, read through
-    the facet registry (the same for records ingested directly and records derived from events)."""
-    facets = facets_of(_view.decode(doc))
-    columns: dict[str, Any] = {column: False if is_flag else None for column, is_flag in _COLUMNS}
-    for kind, value in facets:
-        facet = BY_KIND[kind]
-        if facet.column and (facet.is_flag or columns[facet.column] is None):
-            columns[facet.column] = True if facet.is_flag else value
+    the facet registry (the same for records ingested directly and records derived from events). `view` is the
+    record already decoded, when the caller has it (else its fields are decoded from `doc`)."""
+    if view is None:
+        view = _decode_view(doc)
+    columns: dict[str, Any] = {column: getattr(view, field) for column, field in _FIELD_COLUMNS}
+    for column, test in _FLAG_COLUMNS:
+        columns[column] = test(view)
     return StoredRecord(
         interaction_id=interaction_id,
         start_us=start_us,
@@ -62,6 +63,6 @@ def stored_record(
         doc=doc,
         doc_with_nulls=doc_with_nulls,
         revision=revision,
-        facets=facets,
+        facets=facets_of(view),
         **columns,
     )

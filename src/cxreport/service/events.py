@@ -27,6 +27,7 @@ from cxreport.metrics import (
     split_events,
     versioned_lookup,
 )
+from cxreport.records.facets import record_view
 from cxreport.records.stored import StoredRecord, stored_record
 from cxreport.records.validate import prepare_record
 from cxreport.store.base import EventCounts, Rebuild, Sla, Store, StoredEvent
@@ -136,6 +137,7 @@ def derived_record(record: Record, tenant_id: str) -> StoredRecord:
         doc,
         None,
         record.get("revision"),
+        record_view(record),
     )
 
 

@@ -172,8 +172,12 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         statement = export_keys_statement(tenant_id, query, self._dialect, limit=limit)
         with self._read() as db:
             rows = db.execute(statement.sql, statement.params).fetchall()
-        micros, by_row = self._dialect.micros, statement.by_row_id
-        return [ExportKey(micros(row[0]), str(row[1]), row[2] if by_row else None) for row in rows]
+        micros = self._dialect.micros
+        if micros is int:  # SQLite: times are epoch µs and ids text already (an export reads 100,000s of keys)
+            if statement.by_row_id:
+                return [ExportKey(time_us, interaction_id, row) for time_us, interaction_id, row in rows]
+            return [ExportKey(time_us, interaction_id) for time_us, interaction_id in rows]
+        return [ExportKey(micros(row[0]), str(row[1]), row[2] if statement.by_row_id else None) for row in rows]
 
     def get_record(self, tenant_id: str, interaction_id: str, include_nulls: bool) -> bytes | None:
         with self._read() as db:

@@ -1,0 +1,143 @@
+"""`cxreport import`, `import-events` and `export`: records and events from files, records to a file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from cxreport.cli.options import database_option, open_cli_store, tenant_named
+from cxreport.records.facets import FACETS
+from cxreport.records.filters import parse_filters
+
+
+@click.command("import")
+@database_option
+@click.option("--tenant", "tenant_id", required=True, metavar="ID", help="The tenant id.")
+@click.option("--strict", is_flag=True, help="Write nothing if any record is rejected.")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
+@click.option(
+    "--writers", type=click.IntRange(1, 16), default=None,
+    help="Batches written at once (default: 1 on SQLite, 2 on PostgreSQL).",
+)
+@click.argument("files", nargs=-1, required=True, metavar="FILE…")
+def import_command(
+    database: str | None, tenant_id: str, strict: bool, batch_size: int, writers: int | None, files: tuple[str, ...]
+) -> None:
+    """Import records from JSON (seed envelope or array) or NDJSON files; `-` is standard input."""
+    from cxreport.cli.import_records import import_files
+
+    store = open_cli_store(database, workload="bulk-writes")
+    tenant = tenant_named(store, tenant_id)
+    report = import_files(store, tenant.id, list(files), strict=strict, batch_size=batch_size, writers=writers)
+    for rejected in report.rejected[:100]:
+        click.echo(f"rejected: {rejected.describe()}", err=True)
+    if len(report.rejected) > 100:
+        click.echo(f"rejected: … and {len(report.rejected) - 100} more", err=True)
+    counts = report.counts
+    written = "nothing written (--strict)" if strict and report.rejected else "done"
+    click.echo(
+        f"{written}: {counts.inserted} inserted, {counts.updated} updated, {counts.unchanged} unchanged, "
+        f"{len(report.rejected)} rejected"
+    )
+    if report.rejected:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("import-events")
+@database_option
+@click.option("--tenant", "tenant_id", required=True, metavar="ID", help="The tenant id.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=100_000,
+    show_default=True,
+    help="Events a transaction: each commit rewrites the index pages it touched, so bigger batches import faster.",
+)
+@click.argument("files", nargs=-1, required=True, metavar="FILE…")
+def import_events_command(database: str | None, tenant_id: str, batch_size: int, files: tuple[str, ...]) -> None:
+    """Import contact-center events from NDJSON files (`-` is standard input) and derive their records."""
+    from cxreport.cli.import_events import import_event_files
+
+    store = open_cli_store(database, workload="bulk-writes")
+    tenant = tenant_named(store, tenant_id)
+    report = import_event_files(store, tenant.id, list(files), batch_size=batch_size)
+    if report.counts.accepted:
+        store.refresh_statistics()
+    for rejected in report.rejected[:100]:
+        click.echo(f"rejected: {rejected.describe()}", err=True)
+    if len(report.rejected) > 100:
+        click.echo(f"rejected: … and {len(report.rejected) - 100} more", err=True)
+    counts = report.counts
+    click.echo(
+        f"done: {counts.accepted} accepted, {counts.duplicates} duplicates, {len(report.rejected)} rejected; "
+        f"{counts.interactions} record derivations"
+    )
+    if report.rejected:
+        raise click.exceptions.Exit(1)
+
+
+EXPORT_FILTERS = {re.sub(r"(?<!^)(?=[A-Z])", "_", f.parameter).lower(): f for f in FACETS if f.parameter}
+"""The export command's filter options (`--channel-type` …): one per filter parameter of the facet registry."""
+
+
+def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option, facet in reversed(EXPORT_FILTERS.items()):
+        flag = "--" + option.replace("_", "-")
+        values = "true|false" if facet.is_flag else "VALUE[,VALUE…]"
+        help_text = f"Filter: {facet.parameter}. {facet.help}".strip()
+        command = click.option(flag, option, metavar=values, help=help_text)(command)
+    return click.option(
+        "--attribute", "attributes", multiple=True, metavar="NAME=VALUE", help="Custom attribute (repeatable, ANDed)."
+    )(command)
+
+
+@click.command("export")
+@database_option
+@click.option("--tenant", "tenant_id", required=True, metavar="ID", help="The tenant id.")
+@click.option("--format", "export_format", type=click.Choice(["ndjson", "csv"]), default="ndjson", show_default=True)
+@click.option("--output", required=True, metavar="FILE", help="Where to write; - is standard output.")
+@click.option("--start", default=None, metavar="TIME", help="Window start (inclusive), ISO 8601.")
+@click.option("--end", default=None, metavar="TIME", help="Window end (exclusive), ISO 8601.")
+@click.option(
+    "--time-field", type=click.Choice(["startTimestamp", "endTimestamp", "lastUpdated"]), default="startTimestamp"
+)
+@click.option("--sort", type=click.Choice(["desc", "asc"]), default="desc", show_default=True)
+@click.option("--include-nulls", is_flag=True, help="NDJSON: keep null-valued fields.")
+@_filter_options
+def export_command(
+    database: str | None,
+    tenant_id: str,
+    export_format: str,
+    output: str,
+    start: str | None,
+    end: str | None,
+    time_field: str,
+    sort: str,
+    include_nulls: bool,
+    attributes: tuple[str, ...],
+    **filter_values: str | None,
+) -> None:
+    """Export every matching interaction as NDJSON or CSV (the same filters and window as the API)."""
+    from cxreport.cli.export_file import export_to
+    from cxreport.http.search_query import search_request
+
+    store = open_cli_store(database, workload="bulk-reads")
+    tenant = tenant_named(store, tenant_id)
+    raw = {str(EXPORT_FILTERS[k].parameter): [v] for k, v in filter_values.items() if v is not None}
+    for attribute in attributes:
+        name, equals, value = attribute.partition("=")
+        if not equals:
+            raise click.BadParameter("expected NAME=VALUE", param_hint="--attribute")
+        raw.setdefault("hookName", []).append(name)
+        raw.setdefault("attribute-value", []).append(value)
+    search = search_request(
+        (start, "start"), (end, "end"), time_field=time_field, sort=sort, include_nulls=include_nulls,
+        filters=parse_filters(raw),
+    )
+    written = export_to(store, tenant.id, search, export_format, output)
+    click.echo(f"exported {written} interactions to {output}", err=output == "-")
+
+
