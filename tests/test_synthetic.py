@@ -47,7 +47,7 @@ ID_KEYS = ("interactionId", "contactId", "flowId", "interactionSegmentId", "inte
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ADDED_BY_CXREPORT = {
     "": {"revision": {"number"}, "interactionEndType": {"str"}, "flaggedReasons": {"list"}},
-    "queues": {"slaMet": {"bool"}},
+    "queues": {"slaMet": {"bool"}, "queueExitReason": {"str"}},
     "agents": {"agentHoldTime": {"number"}},
 }
 """Keys a derived record has that the seed sample does not show (see `tests/test_derive_seed.py`)."""

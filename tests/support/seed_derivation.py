@@ -23,6 +23,7 @@ ADDED_BY_CXREPORT = {
     "flaggedReasons": "says which timestamp was missing when the record is flagged",
     "slaMet": "the SLA verdict of each queue entry from the IVR; the sample has no such field",
     "agentHoldTime": "the customer's hold time inside the allocation's conversation (the sample has no field for it)",
+    "queueExitReason": "how the queue entry ended (answered, abandoned, ...), finer than the sample's queueExitType",
 }
 
 CANNOT_MATCH: list[tuple[str, str, str]] = [

@@ -81,8 +81,34 @@ def transfer_time(started_us: int, connected_us: int) -> float:
 # --- queue entries -------------------------------------------------------------------------------------
 
 
+QUEUE_EXITS: dict[str, tuple[str, str]] = {
+    "success": ("success", "answered"),
+    "abandon": ("abandon", "abandoned"),
+    "timeout": ("flow", "timed-out"),
+    "exit-with-key": ("flow", "exited-with-key"),
+    "leave-empty": ("flow", "left-empty"),
+    "flow": ("flow", "moved-by-flow"),
+}
+"""How an entry that waited ended, by its queue-exited `reason`: (`queueExitType`, `queueExitReason`).
+`queueExitReason` names the outcome; `queueExitType` keeps the original API's three values (`success`,
+`abandon`, `flow`), so every way the caller was sent on without an agent or an abandon is `flow` there."""
+
+QUEUE_REFUSALS: dict[str, tuple[str, str | None]] = {
+    "full": ("refused-full", None),
+    "join-empty": ("refused-empty", None),
+    "closed": ("closed", None),
+    "divert-wait-time": ("diverted", "wait-time"),
+    "divert-caller-agent-ratio": ("diverted", "caller-agent-ratio"),
+}
+"""How an entry refused at the door ended, by its queue-refused `reason`: (`queueExitReason`, `queueDivertRule`).
+Its `queueExitType` is `REFUSED_EXIT_TYPE`: the flow took the caller on elsewhere."""
+
+REFUSED_EXIT_TYPE = "flow"
+
+
 def queue_time(entry_us: int, exit_us: int) -> float:
-    """`queueTime`: queue-entered → queue-exited (the agent took it, the customer abandoned, the flow moved it)."""
+    """`queueTime`: queue-entered → queue-exited (the agent took it, the customer abandoned, the flow moved it);
+    0 for an entry the queue refused at the door (queue-refused), which never waited."""
     return seconds(exit_us - entry_us)
 
 

@@ -125,12 +125,16 @@ def _queue(it: InteractionState, v: QueueEntryState, policy_for: PolicyLookup) -
     out["queueName"] = v.queue_name
     out["queueType"] = v.queue_type
     out["queueEntryType"] = v.entry_type
-    out["queueEntryLength"] = v.length
+    if v.length is not None:
+        out["queueEntryLength"] = v.length
     out["startTimestamp"] = format_us(v.start_us)
     abandon_us = None
     if v.end_us is not None:
         out["endTimestamp"] = format_us(v.end_us)
         out["queueExitType"] = v.exit_type
+        out["queueExitReason"] = v.exit_reason
+        if v.divert_rule is not None:
+            out["queueDivertRule"] = v.divert_rule
         out["queueTime"] = d.queue_time(v.start_us, v.end_us)
         if v.exit_type == "abandon":
             abandon_us = v.end_us
