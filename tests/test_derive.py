@@ -372,7 +372,7 @@ def test_an_answered_call_with_a_hold_and_wrap_up() -> None:
         "agentWorkAcceptedTime": 3.25,
         "agentConversationTime": 106.0,
         "agentHoldTime": 10.0,
-        "agentTalkTime": 96.0,
+        "agentTalkTime": 106.0,
         "agentWrapUpTime": 30.0,
         "agentHandleTime": 136.0,
         "agentFocusTime": 136.75,
@@ -795,3 +795,10 @@ def test_an_exit_taken_from_other_events_has_its_reason(
     queue = script.derive()["queues"][0]
     assert (queue["queueExitType"], queue["queueExitReason"]) == (exit_type, exit_reason)
 
+
+def test_talk_includes_hold_and_handle_is_talk_plus_wrap_up() -> None:
+    a = answered_voice_call().derive()["agents"][0]
+    assert a["agentTalkTime"] == a["agentConversationTime"] == 106.0  # 10:00:14 → 10:02:00, the 10 s hold inside
+    assert a["agentHoldTime"] == 10.0
+    assert a["agentHandleTime"] == a["agentTalkTime"] + a["agentWrapUpTime"] == 136.0
+    assert d.agent_talk_time(us("10:00:14.000"), us("10:02:00.000")) == 106.0

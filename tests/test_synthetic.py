@@ -418,8 +418,8 @@ def check_agents(record: Record) -> None:
         talk, wrap = sec(agent["agentTalkTime"]), sec(agent["agentWrapUpTime"])
         conversation = sec(agent["agentConversationTime"])
         assert sec(agent["agentHandleTime"]) == conversation + wrap
-        assert conversation >= talk
-        holds += conversation - talk
+        assert talk == conversation  # holds included, as the original API counts talk
+        holds += sec(agent.get("agentHoldTime", 0.0))
         assert sec(agent["agentFocusTime"]) == to_ms(agent["endTimestamp"]) - accepted  # acceptance -> release
         assert sec(agent.get("agentReadTime", 0.0)) < talk
         busy = to_ms(agent["endTimestamp"]) - accepted - conversation - wrap  # bridging, voice only

@@ -41,14 +41,6 @@ CANNOT_MATCH: list[tuple[str, str, str]] = [
     ),
     (
         "9776ff80",
-        r"agents\[0\]\.agentTalkTime",
-        "the sample says talk = conversation (163.457) for both allocations although the customer was held 8.785 s, "
-        "and no placement of that hold outside both conversations fits the sample's timestamps (the gap between them "
-        "is at most 8.397 s): the sample did not subtract holds from talk time. cxreport does (talk = conversation - "
-        "hold): the hold starts 1.540 s before the first agent leaves, so talk is 161.917 s",
-    ),
-    (
-        "9776ff80",
         r"agents\[1\]\.interactionSegmentId",
         "the sample leaves the second allocation without a segment (the transfer segment had ended with the "
         "transferring agent before this offer); cxreport ties it to the transfer segment whose queue entry routed it",

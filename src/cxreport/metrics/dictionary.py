@@ -181,9 +181,12 @@ def agent_hold_us(start_us: int, end_us: int, holds: Iterable[tuple[int, int]]) 
     return sum(span_us(max(start_us, hold_start), min(end_us, hold_end)) for hold_start, hold_end in holds)
 
 
-def agent_talk_time(conversation_us: int, hold_us: int) -> float:
-    """`agentTalkTime`: conversation time minus the hold time inside it (equal to it when there was no hold)."""
-    return seconds(conversation_us - hold_us)
+def agent_talk_time(start_us: int, end_us: int) -> float:
+    """`agentTalkTime`: conversation-started → conversation-ended, holds included, as the original API counts it:
+    its one sample allocation with a hold (`9776ff80`) has talk = conversation, and the hold fits nowhere else.
+    Hold stays visible in `agentHoldTime` and `customerHoldTime`; talk without hold is `agentConversationTime` −
+    `agentHoldTime`."""
+    return seconds(end_us - start_us)
 
 
 def agent_wrap_up_time(start_us: int, end_us: int) -> float:
@@ -192,8 +195,8 @@ def agent_wrap_up_time(start_us: int, end_us: int) -> float:
 
 
 def agent_handle_time(conversation_us: int, wrap_up_us: int) -> float:
-    """`agentHandleTime`: talk + hold + wrap-up, that is conversation + wrap-up (the industry definition;
-    the same as talk + wrap-up when there was no hold, as in every sample record)."""
+    """`agentHandleTime`: talk (holds included) + wrap-up, that is conversation + wrap-up: the industry's talk +
+    hold + after-contact work, and talk + wrap-up in every sample record, the one with a hold included."""
     return seconds(conversation_us + wrap_up_us)
 
 

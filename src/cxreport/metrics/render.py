@@ -206,7 +206,7 @@ def _agent_work(it: InteractionState, a: AgentEntryState, out: Record) -> None:
         out["agentConversationTime"] = d.agent_conversation_time(a.conversation_start_us, a.conversation_end_us)
         if hold_us:
             out["agentHoldTime"] = d.seconds(hold_us)
-        out["agentTalkTime"] = d.agent_talk_time(conversation_us, hold_us)
+        out["agentTalkTime"] = d.agent_talk_time(a.conversation_start_us, a.conversation_end_us)
     wrap_us = 0
     if a.wrap_start_us is not None and a.wrap_end_us is not None:
         wrap_us = d.span_us(a.wrap_start_us, a.wrap_end_us)
