@@ -390,6 +390,7 @@ def test_a_hang_up_in_the_ivr_is_an_ivr_abandon() -> None:
         .derive()
     )
     assert (record["ivrTime"], record["customerAbandonTime"], record["interactionTime"]) == (7.123, 7.123, 7.13)
+    assert record["ivrAbandoned"] is True
     assert record["segments"][0]["segmentCancelled"] is True
     assert record["segments"][0]["segmentCancelTime"] == 7.123
     assert "queues" not in record and "agents" not in record
@@ -646,7 +647,7 @@ def test_a_caller_sent_on_from_the_queue_waited_but_is_neither_answered_nor_aban
     assert queue["endTimestamp"] == "2024-05-02T10:00:34.500Z"
     assert not {"queueAbandoned", "queueAbandonTime", "slaTime", "slaMet", "slaAbandoned", "timeToAnswer"} & set(queue)
     assert not {"queueDivertRule", "agentId"} & set(queue)
-    assert not {"customerAbandonTime", "flagged"} & set(record)
+    assert not {"customerAbandonTime", "ivrAbandoned", "flagged"} & set(record)
     assert record["ivrTime"] == 4.5
 
 
@@ -732,7 +733,7 @@ def test_a_refusal_of_a_transfer_belongs_to_the_transfer_and_a_hang_up_after_it_
     )
     assert record["queues"][0]["queueExitReason"] == "closed"
     assert (record["ivrTime"], record["customerAbandonTime"]) == (2.0, 9.0)
-    assert "queueAbandoned" not in record["queues"][0]
+    assert "ivrAbandoned" not in record and "queueAbandoned" not in record["queues"][0]
     script = answered_voice_call()
     script.events = script.events[:6]
     transferred = (
@@ -794,6 +795,23 @@ def test_an_exit_taken_from_other_events_has_its_reason(
     script.events = [e for e in script.events if type(e) in (ev.InteractionStarted, ev.QueueEntered, *kept)]
     queue = script.derive()["queues"][0]
     assert (queue["queueExitType"], queue["queueExitReason"]) == (exit_type, exit_reason)
+
+
+def test_ivr_abandoned_only_when_the_customer_hung_up_before_any_queue_or_agent() -> None:
+    def ivr_abandoned(*steps: tuple[str, type[ev.EventBase], dict[str, Any]]) -> bool:
+        script = Script().at("10:00:00.000", ev.InteractionStarted, **started())
+        for time, cls, fields in steps:
+            script.at(time, cls, **fields)
+        return bool(script.derive().get("ivrAbandoned", False))
+
+    hang_up = ("10:00:05.000", ev.CustomerDisconnect, {})
+    assert ivr_abandoned(hang_up)
+    assert ivr_abandoned(hang_up, ("10:00:06.000", ev.QueueEntered, entered("v-1")))  # queued after the hang-up
+    assert not ivr_abandoned(("10:00:05.000", ev.QueueEntered, entered("v-1")), hang_up)  # the same instant
+    assert not ivr_abandoned(("10:00:04.000", ev.WorkAccepted, agent("a-1", queue=None)), hang_up)
+    assert not ivr_abandoned(("10:00:05.000", ev.InteractionEnded, {"endType": "flow-end"}))
+    assert "ivrAbandoned" not in answered_voice_call().derive()
+    assert "ivrAbandoned" not in waited("abandon").at("10:00:34.500", ev.CustomerDisconnect).derive()
 
 
 def test_talk_includes_hold_and_handle_is_talk_plus_wrap_up() -> None:

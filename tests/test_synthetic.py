@@ -46,7 +46,7 @@ ID_KEYS = ("interactionId", "contactId", "flowId", "interactionSegmentId", "inte
            "interactionAgentId", "queueId", "agentId", "sessionId", "segmentToAgentId")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ADDED_BY_CXREPORT = {
-    "": {"revision": {"number"}, "interactionEndType": {"str"}, "flaggedReasons": {"list"}},
+    "": {"revision": {"number"}, "interactionEndType": {"str"}, "flaggedReasons": {"list"}, "ivrAbandoned": {"bool"}},
     "queues": {"slaMet": {"bool"}, "queueExitReason": {"str"}},
     "agents": {"agentHoldTime": {"number"}},
 }

@@ -44,6 +44,13 @@ def ivr_time(start_us: int, left_ivr_us: int) -> float:
     return seconds(left_ivr_us - start_us)
 
 
+def ivr_abandoned(disconnect_us: int | None, reached_us: int | None) -> bool:
+    """`ivrAbandoned`: the customer disconnected before reaching any queue or agent, i.e. before the first queue
+    entry (one the queue refused included) and the first allocation (its offer; the acceptance or refusal when
+    the offer is missing). Only true appears in the record."""
+    return disconnect_us is not None and (reached_us is None or disconnect_us < reached_us)
+
+
 def customer_abandon_time(start_us: int, abandon_us: int) -> float:
     """`customerAbandonTime`: interaction start → the customer's disconnect, when the customer disconnected
     before any agent's conversation started (in the IVR or in a queue). Absent otherwise."""

@@ -2,8 +2,8 @@
 
 Conventions (those of the seed sample): instants as `YYYY-MM-DDTHH:MM:SS.mmmZ`; durations in seconds with
 millisecond decimals; a statistic that does not apply (yet) is left out rather than null; the flags that mark
-an exception (`flagged`, `segmentCancelled`, `transfer`, `queueAbandoned`) appear only when true, while the
-verdicts `agentWorkAccepted`, `slaMet` and `slaAbandoned` appear as true or false once they are known.
+an exception (`flagged`, `ivrAbandoned`, `segmentCancelled`, `transfer`, `queueAbandoned`) appear only when
+true, while the verdicts `agentWorkAccepted`, `slaMet` and `slaAbandoned` appear as true or false once known.
 `customerHolds` is always present; `customerHoldTime` and `customerTransfers` only when there were any.
 """
 
@@ -71,12 +71,24 @@ def _interaction_statistics(it: InteractionState, record: Record) -> None:
     if left_ivr is not None:
         record["ivrTime"] = d.ivr_time(it.start_us, left_ivr)
     if disconnect is not None and not answered:
+        if d.ivr_abandoned(disconnect, _reached_us(it)):
+            record["ivrAbandoned"] = True
         record["customerAbandonTime"] = d.customer_abandon_time(it.start_us, disconnect)
     record["customerHolds"] = it.holds
     if it.hold_periods:
         record["customerHoldTime"] = d.customer_hold_time(it.hold_periods)
     if it.transfers:
         record["customerTransfers"] = it.transfers
+
+
+def _reached_us(it: InteractionState) -> int | None:
+    """When the customer first reached a queue (an entry or a refusal) or an agent (an allocation's first moment)."""
+    moments = [queue_entry.start_us for queue_entry in it.queue_entries.values()]
+    for a in it.agent_entries.values():
+        first = a.offer_us if a.offer_us is not None else a.accept_us if a.accept_us is not None else a.decline_us
+        if first is not None:
+            moments.append(first)
+    return min(moments, default=None)
 
 
 def _segment(s: SegmentState) -> Record:

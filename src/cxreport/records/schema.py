@@ -105,6 +105,8 @@ class InteractionRecord(msgspec.Struct, omit_defaults=True):
     flagged: Flag = None
     interactionTime: Seconds = None
     ivrTime: Seconds = None
+    ivrAbandoned: Flag = None
+    """True when the customer hung up before reaching any queue or agent."""
     customerHolds: Count = None
     customerHoldTime: Seconds = None
     customerTransfers: Count = None
