@@ -14,6 +14,8 @@ import msgspec
 import pytest
 
 from cxreport import clock
+from cxreport.cli.synthetic import generate_events
+from cxreport.metrics import QueueEntered
 from cxreport.service import slas
 from cxreport.service.events import read_events, store_events
 from cxreport.store import Store
@@ -255,3 +257,58 @@ def test_the_store_takes_a_chosen_start_and_finds_the_records_it_may_judge(contr
     first = contract_store.restatement_batch(tenant_id, None, Window(march, 2**62), None, 2)
     rest = contract_store.restatement_batch(tenant_id, None, Window(march, 2**62), first[-1], 2)
     assert [key[1] for key in first + rest] == everything and len(rest) == 1
+
+
+def test_versions_dated_after_the_fact_give_the_records_they_would_have_given_first(contract_store: Store) -> None:
+    """Events first and versions dated in the past after them, or the same versions first and the events after:
+    the same records (the SLA ids aside, made anew in each tenant)."""
+    late, early = (str(uuid.uuid4()) for _ in range(2))
+    for tenant_id in (late, early):
+        contract_store.create_tenant(Tenant(tenant_id, "t", "UTC"))
+    streams = list(generate_events(300, seed=12, tenant_id=late))
+    queues = sorted({e.queueId for events in streams for e in events if isinstance(e, QueueEntered)})
+    versions = [  # (queue, effectiveFrom, body): one queue's three versions, the default's two, out of time order
+        (queues[0], "2017-11-20T00:00:00Z", {"slaThreshold": 30, "abandonType": "count-against-sla"}),
+        (None, "2017-12-01T00:00:00Z", {"slaThreshold": 10, "abandonThreshold": 5}),
+        (queues[0], "2017-12-20T00:00:00Z", {"slaThreshold": 5}),
+        (None, "2017-11-25T00:00:00Z", {"slaThreshold": 60}),
+        (queues[0], "2017-12-05T12:00:00Z", {"slaThreshold": 15, "abandonType": "ignore-abandons"}),
+    ]
+
+    def define(tenant_id: str) -> dict[str, str]:
+        ids: dict[str | None, str] = {}
+        for queue_id, since, body in versions:
+            if queue_id not in ids:
+                created = slas.create(contract_store, tenant_id, msgspec.json.encode(
+                    {**body, "effectiveFrom": since} | ({"queueId": queue_id} if queue_id else {})))
+                ids[queue_id] = created.slaId
+            else:
+                slas.add_version(contract_store, tenant_id, ids[queue_id],
+                                 msgspec.json.encode({**body, "effectiveFrom": since}))
+        return {sla_id: str(queue_id) for queue_id, sla_id in ids.items()}
+
+    def ingest(tenant_id: str) -> None:
+        body = b"\n".join(msgspec.json.encode(event) for events in streams for event in events)
+        store_events(contract_store, tenant_id, read_events(body.replace(late.encode(), tenant_id.encode()), tenant_id))
+
+    ingest(late)
+    late_names = define(late)
+    early_names = define(early)
+    ingest(early)
+
+    def records(tenant_id: str, names: dict[str, str]) -> dict[str, bytes]:
+        found = {}
+        for events in streams:
+            iid = events[0].interactionId.lower()
+            doc = contract_store.get_record(tenant_id, iid, False)
+            assert doc is not None
+            for sla_id, name in names.items():
+                doc = doc.replace(sla_id.encode(), name.encode())
+            found[iid] = doc.replace(tenant_id.encode(), b"tenant")
+        return found
+
+    restated, first = records(late, late_names), records(early, early_names)
+    assert restated == first
+    judged = [q for doc in first.values() for q in msgspec.json.decode(doc).get("queues", []) if "slaVersion" in q]
+    assert {(q["slaId"], q["slaVersion"]) for q in judged} >= {(queues[0], 1), (queues[0], 2), (queues[0], 3),
+                                                              ("None", 1), ("None", 2)}, "every version judged some"
