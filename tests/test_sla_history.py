@@ -85,7 +85,7 @@ def post(http: httpx.Client, keys: TenantKeys, path: str, body: dict[str, Any], 
 
 def changed_since(http: httpx.Client, keys: TenantKeys, since_us: int) -> set[str]:
     """The interactions whose stored record changed at or after `since_us` (the search on `lastUpdated`)."""
-    params = {"timeField": "lastUpdated", "start": format_instant(since_us), "limit": 1000}
+    params: dict[str, str | int] = {"timeField": "lastUpdated", "start": format_instant(since_us), "limit": 1000}
     response = http.get(f"/v1/tenants/{keys.id}/interactions", params=params, auth=keys.read)
     assert response.status_code == 200, response.text
     return {record["interactionId"] for record in response.json()["results"]}
@@ -267,7 +267,8 @@ def test_versions_dated_after_the_fact_give_the_records_they_would_have_given_fi
         contract_store.create_tenant(Tenant(tenant_id, "t", "UTC"))
     streams = list(generate_events(300, seed=12, tenant_id=late))
     queues = sorted({e.queueId for events in streams for e in events if isinstance(e, QueueEntered)})
-    versions = [  # (queue, effectiveFrom, body): one queue's three versions, the default's two, out of time order
+    # (queue, effectiveFrom, body): one queue's three versions and the default's two, out of time order
+    versions: list[tuple[str | None, str, dict[str, Any]]] = [
         (queues[0], "2017-11-20T00:00:00Z", {"slaThreshold": 30, "abandonType": "count-against-sla"}),
         (None, "2017-12-01T00:00:00Z", {"slaThreshold": 10, "abandonThreshold": 5}),
         (queues[0], "2017-12-20T00:00:00Z", {"slaThreshold": 5}),
