@@ -17,9 +17,9 @@ from cxreport import clock
 from cxreport.cli.synthetic import generate_events
 from cxreport.metrics import QueueEntered
 from cxreport.service import slas
-from cxreport.service.events import read_events, store_events
+from cxreport.service.events import derived_record, read_events, store_events
 from cxreport.store import Store
-from cxreport.store.base import Sla, SlaVersion, Tenant, Window
+from cxreport.store.base import Sla, SlaVersion, StoredRecord, Tenant, UpsertCounts, Window
 from cxreport.times import format_instant, parse_instant
 from support.tenants import TenantKeys
 
@@ -313,3 +313,29 @@ def test_versions_dated_after_the_fact_give_the_records_they_would_have_given_fi
     judged = [q for doc in first.values() for q in msgspec.json.decode(doc).get("queues", []) if "slaVersion" in q]
     assert {(q["slaId"], q["slaVersion"]) for q in judged} >= {(queues[0], 1), (queues[0], 2), (queues[0], 3),
                                                               ("None", 1), ("None", 2)}, "every version judged some"
+
+
+def test_a_derivation_again_replaces_at_an_equal_revision_never_a_lower(contract_store: Store) -> None:
+    """What keeps a restatement from undoing a late event that a concurrent batch stored meanwhile: the record
+    derived again replaces the stored one at the same revision (the same events), never at a lower one."""
+    tenant_id = str(uuid.uuid4())
+    contract_store.create_tenant(Tenant(tenant_id, "t", "UTC"))
+    iid = str(uuid.uuid4())
+    store_events(contract_store, tenant_id, read_events(call(iid, SALES, MARCH, answered_after=10), tenant_id))
+    stored = contract_store.get_record(tenant_id, iid, False)
+    assert stored is not None
+    revision = msgspec.json.decode(stored)["revision"]
+
+    def rebuild_as(made: int, customer: str) -> Callable[[dict[str, list[bytes]]], list[StoredRecord]]:
+        def rebuild(events: dict[str, list[bytes]]) -> list[StoredRecord]:
+            assert list(events) == [iid] and len(events[iid]) == revision, "every stored event of it"
+            record = {"interactionId": iid, "startTimestamp": MARCH, "customer": customer, "revision": made}
+            return [derived_record(record, tenant_id)]
+        return rebuild
+
+    assert contract_store.rederive(tenant_id, [iid], rebuild_as(revision - 1, "older"), 1) == UpsertCounts(0, 0, 1)
+    assert contract_store.rederive(tenant_id, [iid], rebuild_as(revision, "again"), 2) == UpsertCounts(0, 1, 0)
+    assert contract_store.rederive(tenant_id, [iid], rebuild_as(revision, "again"), 3) == UpsertCounts(0, 0, 1)
+    again = contract_store.get_record(tenant_id, iid, False)
+    assert again is not None and msgspec.json.decode(again)["customer"] == "again"
+    assert contract_store.rederive(tenant_id, [], rebuild_as(revision, "none"), 4) == UpsertCounts()
