@@ -17,6 +17,7 @@ from cxreport.metrics.decode import (
 )
 from cxreport.metrics.derive import MixedInteractions, derive_record, derive_records
 from cxreport.metrics.events import (
+    AGENT_EVENT_CLASSES,
     AGENT_EVENT_TYPES,
     AGENT_TYPE_NAME,
     EVENT_TYPES,
@@ -61,6 +62,7 @@ from cxreport.metrics.sla import DEFAULT_SLA, AbandonType, PolicyLookup, SlaPoli
 from cxreport.metrics.timeline import timeline
 
 __all__ = [
+    "AGENT_EVENT_CLASSES",
     "AGENT_EVENT_TYPES",
     "AGENT_TYPE_NAME",
     "DEFAULT_SLA",

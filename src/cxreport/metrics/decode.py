@@ -8,13 +8,14 @@ event is rejected whole (`RejectedBatch`, listing up to `MAX_ERRORS_REPORTED` of
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import msgspec
 
 from cxreport.errors import InvalidBody, InvalidRecord, RejectedBatch
 from cxreport.ids import UUID_PATTERN, is_uuid
 from cxreport.jsontext import TOO_DEEP, check_text
-from cxreport.metrics.events import KNOWN_TYPES, AgentEventBase, AnyEvent, Event, InteractionStarted
+from cxreport.metrics.events import AGENT_EVENT_CLASSES, KNOWN_TYPES, AnyEvent, Event, InteractionStarted
 from cxreport.times import TimeFormatError, parse_instant
 
 MAX_ERRORS_REPORTED = 100
@@ -58,15 +59,15 @@ def decode_interaction_event(raw: bytes | msgspec.Raw) -> tuple[Event, int]:
     """A stored interaction event (the events table holds no other kind) with its instant: as
     `decode_timed_event`, typed for derivation."""
     event, instant = decode_timed_event(raw)
-    if isinstance(event, AgentEventBase):
+    if type(event) in AGENT_EVENT_CLASSES:
         raise InvalidRecord(f"{event.eventId} is an agent-state event, not an interaction's", path="$.type")
-    return event, instant
+    return cast("Event", event), instant
 
 
 def _checked(event: AnyEvent, position: int, tenant_id: str | None) -> int:
     """What a decoded event is checked for beyond its types (raises InvalidRecord); returns its instant."""
-    if not isinstance(event, AgentEventBase):
-        _check_uuid(event.interactionId, "interactionId", position)
+    if type(event) not in AGENT_EVENT_CLASSES:
+        _check_uuid(cast("Event", event).interactionId, "interactionId", position)
     try:
         instant = parse_instant(event.timestamp)
     except TimeFormatError as error:

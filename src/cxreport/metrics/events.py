@@ -334,5 +334,8 @@ AGENT_EVENT_TYPES: tuple[str, ...] = ("agent-logged-in", "agent-state-changed", 
 AGENT_TYPE_NAME: dict[type[AgentEventBase], str] = dict(
     zip((AgentLoggedIn, AgentStateChanged, AgentLoggedOut), AGENT_EVENT_TYPES, strict=True)
 )
+AGENT_EVENT_CLASSES: frozenset[type] = frozenset(AGENT_TYPE_NAME)
+"""The agent-state event classes: `type(event) in AGENT_EVENT_CLASSES` tells the two kinds apart at a tenth of
+`isinstance`'s cost (a Struct class's metaclass makes `isinstance` slow: ~70 ns, on the import's hot path)."""
 KNOWN_TYPES: tuple[str, ...] = EVENT_TYPES + AGENT_EVENT_TYPES
 """Every `type` a body may hold: the interaction events' (in lifecycle order), then the agent-state events'."""

@@ -12,16 +12,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import msgspec
 
 from cxreport import clock
 from cxreport.errors import InvalidRecord
 from cxreport.metrics import (
+    AGENT_EVENT_CLASSES,
     AGENT_TYPE_NAME,
     TYPE_NAME,
     AgentEvent,
-    AgentEventBase,
     AgentLoggedOut,
     Event,
     PolicyLookup,
@@ -65,9 +66,10 @@ def read_events(body: bytes, tenant_id: str | None = None) -> list[Incoming]:
 def incoming(raw: bytes | msgspec.Raw, position: int, tenant_id: str | None) -> Incoming:
     """One event's JSON text, decoded and checked (raises InvalidRecord), with what the store keeps of it."""
     event, time_us = decode_timed_event(raw, position, tenant_id)
-    if isinstance(event, AgentEventBase):
-        return stored_agent_event(event, compact(raw), time_us)
-    return event, stored_event(event, compact(raw), time_us)
+    if type(event) in AGENT_EVENT_CLASSES:
+        return stored_agent_event(cast("AgentEvent", event), compact(raw), time_us)
+    interaction_event = cast("Event", event)
+    return interaction_event, stored_event(interaction_event, compact(raw), time_us)
 
 
 _SPACE, _TAB, _CR, _LF = b" \t\r\n"
@@ -169,10 +171,10 @@ def store_events(store: Store, tenant_id: str, events: Sequence[Incoming]) -> Ev
     interactions: list[InteractionIncoming] = []
     agents: list[StoredAgentEvent] = []
     for item in events:
-        if isinstance(item, StoredAgentEvent):
-            agents.append(item)
-        else:
+        if isinstance(item, tuple):  # cheap for a builtin type (a Struct's metaclass makes isinstance slow)
             interactions.append(item)
+        else:
+            agents.append(item)
     rebuild = rebuilder(tenant_id, sla_policy(store.list_slas(tenant_id)), interactions)
     stored = [stored for _event, stored in interactions]
     return store.ingest_events(tenant_id, stored, rebuild, clock.now_us(), agents)
