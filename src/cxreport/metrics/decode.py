@@ -66,8 +66,9 @@ def decode_interaction_event(raw: bytes | msgspec.Raw) -> tuple[Event, int]:
 
 def _checked(event: AnyEvent, position: int, tenant_id: str | None) -> int:
     """What a decoded event is checked for beyond its types (raises InvalidRecord); returns its instant."""
-    if type(event) not in AGENT_EVENT_CLASSES:
-        _check_uuid(cast("Event", event).interactionId, "interactionId", position)
+    interaction_id = getattr(event, "interactionId", None)  # agent-state events have none
+    if interaction_id is not None:
+        _check_uuid(interaction_id, "interactionId", position)
     try:
         instant = parse_instant(event.timestamp)
     except TimeFormatError as error:
