@@ -34,6 +34,7 @@ OPERATIONS = [
     ("GET", "/v1/tenants/{tenantId}/interactions/{interactionId}"),
     ("POST", "/v1/tenants/{tenantId}/events"),
     ("GET", "/v1/tenants/{tenantId}/interactions/{interactionId}/reporting-events"),
+    ("GET", "/v1/tenants/{tenantId}/agents/{agentId}/state-events"),
     ("GET", "/v1/tenants/{tenantId}/slas"),
     ("POST", "/v1/tenants/{tenantId}/slas"),
     ("GET", "/v1/tenants/{tenantId}/slas/{slaId}"),

@@ -34,6 +34,7 @@ class Holdings:
     customer: str
     sla_id: str
     sla_name: str
+    agent_id: str
 
     @property
     def id(self) -> str:
@@ -42,7 +43,8 @@ class Holdings:
     def markers(self) -> list[str]:
         """Values only this tenant holds: none may appear in a reply to another tenant's key."""
         return [self.record_id, self.event_interaction_id, self.contact_id, self.customer, self.sla_id,
-                self.sla_name, self.keys.read[0], self.keys.ingest[0], self.keys.admin[0], self.keys.tenant.name]
+                self.sla_name, self.keys.read[0], self.keys.ingest[0], self.keys.admin[0], self.keys.tenant.name,
+                self.agent_id]
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -63,13 +65,19 @@ def _holdings(http: httpx.Client, server: LiveServer, label: str) -> Holdings:
     _ok(http.post(f"{base}/events", auth=keys.ingest, json=event(event_id, f"{label}-{tag}-1", customer)))
     sla_name = f"sla-{label}-{tag}"
     sla = _ok(http.post(f"{base}/slas", auth=keys.admin, json={"name": sla_name, "slaThreshold": 30}))
-    return Holdings(keys, record_id, event_id, contact_id, customer, sla["slaId"], sla_name)
+    agent_id = f"agent-{label}-{tag}"
+    _ok(http.post(f"{base}/events", auth=keys.ingest, json=agent_event(agent_id, f"{label}-{tag}-login")))
+    return Holdings(keys, record_id, event_id, contact_id, customer, sla["slaId"], sla_name, agent_id)
 
 
 def event(interaction_id: str, event_id: str, customer: str = "+15550000") -> dict[str, str]:
     return {"type": "interaction-started", "eventId": event_id, "interactionId": interaction_id,
             "timestamp": START, "channelType": "voice", "direction": "inbound", "customer": customer,
             "contactPoint": "+15550001", "flowId": "flow-1", "flowName": "Flow"}
+
+
+def agent_event(agent_id: str, event_id: str) -> dict[str, str]:
+    return {"type": "agent-logged-in", "eventId": event_id, "agentId": agent_id, "timestamp": START}
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +98,7 @@ PATH_VALUES: dict[str, Callable[[Holdings], str]] = {
     "contactId": lambda t: t.contact_id,
     "slaId": lambda t: t.sla_id,
     "keyId": lambda t: t.keys.read[0],
+    "agentId": lambda t: t.agent_id,
 }
 
 
@@ -107,6 +116,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/tenants/{tenantId}/contacts/{contactId}/interactions"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/interactions/{interactionId}"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/interactions/{interactionId}/reporting-events"): Operation("read"),
+    ("GET", "/v1/tenants/{tenantId}/agents/{agentId}/state-events"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/slas"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/slas/{slaId}"): Operation("read"),
     ("POST", "/v1/tenants/{tenantId}/interactions"): Operation(
@@ -139,6 +149,7 @@ def snapshot(http: httpx.Client, tenant: Holdings) -> dict[str, Any]:
         "records": _ok(http.get(f"{base}/interactions?limit=1000", auth=admin))["results"],
         "events": _ok(http.get(f"{base}/interactions/{tenant.event_interaction_id}/reporting-events",
                                auth=admin))["results"],
+        "agent events": _ok(http.get(f"{base}/agents/{tenant.agent_id}/state-events", auth=admin))["results"],
         "slas": _ok(http.get(f"{base}/slas", auth=admin)),
         "keys": _ok(http.get(f"{base}/api-keys", auth=admin)),
     }

@@ -12,7 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from cxreport import __version__
 from cxreport.config import Settings
-from cxreport.http import credentials, events, health, interactions, slas
+from cxreport.http import agents, credentials, events, health, interactions, slas
 from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.http.ratelimit import RateLimiter
@@ -42,6 +42,7 @@ def create_app(settings: Settings, store: Store) -> Litestar:
             interactions.ingest_interactions,
             events.ingest_events,
             events.reporting_events,
+            agents.agent_state_events,
             slas.list_slas,
             slas.create_sla,
             slas.get_sla,

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import msgspec
 
+from cxreport.metrics import AgentSession
+from cxreport.service.agents import AgentEventsResult
 from cxreport.service.search import SearchResult
 from cxreport.store.base import MAX_INSTANT, MIN_INSTANT, EventCounts, Tenant, UpsertCounts, Window
 from cxreport.times import format_instant
@@ -84,6 +86,47 @@ def events_envelope(tenant: Tenant, interaction_id: str, docs: list[bytes]) -> b
     """`{"tenantId", "interactionId", "results": [...]}` joined from the events' stored text."""
     head = _encode({"tenantId": tenant.id, "interactionId": interaction_id})[:-1]
     return head + b',"results":[' + b",".join(docs) + b"]}"
+
+
+def agent_events_envelope(result: AgentEventsResult, next_url: Callable[[str], str] | None = None) -> bytes:
+    """`{"tenantId", "agentId", "window", "limit", "results": [...], "sessions", "next", "nextUrl"}`, the results
+    joined from the events' stored text."""
+    request = result.request
+    head = _encode(
+        {
+            "tenantId": result.tenant.id,
+            "agentId": request.agent_id,
+            "window": _window_json(request.window),
+            "limit": request.limit,
+        }
+    )
+    tail = _encode(
+        {
+            "sessions": [_session_json(session) for session in result.sessions],
+            "next": result.next_cursor,
+            "nextUrl": next_url(result.next_cursor) if result.next_cursor and next_url else None,
+        }
+    )
+    return head[:-1] + b',"results":[' + b",".join(result.docs) + b"]," + tail[1:]
+
+
+def _session_json(session: AgentSession) -> dict[str, object]:
+    return {
+        "sessionId": session.session_id,
+        "start": format_instant(session.start_us),
+        "end": None if session.end_us is None else format_instant(session.end_us),
+        "startedBy": session.started_by,
+        "endedBy": session.ended_by,
+        "states": [
+            {
+                "state": period.state,
+                "reasonCode": period.reason_code,
+                "start": format_instant(period.start_us),
+                "end": None if period.end_us is None else format_instant(period.end_us),
+            }
+            for period in session.states
+        ],
+    }
 
 
 def upsert_counts(counts: UpsertCounts) -> bytes:

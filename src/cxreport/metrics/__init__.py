@@ -7,13 +7,30 @@ set of its events, judge queue entries by the SLA policy in force. The statistic
 May import: the shared modules only (`errors`, `times`, `ids`, `jsontext`): derivation is pure.
 """
 
-from cxreport.metrics.decode import decode_event, decode_events, decode_timed_event, split_events
+from cxreport.metrics.agent_states import AgentSession, StateChange, StatePeriod, agent_sessions
+from cxreport.metrics.decode import (
+    decode_event,
+    decode_events,
+    decode_interaction_event,
+    decode_timed_event,
+    split_events,
+)
 from cxreport.metrics.derive import MixedInteractions, derive_record, derive_records
 from cxreport.metrics.events import (
+    AGENT_EVENT_CLASSES,
+    AGENT_EVENT_TYPES,
+    AGENT_TYPE_NAME,
     EVENT_TYPES,
+    KNOWN_TYPES,
     TYPE_NAME,
     AgentDisconnect,
+    AgentEvent,
+    AgentEventBase,
+    AgentLoggedIn,
+    AgentLoggedOut,
     AgentReplied,
+    AgentStateChanged,
+    AnyEvent,
     ConversationEnded,
     ConversationStarted,
     CustomAttributesSet,
@@ -45,12 +62,23 @@ from cxreport.metrics.sla import DEFAULT_SLA, AbandonType, PolicyLookup, SlaPoli
 from cxreport.metrics.timeline import timeline
 
 __all__ = [
+    "AGENT_EVENT_CLASSES",
+    "AGENT_EVENT_TYPES",
+    "AGENT_TYPE_NAME",
     "DEFAULT_SLA",
     "EVENT_TYPES",
+    "KNOWN_TYPES",
     "TYPE_NAME",
     "AbandonType",
     "AgentDisconnect",
+    "AgentEvent",
+    "AgentEventBase",
+    "AgentLoggedIn",
+    "AgentLoggedOut",
     "AgentReplied",
+    "AgentSession",
+    "AgentStateChanged",
+    "AnyEvent",
     "ConversationEnded",
     "ConversationStarted",
     "CustomAttributesSet",
@@ -71,6 +99,8 @@ __all__ = [
     "QueueRefused",
     "Record",
     "SlaPolicy",
+    "StateChange",
+    "StatePeriod",
     "TransferCancelled",
     "TransferConnected",
     "TransferStarted",
@@ -80,8 +110,10 @@ __all__ = [
     "WorkRejected",
     "WrapupEnded",
     "WrapupStarted",
+    "agent_sessions",
     "decode_event",
     "decode_events",
+    "decode_interaction_event",
     "decode_timed_event",
     "derive_record",
     "derive_records",

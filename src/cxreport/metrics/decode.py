@@ -8,18 +8,19 @@ event is rejected whole (`RejectedBatch`, listing up to `MAX_ERRORS_REPORTED` of
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import msgspec
 
 from cxreport.errors import InvalidBody, InvalidRecord, RejectedBatch
 from cxreport.ids import UUID_PATTERN, is_uuid
 from cxreport.jsontext import TOO_DEEP, check_text
-from cxreport.metrics.events import EVENT_TYPES, Event, InteractionStarted
+from cxreport.metrics.events import AGENT_EVENT_CLASSES, KNOWN_TYPES, AnyEvent, Event, InteractionStarted
 from cxreport.times import TimeFormatError, parse_instant
 
 MAX_ERRORS_REPORTED = 100
-_decoder = msgspec.json.Decoder(Event)
-_list_decoder = msgspec.json.Decoder(list[Event])
+_decoder = msgspec.json.Decoder(AnyEvent)
+_list_decoder = msgspec.json.Decoder(list[AnyEvent])
 _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
 _raw_one = msgspec.json.Decoder(msgspec.Raw)
 _MISSING_FIELD = re.compile(r"Object missing required field `(\w+)`")
@@ -29,8 +30,9 @@ _KNOWN_UUIDS: set[str] = set()
 _KNOWN_UUIDS_KEPT = 100_000
 
 
-def decode_event(raw: bytes | msgspec.Raw, position: int = 0, tenant_id: str | None = None) -> Event:
-    """One event from its JSON text. Raises InvalidRecord naming `position` and the field's JSON path.
+def decode_event(raw: bytes | msgspec.Raw, position: int = 0, tenant_id: str | None = None) -> AnyEvent:
+    """One event (of an interaction, or an agent-state event) from its JSON text. Raises InvalidRecord naming
+    `position` and the field's JSON path.
 
     With `tenant_id`, an interaction-started event naming another tenant is refused."""
     return decode_timed_event(raw, position, tenant_id)[0]
@@ -38,10 +40,10 @@ def decode_event(raw: bytes | msgspec.Raw, position: int = 0, tenant_id: str | N
 
 def decode_timed_event(
     raw: bytes | msgspec.Raw, position: int = 0, tenant_id: str | None = None
-) -> tuple[Event, int]:
+) -> tuple[AnyEvent, int]:
     """`decode_event`, with the event's instant (epoch µs) that checking its timestamp has parsed."""
     try:
-        event: Event = _decoder.decode(raw)
+        event: AnyEvent = _decoder.decode(raw)
     except msgspec.ValidationError as error:
         message = _describe(str(error))
         match = _PATH.search(message)
@@ -53,9 +55,20 @@ def decode_timed_event(
     return event, _checked(event, position, tenant_id)
 
 
-def _checked(event: Event, position: int, tenant_id: str | None) -> int:
+def decode_interaction_event(raw: bytes | msgspec.Raw) -> tuple[Event, int]:
+    """A stored interaction event (the events table holds no other kind) with its instant: as
+    `decode_timed_event`, typed for derivation."""
+    event, instant = decode_timed_event(raw)
+    if type(event) in AGENT_EVENT_CLASSES:
+        raise InvalidRecord(f"{event.eventId} is an agent-state event, not an interaction's", path="$.type")
+    return cast("Event", event), instant
+
+
+def _checked(event: AnyEvent, position: int, tenant_id: str | None) -> int:
     """What a decoded event is checked for beyond its types (raises InvalidRecord); returns its instant."""
-    _check_uuid(event.interactionId, "interactionId", position)
+    interaction_id = getattr(event, "interactionId", None)  # agent-state events have none
+    if interaction_id is not None:
+        _check_uuid(interaction_id, "interactionId", position)
     try:
         instant = parse_instant(event.timestamp)
     except TimeFormatError as error:
@@ -89,7 +102,7 @@ def _check_tenant(named: str, tenant_id: str, position: int) -> None:
         )
 
 
-def decode_events(raw: bytes, tenant_id: str | None = None) -> list[Event]:
+def decode_events(raw: bytes, tenant_id: str | None = None) -> list[AnyEvent]:
     """Every event of a body: one JSON object, a JSON array of objects, or NDJSON (one object a line).
 
     Raises InvalidBody when the body is not JSON at all, RejectedBatch when any event is malformed."""
@@ -120,7 +133,7 @@ def decode_events(raw: bytes, tenant_id: str | None = None) -> list[Event]:
     return events
 
 
-def _decode_whole(raw: bytes) -> list[Event] | None:
+def _decode_whole(raw: bytes) -> list[AnyEvent] | None:
     """The fast path: the whole body in one call; None when anything in it is malformed."""
     body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     try:
@@ -137,7 +150,7 @@ def _decode_whole(raw: bytes) -> list[Event] | None:
         return None
 
 
-def _fine(event: Event, tenant_id: str | None) -> bool:
+def _fine(event: AnyEvent, tenant_id: str | None) -> bool:
     try:
         _checked(event, 0, tenant_id)
     except InvalidRecord:
@@ -174,5 +187,5 @@ def _describe(message: str) -> str:
     if missing:  # msgspec names no path for a missing top-level field
         return f"{message} - at `$.{missing.group(1)}`"
     if message.startswith("Invalid value") and message.endswith(" - at `$.type`"):
-        return f"{message[: -len(' - at `$.type`')]} (known types: {', '.join(EVENT_TYPES)}) - at `$.type`"
+        return f"{message[: -len(' - at `$.type`')]} (known types: {', '.join(KNOWN_TYPES)}) - at `$.type`"
     return message

@@ -281,3 +281,61 @@ TYPE_RANK: dict[type[EventBase], int] = {cls: rank for rank, cls in enumerate(TY
 EVENT_TYPES: tuple[str, ...] = tuple(str(cls.__struct_config__.tag) for cls in TYPE_ORDER)
 TYPE_NAME: dict[type[EventBase], str] = dict(zip(TYPE_ORDER, EVENT_TYPES, strict=True))
 """Each event class's `type` value."""
+
+
+# --- agent states: per agent, independent of interactions -------------------------------------------------
+
+
+class AgentEventBase(msgspec.Struct, tag_field="type", kw_only=True, omit_defaults=True, gc=False):
+    """An agent's login, logout or presence change. No interactionId: these events belong to the agent (the
+    store keeps them per tenant and agentId, deduplicated by agentId and eventId, and derives no record)."""
+
+    eventId: Id
+    agentId: Id
+    timestamp: Annotated[str, msgspec.Meta(min_length=10, max_length=40)]
+    agentName: Text | None = None
+    sessionId: Id | None = None
+    """The login session, as the platform names it (optional)."""
+    queueIds: list[Id] | None = None
+    """The queues the agent serves in this session or state, when the platform says."""
+
+
+AgentState = Literal["ready", "not-ready"]
+
+
+class AgentLoggedIn(AgentEventBase, tag="agent-logged-in"):
+    """The agent logged in: a session starts (and a missing logout of the one before ends here)."""
+
+    state: AgentState | None = None
+    """The presence the session starts in, when the platform says (else unknown until the first change)."""
+    reasonCode: Text | None = None
+
+
+class AgentLoggedOut(AgentEventBase, tag="agent-logged-out"):
+    """The agent logged out: the session ends."""
+
+    reasonCode: Text | None = None
+    """Why, when the platform says (a forced logoff, an end of shift)."""
+
+
+class AgentStateChanged(AgentEventBase, tag="agent-state-changed"):
+    """The agent's presence changed: ready to take work, or not ready (with an optional reason: lunch, training)."""
+
+    state: AgentState
+    reasonCode: Text | None = None
+    """Why the agent is not ready (free text up to 1,000 characters), when the platform says."""
+
+
+AgentEvent = AgentLoggedIn | AgentLoggedOut | AgentStateChanged
+AnyEvent = Event | AgentEvent
+"""What an events body may hold: interaction events and agent-state events, mixed."""
+
+AGENT_EVENT_TYPES: tuple[str, ...] = ("agent-logged-in", "agent-state-changed", "agent-logged-out")
+AGENT_TYPE_NAME: dict[type[AgentEventBase], str] = dict(
+    zip((AgentLoggedIn, AgentStateChanged, AgentLoggedOut), AGENT_EVENT_TYPES, strict=True)
+)
+AGENT_EVENT_CLASSES: frozenset[type] = frozenset(AGENT_TYPE_NAME)
+"""The agent-state event classes: `type(event) in AGENT_EVENT_CLASSES` tells the two kinds apart at a tenth of
+`isinstance`'s cost (a Struct class's metaclass makes `isinstance` slow: ~70 ns, on the import's hot path)."""
+KNOWN_TYPES: tuple[str, ...] = EVENT_TYPES + AGENT_EVENT_TYPES
+"""Every `type` a body may hold: the interaction events' (in lifecycle order), then the agent-state events'."""

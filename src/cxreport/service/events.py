@@ -4,24 +4,32 @@
   all or nothing (`RejectedBatch` names every bad event's position and reason).
 - `store_events`: what the HTTP route and `cxreport import-events` both call: the events and the records
   they make go to the store in one transaction (`Store.ingest_events`); the records are rebuilt from ALL
-  stored events of each touched interaction, judged by the tenant's SLA versions.
+  stored events of each touched interaction, judged by the tenant's SLA versions. Agent-state events (login,
+  logout, presence) may come in the same body: they are stored in the same transaction, per agent, and make
+  no record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import msgspec
 
 from cxreport import clock
 from cxreport.errors import InvalidRecord
 from cxreport.metrics import (
+    AGENT_EVENT_CLASSES,
+    AGENT_TYPE_NAME,
     TYPE_NAME,
+    AgentEvent,
+    AgentLoggedOut,
     Event,
     PolicyLookup,
     Record,
     SlaPolicy,
     decode_events,
+    decode_interaction_event,
     decode_timed_event,
     derive_record,
     split_events,
@@ -30,13 +38,15 @@ from cxreport.metrics import (
 from cxreport.records.facets import record_view
 from cxreport.records.stored import StoredRecord, stored_record
 from cxreport.records.validate import prepare_record
-from cxreport.store.base import EventCounts, Rebuild, Sla, Store, StoredEvent, UpsertCounts
+from cxreport.store.base import EventCounts, Rebuild, Sla, Store, StoredAgentEvent, StoredEvent, UpsertCounts
 from cxreport.times import parse_instant
 
 _encode = msgspec.json.encode
 
-Incoming = tuple[Event, StoredEvent]
-"""An event as decoded, and as the store keeps it (its exact JSON text and instant)."""
+InteractionIncoming = tuple[Event, StoredEvent]
+"""An interaction's event as decoded, and as the store keeps it (its exact JSON text and instant)."""
+Incoming = InteractionIncoming | StoredAgentEvent
+"""An event of a body: an interaction's (as decoded and as stored), or an agent-state event (as stored)."""
 
 
 def read_events(body: bytes, tenant_id: str | None = None) -> list[Incoming]:
@@ -56,7 +66,10 @@ def read_events(body: bytes, tenant_id: str | None = None) -> list[Incoming]:
 def incoming(raw: bytes | msgspec.Raw, position: int, tenant_id: str | None) -> Incoming:
     """One event's JSON text, decoded and checked (raises InvalidRecord), with what the store keeps of it."""
     event, time_us = decode_timed_event(raw, position, tenant_id)
-    return event, stored_event(event, compact(raw), time_us)
+    if type(event) in AGENT_EVENT_CLASSES:
+        return stored_agent_event(cast("AgentEvent", event), compact(raw), time_us)
+    interaction_event = cast("Event", event)
+    return interaction_event, stored_event(interaction_event, compact(raw), time_us)
 
 
 _SPACE, _TAB, _CR, _LF = b" \t\r\n"
@@ -76,6 +89,15 @@ def stored_event(event: Event, text: bytes, time_us: int | None = None) -> Store
     kind = TYPE_NAME[type(event)]
     instant = parse_instant(event.timestamp) if time_us is None else time_us
     return StoredEvent(event.eventId, event.interactionId.lower(), instant, kind, text)
+
+
+def stored_agent_event(event: AgentEvent, text: bytes, time_us: int) -> StoredAgentEvent:
+    """What the store keeps of an agent-state event."""
+    state = None if isinstance(event, AgentLoggedOut) else event.state
+    kind = AGENT_TYPE_NAME[type(event)]
+    return StoredAgentEvent(
+        event.agentId, event.eventId, time_us, kind, state, event.reasonCode, event.sessionId, text
+    )
 
 
 def sla_policy(slas: Sequence[Sla]) -> PolicyLookup:
@@ -99,7 +121,7 @@ def sla_policy(slas: Sequence[Sla]) -> PolicyLookup:
     return versioned_lookup(versions)
 
 
-def rebuilder(tenant_id: str, policy: PolicyLookup, known: Sequence[Incoming] = ()) -> Rebuild:
+def rebuilder(tenant_id: str, policy: PolicyLookup, known: Sequence[InteractionIncoming] = ()) -> Rebuild:
     """`Store.ingest_events`'s `rebuild`: each interaction's stored events → its record, ready to store.
     `known` holds events already decoded, so that a batch's own events are neither decoded nor their
     timestamps parsed again (found by their text)."""
@@ -116,7 +138,7 @@ def rebuilder(tenant_id: str, policy: PolicyLookup, known: Sequence[Incoming] = 
             for doc in docs:
                 event = cache.get(doc)
                 if event is None:
-                    event, time_us = decode_timed_event(doc)
+                    event, time_us = decode_interaction_event(doc)
                     instants[event.timestamp] = time_us
                 events.append(event)
             records.append(derived_record(derive_record(tenant_id, events, policy, instants), tenant_id))
@@ -146,8 +168,16 @@ def store_events(store: Store, tenant_id: str, events: Sequence[Incoming]) -> Ev
     """Store the events and rebuild the records of the interactions they touch, in one transaction."""
     if not events:
         return EventCounts()
-    rebuild = rebuilder(tenant_id, sla_policy(store.list_slas(tenant_id)), events)
-    return store.ingest_events(tenant_id, [stored for _event, stored in events], rebuild, clock.now_us())
+    interactions: list[InteractionIncoming] = []
+    agents: list[StoredAgentEvent] = []
+    for item in events:
+        if isinstance(item, tuple):  # cheap for a builtin type (a Struct's metaclass makes isinstance slow)
+            interactions.append(item)
+        else:
+            agents.append(item)
+    rebuild = rebuilder(tenant_id, sla_policy(store.list_slas(tenant_id)), interactions)
+    stored = [stored for _event, stored in interactions]
+    return store.ingest_events(tenant_id, stored, rebuild, clock.now_us(), agents)
 
 
 def rederive(store: Store, tenant_id: str, interaction_ids: Sequence[str]) -> UpsertCounts:

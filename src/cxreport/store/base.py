@@ -105,13 +105,39 @@ class StoredEvent(msgspec.Struct, frozen=True, gc=False):
     doc: bytes
 
 
+class StoredAgentEvent(msgspec.Struct, frozen=True, gc=False):
+    """One agent-state event (login, logout, presence change) ready to store, or as read back: its exact JSON
+    text and the columns promoted from it. Read back for sessions, `doc` is empty."""
+
+    agent_id: str
+    event_id: str
+    time_us: int
+    type: str
+    state: str | None
+    reason_code: str | None
+    session_id: str | None
+    doc: bytes = b""
+
+
+AgentEventKey = tuple[str, str]
+"""What identifies a stored agent-state event: (agentId, eventId)."""
+
+
+def first_per_agent_event(events: Sequence[StoredAgentEvent]) -> dict[AgentEventKey, StoredAgentEvent]:
+    """One agent-state event per (agentId, eventId): the first of each."""
+    unique: dict[AgentEventKey, StoredAgentEvent] = {}
+    for event in events:
+        unique.setdefault((event.agent_id, event.event_id), event)
+    return unique
+
+
 @dataclass(frozen=True, slots=True)
 class EventCounts:
     accepted: int = 0
-    """Events stored now (their interactionId and eventId were new to the tenant)."""
+    """Events stored now (interaction events whose interactionId and eventId, agent-state events whose agentId
+    and eventId, were new to the tenant)."""
     duplicates: int = 0
-    """Events whose interactionId and eventId the tenant already had (or that repeated within the batch): they
-    change nothing."""
+    """Events the tenant already had by those keys (or that repeated within the batch): they change nothing."""
     interactions: int = 0
     """Interactions whose record was derived again because they got new events."""
 
@@ -358,9 +384,17 @@ class Store(abc.ABC):
     # events -------------------------------------------------------------------------------------------
     @abc.abstractmethod
     def ingest_events(
-        self, tenant_id: str, events: Sequence[StoredEvent], rebuild: Rebuild, now_us: int
+        self,
+        tenant_id: str,
+        events: Sequence[StoredEvent],
+        rebuild: Rebuild,
+        now_us: int,
+        agent_events: Sequence[StoredAgentEvent] = (),
     ) -> EventCounts:
-        """Store events and the records they make, all in one transaction.
+        """Store events and the records they make, and agent-state events, all in one transaction.
+
+        An agent-state event whose agentId and eventId the tenant has already (or that repeats within
+        `agent_events`) is ignored like a duplicate interaction event; agent-state events make no record.
 
         An event whose interactionId and eventId the tenant has already (or that repeats within `events`) is
         ignored: a duplicate changes nothing, even when its text differs (the first version stored is kept).
@@ -372,6 +406,20 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def events_of(self, tenant_id: str, interaction_id: str) -> list[bytes]:
         """The interaction's stored events (JSON text), in time order (ties: eventId)."""
+
+    # agent states -------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def agent_events(
+        self, tenant_id: str, agent_id: str, window: Window, after: tuple[int, str] | None, limit: int
+    ) -> list[StoredAgentEvent]:
+        """The agent's stored state events in [window.start_us, window.end_us) after the keyset position
+        `after` (time, eventId), at most `limit`, in time order (ties: eventId), with their JSON text."""
+
+    @abc.abstractmethod
+    def agent_state_changes(self, tenant_id: str, agent_id: str, window: Window) -> list[StoredAgentEvent]:
+        """What the agent's sessions in the window are made of, without the JSON text, in time order: every
+        state event in the window, those at the last instant before it (they say what was open when it starts)
+        and those at the first instant from its end on (they say whether a session goes on after it)."""
 
     # service levels -----------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -25,6 +25,7 @@ from cxreport.store.base import (
     Sla,
     SlaVersion,
     Store,
+    StoredAgentEvent,
     StoredRecord,
     Tenant,
     Token,
@@ -200,6 +201,31 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         with self._read() as db:
             rows = db.execute(self._sql.events_of, (tenant_id, self._dialect.id_param(interaction_id)))
             return [bytes(row[0]) for row in rows]
+
+    # agent states -------------------------------------------------------------------------------------
+    def agent_events(
+        self, tenant_id: str, agent_id: str, window: Window, after: tuple[int, str] | None, limit: int
+    ) -> list[StoredAgentEvent]:
+        d = self._dialect
+        params: list[object] = [tenant_id, agent_id, d.time_param(window.start_us), d.time_param(window.end_us)]
+        if after is not None:
+            params += [d.time_param(after[0]), after[1]]
+        with self._read() as db:
+            rows = db.execute(self._sql.agent_events[after is not None], (*params, limit)).fetchall()
+        return [
+            StoredAgentEvent(agent_id, event_id, d.micros(time), kind, state, reason, session, bytes(doc))
+            for time, event_id, kind, state, reason, session, doc in rows
+        ]
+
+    def agent_state_changes(self, tenant_id: str, agent_id: str, window: Window) -> list[StoredAgentEvent]:
+        d = self._dialect
+        start, end = d.time_param(window.start_us), d.time_param(window.end_us)
+        with self._read() as db:
+            rows = db.execute(
+                self._sql.agent_state_changes,
+                (tenant_id, agent_id, tenant_id, agent_id, start, start, tenant_id, agent_id, end, end),
+            ).fetchall()
+        return [StoredAgentEvent(agent_id, event_id, d.micros(time), *rest) for time, event_id, *rest in rows]
 
     # service levels -----------------------------------------------------------------------------------
     def create_sla(self, tenant_id: str, sla: Sla) -> None:

@@ -13,7 +13,18 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from cxreport.store.base import EventCounts, EventKey, Rebuild, StoredEvent, StoredRecord, UpsertCounts, first_per_id
+from cxreport.store.base import (
+    AgentEventKey,
+    EventCounts,
+    EventKey,
+    Rebuild,
+    StoredAgentEvent,
+    StoredEvent,
+    StoredRecord,
+    UpsertCounts,
+    first_per_agent_event,
+    first_per_id,
+)
 
 Db = TypeVar("Db")
 
@@ -31,21 +42,35 @@ class NewEvents:
     """A store's position in its events before this transaction (SQLite: the last rowid)."""
 
 
+_NO_EVENTS = NewEvents(0, [])
+
+
 class EventsTransaction(abc.ABC, Generic[Db]):
     """`Store.ingest_events` over a store's connection type `Db`."""
 
     def ingest_events(
-        self, tenant_id: str, events: Sequence[StoredEvent], rebuild: Rebuild, now_us: int
+        self,
+        tenant_id: str,
+        events: Sequence[StoredEvent],
+        rebuild: Rebuild,
+        now_us: int,
+        agent_events: Sequence[StoredAgentEvent] = (),
     ) -> EventCounts:
         unique = first_per_id(events)
-        if not unique:
+        agents = first_per_agent_event(agent_events) if agent_events else {}
+        if not unique and not agents:
             return EventCounts()
+        new, new_agent_events = _NO_EVENTS, 0
         with self._events_transaction(tenant_id, unique) as db:
-            new = self._insert_new_events(db, tenant_id, unique)
+            if agents:
+                new_agent_events = self._insert_agent_events(db, tenant_id, agents)
+            if unique:
+                new = self._insert_new_events(db, tenant_id, unique)
             if new.touched:
                 stored = self._events_to_rebuild(db, tenant_id, new)
                 self._upsert(db, tenant_id, rebuild(stored), now_us, derived=True)
-        return EventCounts(new.count, len(events) - new.count, len(new.touched))
+        accepted = new.count + new_agent_events
+        return EventCounts(accepted, len(events) + len(agent_events) - accepted, len(new.touched))
 
     @abc.abstractmethod
     def _events_transaction(self, tenant_id: str, unique: dict[EventKey, StoredEvent]) -> AbstractContextManager[Db]:
@@ -54,6 +79,10 @@ class EventsTransaction(abc.ABC, Generic[Db]):
     @abc.abstractmethod
     def _insert_new_events(self, db: Db, tenant_id: str, unique: dict[EventKey, StoredEvent]) -> NewEvents:
         """Insert the events the tenant does not have yet (by interactionId and eventId); say which they were."""
+
+    @abc.abstractmethod
+    def _insert_agent_events(self, db: Db, tenant_id: str, unique: dict[AgentEventKey, StoredAgentEvent]) -> int:
+        """Insert the agent-state events the tenant does not have yet (by agentId and eventId); say how many."""
 
     @abc.abstractmethod
     def _events_to_rebuild(self, db: Db, tenant_id: str, new: NewEvents) -> dict[str, list[bytes]]:

@@ -25,7 +25,16 @@ from psycopg_pool import ConnectionPool
 
 from cxreport.errors import StatementTimeout, StoreUnavailable
 from cxreport.ids import normalize_uuid
-from cxreport.store.base import EventKey, ExportKey, StoredEvent, StoredRecord, UpsertCounts, newest_per_id
+from cxreport.store.base import (
+    AgentEventKey,
+    EventKey,
+    ExportKey,
+    StoredAgentEvent,
+    StoredEvent,
+    StoredRecord,
+    UpsertCounts,
+    newest_per_id,
+)
 from cxreport.store.common import SqlStore
 from cxreport.store.dialect import Dialect
 from cxreport.store.events import NewEvents, by_interaction
@@ -181,7 +190,7 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
 
     def refresh_statistics(self) -> None:
         with self._read() as db:
-            db.execute("ANALYZE interactions, interaction_facets, events")
+            db.execute("ANALYZE interactions, interaction_facets, events, agent_events")
 
     def ping(self) -> None:
         try:
@@ -244,10 +253,11 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         buckets = sorted({zlib.crc32(event.interaction_id.encode()) % _LOCK_BUCKETS for event in unique.values()})
         tenant_key = zlib.crc32(tenant_id.encode()) * _LOCK_BUCKETS
         with self._write() as db:
-            db.execute(
-                "SELECT count(pg_advisory_xact_lock(%s + bucket)) FROM unnest(%s::bigint[]) AS bucket",
-                (tenant_key, buckets),
-            )
+            if buckets:  # agent-state events alone need no lock: their insert skips what another one inserted
+                db.execute(
+                    "SELECT count(pg_advisory_xact_lock(%s + bucket)) FROM unnest(%s::bigint[]) AS bucket",
+                    (tenant_key, buckets),
+                )
             yield db
 
     def _insert_new_events(
@@ -262,6 +272,28 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
                 copy.write_row((e.event_id, e.interaction_id, timestamp_param(e.time_us), e.type, e.doc.decode()))
         new = db.execute(_INSERT_EVENTS, (tenant_id,)).fetchall()
         return NewEvents(len(new), sorted({row[0] for row in new}))
+
+    def _insert_agent_events(
+        self, db: psycopg.Connection[Any], tenant_id: str, unique: dict[AgentEventKey, StoredAgentEvent]
+    ) -> int:
+        """Inserted in key order, skipping the keys the tenant has: the rows inserted are the new ones."""
+        rows = [
+            (
+                tenant_id,
+                e.agent_id,
+                e.event_id,
+                timestamp_param(e.time_us),
+                e.type,
+                e.state,
+                e.reason_code,
+                e.session_id,
+                e.doc.decode(),
+            )
+            for _key, e in sorted(unique.items())
+        ]
+        with db.cursor() as cursor:
+            cursor.executemany(self._sql.insert_agent_event, rows)
+            return max(cursor.rowcount, 0)
 
     def _events_to_rebuild(self, db: psycopg.Connection[Any], tenant_id: str, new: NewEvents) -> dict[str, list[bytes]]:
         """Every event of the touched interactions, read back: this transaction sees its own new ones."""

@@ -110,4 +110,20 @@ MIGRATIONS: list[str] = [
     DROP INDEX events_by_interaction;
     ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (tenant_id, interaction_id, event_id);
     """,
+    # 4: agent-state events (see the SQLite schema's migration 4)
+    """
+    CREATE TABLE agent_events (
+        tenant_id   uuid NOT NULL,
+        agent_id    text NOT NULL,
+        event_id    text NOT NULL,
+        time_ts     timestamptz NOT NULL,
+        type        text NOT NULL,
+        state       text,
+        reason_code text,
+        session_id  text,
+        doc         json NOT NULL,
+        PRIMARY KEY (tenant_id, agent_id, event_id)
+    );
+    CREATE INDEX agent_events_by_time ON agent_events (tenant_id, agent_id, time_ts, event_id);
+    """,
 ]

@@ -21,7 +21,17 @@ from pathlib import Path
 import msgspec
 
 from cxreport.errors import ConfigError, StoreUnavailable
-from cxreport.store.base import EventKey, ExportKey, StoredEvent, StoredRecord, UpsertCounts, newest_per_id, replaces
+from cxreport.store.base import (
+    AgentEventKey,
+    EventKey,
+    ExportKey,
+    StoredAgentEvent,
+    StoredEvent,
+    StoredRecord,
+    UpsertCounts,
+    newest_per_id,
+    replaces,
+)
 from cxreport.store.common import SqlStore
 from cxreport.store.dialect import Dialect
 from cxreport.store.events import NewEvents, by_interaction, with_new
@@ -295,6 +305,18 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
             inserted = set(db.execute("SELECT interaction_id, event_id FROM events WHERE rowid > ?", (last,)))
             new = [event for event in rows if (event.interaction_id, event.event_id) in inserted]
         return NewEvents(len(new), sorted({event.interaction_id for event in new}), new, last)
+
+    def _insert_agent_events(
+        self, db: sqlite3.Connection, tenant_id: str, unique: dict[AgentEventKey, StoredAgentEvent]
+    ) -> int:
+        """`INSERT OR IGNORE` in key order; what it changed is how many were new."""
+        rows = [
+            (tenant_id, e.agent_id, e.event_id, e.time_us, e.type, e.state, e.reason_code, e.session_id, _blob(e.doc))
+            for _key, e in sorted(unique.items())
+        ]
+        before = db.total_changes
+        db.executemany(self._sql.insert_agent_event, rows)
+        return db.total_changes - before
 
     def _events_to_rebuild(self, db: sqlite3.Connection, tenant_id: str, new: NewEvents) -> dict[str, list[bytes]]:
         """The events stored before this transaction (rowid up to `new.before`: an interaction new to the store

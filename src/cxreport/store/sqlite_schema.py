@@ -117,4 +117,21 @@ MIGRATIONS: list[str] = [
     ALTER TABLE events_v3 RENAME TO events;
     CREATE UNIQUE INDEX events_by_interaction ON events (tenant_id, interaction_id, event_id);
     """,
+    # 4: agent-state events (login, logout, presence), per agent and independent of interactions: one row per
+    # (agent, eventId), the key that drops duplicates; "this agent's events in [start, end)" walk the time index
+    """
+    CREATE TABLE agent_events (
+        tenant_id   TEXT NOT NULL,
+        agent_id    TEXT NOT NULL,
+        event_id    TEXT NOT NULL,
+        time_us     INTEGER NOT NULL,
+        type        TEXT NOT NULL,
+        state       TEXT,
+        reason_code TEXT,
+        session_id  TEXT,
+        doc         BLOB NOT NULL,
+        PRIMARY KEY (tenant_id, agent_id, event_id)
+    );
+    CREATE INDEX agent_events_by_time ON agent_events (tenant_id, agent_id, time_us, event_id);
+    """,
 ]

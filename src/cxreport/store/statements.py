@@ -51,6 +51,30 @@ class Statements:
         self.events_of = d.sql(
             f"SELECT doc FROM events WHERE tenant_id = ? AND interaction_id = ? ORDER BY {d.event_time}, event_id"
         )
+        time = d.event_time
+        agent_columns = f"{time}, event_id, type, state, reason_code, session_id"
+        self.insert_agent_event = d.sql(
+            f"{start} agent_events (tenant_id, agent_id, event_id, {time}, type, state, reason_code, session_id, doc)"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?){end}"
+        )
+        in_window = f"tenant_id = ? AND agent_id = ? AND {time} >= ? AND {time} < ?"
+        # an agent's events in a window, from its start or after a keyset position (time, eventId)
+        self.agent_events = {
+            after: d.sql(
+                f"SELECT {agent_columns}, doc FROM agent_events WHERE {in_window}"
+                + (f" AND ({time}, event_id) > (?, ?)" if after else "")
+                + f" ORDER BY {time}, event_id LIMIT ?"
+            )
+            for after in (False, True)
+        }
+        # an agent's events in a window, at the last instant before it and at the first instant from its end on
+        self.agent_state_changes = d.sql(
+            f"SELECT {agent_columns} FROM agent_events WHERE tenant_id = ? AND agent_id = ?"
+            f" AND {time} >= coalesce((SELECT max({time}) FROM agent_events"
+            f" WHERE tenant_id = ? AND agent_id = ? AND {time} < ?), ?)"
+            f" AND {time} <= coalesce((SELECT min({time}) FROM agent_events"
+            f" WHERE tenant_id = ? AND agent_id = ? AND {time} >= ?), ?) ORDER BY {time}, event_id"
+        )
         self.insert_sla = d.sql(
             "INSERT INTO slas (tenant_id, sla_id, name, queue_id, created_us) VALUES (?, ?, ?, ?, ?)"
         )
