@@ -1,0 +1,161 @@
+"""Interval statistics: the queue entries of a range counted per bucket of the tenant's (or a chosen) zone and
+per group, from the stores' queue-entry facts. Typed values in, a table out; no HTTP, no SQL.
+
+The store sums the facts per slot (the greatest span dividing every bucket) and group; the slots are folded
+into their buckets here, and each row's ratios are computed from that row's counts and sums only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cxreport.errors import InvalidParameter
+from cxreport.records.filters import Filter
+from cxreport.service.interactions import tenant_or_404
+from cxreport.service.intervals import MAX_BUCKETS, WEEKDAYS, Buckets, buckets, zone_named
+from cxreport.store.base import GROUP_COLUMNS, SlotQuery, Store
+from cxreport.store.statistics import FIGURE_NAMES
+
+GROUPS = tuple(GROUP_COLUMNS)
+"""What rows may be grouped by: queue, agent, channelType, direction, flow."""
+GROUP_FIELDS = {
+    "queue": ("queueId", "queueName"),
+    "agent": ("agentId", "agentName"),
+    "channelType": ("channelType", None),
+    "direction": ("direction", None),
+    "flow": ("flowId", "flowName"),
+}
+"""The row fields that show a group's id and name."""
+
+_AVERAGES = (
+    # (average, total, the count it is divided by)
+    ("averageWaitTime", "waitTimeTotal", "waited"),
+    ("averageSpeedOfAnswer", "answerTimeTotal", "answersTimed"),
+    ("averageHandleTime", "handleTimeTotal", "handled"),
+    ("averageTalkTime", "talkTimeTotal", "handled"),
+    ("averageHoldTime", "holdTimeTotal", "handled"),
+    ("averageWrapUpTime", "wrapUpTimeTotal", "handled"),
+)
+_SECONDS = frozenset({total for _, total, _ in _AVERAGES} | {"maxWaitTime"})
+"""Figures summed in milliseconds and shown in seconds."""
+_MAX_WAIT = FIGURE_NAMES.index("maxWaitTime")
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsRequest:
+    start_us: int
+    end_us: int
+    interval: str
+    group_by: tuple[str, ...] = ()
+    timezone: str | None = None
+    """An IANA zone; None: the tenant's."""
+    week_start: int = 0
+    filters: tuple[Filter, ...] = ()
+    sla_threshold: float | None = None
+    """Seconds: count answeredWithinSla against this threshold instead of each entry's SLA version's."""
+
+
+@dataclass
+class _Bucket:
+    figures: list[int]
+    rules: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsTable:
+    tenant_id: str
+    timezone: str
+    request: StatisticsRequest
+    columns: tuple[str, ...]
+    """The row's keys, in order: start, end, the groups' ids and names, the figures."""
+    rows: list[dict[str, Any]]
+
+
+def columns_for(group_by: tuple[str, ...]) -> tuple[str, ...]:
+    groups = [name for group in group_by for name in GROUP_FIELDS[group] if name is not None]
+    figures: list[str] = []
+    for name in FIGURE_NAMES:
+        figures.append(name)
+        figures += [average for average, total, _ in _AVERAGES if total == name]
+        if name == "slaJudged":
+            figures += ["serviceLevel", "serviceLevelRule"]
+    return ("start", "end", *groups, *figures)
+
+
+def check_group_by(names: tuple[str, ...]) -> tuple[str, ...]:
+    for name in names:
+        if name not in GROUP_COLUMNS:
+            raise InvalidParameter(f"groupBy {name!r} is not one of {', '.join(GROUPS)}", parameter="groupBy")
+    return names
+
+
+def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> StatisticsTable:
+    tenant = tenant_or_404(store, tenant_id)
+    zone_name = request.timezone or tenant.timezone
+    check_group_by(request.group_by)
+    found = buckets(request.start_us, request.end_us, request.interval, zone_named(zone_name), request.week_start)
+    threshold_ms = None if request.sla_threshold is None else round(request.sla_threshold * 1000)
+    query = SlotQuery(request.start_us, request.end_us, found.slot_us, request.group_by, request.filters,
+                      threshold_ms)
+    folded: dict[tuple[int, tuple[str | None, ...]], _Bucket] = {}
+    groups: set[tuple[str | None, ...]] = set() if request.group_by else {()}
+    names: dict[tuple[str | None, ...], list[str | None]] = {}
+    for row in store.queue_entry_slots(tenant.id, query):
+        bucket = found.index_of(request.start_us + row.slot * found.slot_us)
+        groups.add(row.group)
+        known = names.setdefault(row.group, list(row.names))
+        for i, name in enumerate(row.names):
+            previous = known[i]
+            if name is not None and (previous is None or name > previous):
+                known[i] = name
+        into = folded.get((bucket, row.group))
+        if into is None:
+            folded[bucket, row.group] = into = _Bucket([0] * len(row.figures))
+        for i, value in enumerate(row.figures):
+            into.figures[i] = max(into.figures[i], value) if i == _MAX_WAIT else into.figures[i] + value
+        into.rules.update(rule for rule in row.rules if rule is not None)
+    if len(found) * len(groups) > MAX_BUCKETS:
+        raise InvalidParameter(
+            f"{len(found)} buckets × {len(groups)} groups make more than {MAX_BUCKETS} rows: ask for a shorter "
+            "range, a longer interval or fewer groups",
+            parameter="interval",
+        )
+    ordered = sorted(groups, key=lambda key: tuple((value is not None, value or "") for value in key))
+    columns = columns_for(request.group_by)
+    rows = []
+    for index in range(len(found)):
+        for group in ordered:
+            rows.append(_row(found, index, request.group_by, group, names.get(group), folded.get((index, group))))
+    return StatisticsTable(tenant.id, zone_name, request, columns, rows)
+
+
+def _row(found: Buckets, index: int, group_by: tuple[str, ...], group: tuple[str | None, ...],
+         names: list[str | None] | None, bucket: _Bucket | None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "start": found.local(found.boundaries[index]),
+        "end": found.local(found.boundaries[index + 1]),
+    }
+    for position, name in enumerate(group_by):
+        id_field, name_field = GROUP_FIELDS[name]
+        row[id_field] = group[position]
+        if name_field is not None:
+            row[name_field] = names[position] if names else None
+    sums = dict(zip(FIGURE_NAMES, bucket.figures if bucket else [0] * len(FIGURE_NAMES), strict=True))
+    for name in FIGURE_NAMES:
+        value = sums[name]
+        row[name] = value / 1000 if name in _SECONDS else value
+        for average, total, count in _AVERAGES:
+            if total == name:
+                row[average] = round(sums[total] / sums[count] / 1000, 3) if sums[count] else None
+        if name == "slaJudged":
+            judged = sums["slaJudged"]
+            row["serviceLevel"] = round(100 * sums["answeredWithinSla"] / judged, 2) if judged else None
+            rules = sorted(bucket.rules) if bucket else []
+            row["serviceLevelRule"] = rules[0] if len(rules) == 1 else "mixed" if rules else None
+    if bucket is None or not sums["waited"]:
+        row["maxWaitTime"] = None
+    return row
+
+
+__all__ = ["GROUPS", "WEEKDAYS", "StatisticsRequest", "StatisticsTable", "check_group_by", "statistics"]
