@@ -133,6 +133,7 @@ def json_body(table: service.StatisticsTable) -> bytes:
     return msgspec.json.encode(
         {
             "tenantId": table.tenant_id,
+            "tenantName": table.tenant_name,
             "timezone": table.timezone,
             "interval": asked.interval,
             "start": format_instant(asked.start_us),

@@ -65,6 +65,7 @@ class _Bucket:
 @dataclass(frozen=True, slots=True)
 class StatisticsTable:
     tenant_id: str
+    tenant_name: str
     timezone: str
     request: StatisticsRequest
     columns: tuple[str, ...]
@@ -127,7 +128,7 @@ def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> Stat
     for index in range(len(found)):
         for group in ordered:
             rows.append(_row(found, index, request.group_by, group, names.get(group), folded.get((index, group))))
-    return StatisticsTable(tenant.id, zone_name, request, columns, rows)
+    return StatisticsTable(tenant.id, tenant.name, zone_name, request, columns, rows)
 
 
 def _row(found: Buckets, index: int, group_by: tuple[str, ...], group: tuple[str | None, ...],
