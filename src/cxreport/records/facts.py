@@ -9,7 +9,8 @@ them are in `docs/data-dictionary.md` ("Interval statistics").
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -117,6 +118,11 @@ class FactsView(msgspec.Struct, kw_only=True):
 
 _view = msgspec.json.Decoder(FactsView)
 _QUEUES = b'"queues"'
+
+
+def facts_view(record: Mapping[str, Any]) -> FactsView:
+    """The fact fields of a record held as a dict (a derived record), without encoding and decoding it."""
+    return msgspec.convert(record, FactsView)
 
 
 def facts_of_doc(interaction_id: str, start_us: int, doc: bytes) -> tuple[QueueEntryFact, ...]:
