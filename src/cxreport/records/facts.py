@@ -103,8 +103,9 @@ class _Segment(msgspec.Struct):
     transfer: bool | None = None
 
 
-class FactsView(msgspec.Struct, kw_only=True):
-    """The fields of a record its queue-entry facts are read from (every other field is skipped)."""
+class _EntriesView(msgspec.Struct, kw_only=True):
+    """The fields of a record its queue-entry facts are read from, but its segments (every other field is skipped:
+    decoding a record without a transfer reads no segment)."""
 
     channelType: str | None = None
     direction: str | None = None
@@ -113,11 +114,18 @@ class FactsView(msgspec.Struct, kw_only=True):
     flagged: bool | None = None
     queues: list[_Queue] | None = None
     agents: list[_Agent] | None = None
+
+
+class FactsView(_EntriesView, kw_only=True):
+    """The fields of a record its queue-entry facts are read from (every other field is skipped)."""
+
     segments: list[_Segment] | None = None
 
 
 _view = msgspec.json.Decoder(FactsView)
+_view_without_segments = msgspec.json.Decoder(_EntriesView)
 _QUEUES = b'"queues"'
+_TRANSFER = b'"transfer"'
 
 
 def facts_view(record: Mapping[str, Any]) -> FactsView:
@@ -129,16 +137,17 @@ def facts_of_doc(interaction_id: str, start_us: int, doc: bytes) -> tuple[QueueE
     """The facts of a valid record's JSON text (none when it has no queue entry)."""
     if doc.find(_QUEUES) < 0:
         return ()
-    return facts_of(interaction_id, start_us, _view.decode(doc))
+    decoder = _view if doc.find(_TRANSFER) >= 0 else _view_without_segments  # segments are most of a record
+    return facts_of(interaction_id, start_us, decoder.decode(doc))
 
 
-def facts_of(interaction_id: str, start_us: int, record: FactsView) -> tuple[QueueEntryFact, ...]:
+def facts_of(interaction_id: str, start_us: int, record: _EntriesView) -> tuple[QueueEntryFact, ...]:
     """One fact per queue entry of `record`, in `queues[]` order."""
     if not record.queues:
         return ()
     agents = record.agents or []
     transfers: dict[str, int] = {}
-    for segment in record.segments or ():
+    for segment in (record.segments if isinstance(record, FactsView) else None) or ():
         if segment.transfer and segment.interactionAgentId is not None:
             transfers[segment.interactionAgentId] = transfers.get(segment.interactionAgentId, 0) + 1
     facts = []
