@@ -13,7 +13,7 @@ from typing import Any
 from cxreport.errors import InvalidParameter
 from cxreport.records.filters import Filter
 from cxreport.service.interactions import tenant_or_404
-from cxreport.service.intervals import MAX_BUCKETS, WEEKDAYS, Buckets, buckets, zone_named
+from cxreport.service.intervals import MAX_BUCKETS, WEEKDAYS, buckets, zone_named
 from cxreport.store.base import GROUP_COLUMNS, SlotQuery, Store
 from cxreport.store.statistics import FIGURE_NAMES
 
@@ -99,11 +99,12 @@ def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> Stat
     threshold_ms = None if request.sla_threshold is None else round(request.sla_threshold * 1000)
     query = SlotQuery(request.start_us, request.end_us, found.slot_us, request.group_by, request.filters,
                       threshold_ms)
+    slot_us = found.slot_us
     folded: dict[tuple[int, tuple[str | None, ...]], _Bucket] = {}
     groups: set[tuple[str | None, ...]] = set() if request.group_by else {()}
     names: dict[tuple[str | None, ...], list[str | None]] = {}
     for row in store.queue_entry_slots(tenant.id, query):
-        bucket = found.index_of(request.start_us + row.slot * found.slot_us)
+        bucket = found.index_of(request.start_us + row.slot * slot_us)
         groups.add(row.group)
         known = names.setdefault(row.group, list(row.names))
         for i, name in enumerate(row.names):
@@ -112,9 +113,12 @@ def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> Stat
                 known[i] = name
         into = folded.get((bucket, row.group))
         if into is None:
-            folded[bucket, row.group] = into = _Bucket([0] * len(row.figures))
-        for i, value in enumerate(row.figures):
-            into.figures[i] = max(into.figures[i], value) if i == _MAX_WAIT else into.figures[i] + value
+            folded[bucket, row.group] = into = _Bucket(list(row.figures))
+        else:
+            sums, longest = into.figures, into.figures[_MAX_WAIT]
+            for i, value in enumerate(row.figures):
+                sums[i] += value
+            sums[_MAX_WAIT] = max(longest, row.figures[_MAX_WAIT])  # a maximum, not a sum
         into.rules.update(rule for rule in row.rules if rule is not None)
     if len(found) * len(groups) > MAX_BUCKETS:
         raise InvalidParameter(
@@ -123,38 +127,53 @@ def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> Stat
             parameter="interval",
         )
     ordered = sorted(groups, key=lambda key: tuple((value is not None, value or "") for value in key))
-    columns = columns_for(request.group_by)
+    labels = [_group_fields(request.group_by, group, names.get(group)) for group in ordered]
+    local = [found.local(boundary) for boundary in found.boundaries]
+    empty = _figures(None)
     rows = []
     for index in range(len(found)):
-        for group in ordered:
-            rows.append(_row(found, index, request.group_by, group, names.get(group), folded.get((index, group))))
-    return StatisticsTable(tenant.id, tenant.name, zone_name, request, columns, rows)
+        for group, label in zip(ordered, labels, strict=True):
+            sums = folded.get((index, group))
+            rows.append({"start": local[index], "end": local[index + 1], **label,
+                         **(_figures(sums) if sums is not None else empty)})
+    return StatisticsTable(tenant.id, tenant.name, zone_name, request, columns_for(request.group_by), rows)
 
 
-def _row(found: Buckets, index: int, group_by: tuple[str, ...], group: tuple[str | None, ...],
-         names: list[str | None] | None, bucket: _Bucket | None) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "start": found.local(found.boundaries[index]),
-        "end": found.local(found.boundaries[index + 1]),
-    }
+def _group_fields(group_by: tuple[str, ...], group: tuple[str | None, ...],
+                  names: list[str | None] | None) -> dict[str, str | None]:
+    fields: dict[str, str | None] = {}
     for position, name in enumerate(group_by):
         id_field, name_field = GROUP_FIELDS[name]
-        row[id_field] = group[position]
+        fields[id_field] = group[position]
         if name_field is not None:
-            row[name_field] = names[position] if names else None
-    sums = dict(zip(FIGURE_NAMES, bucket.figures if bucket else [0] * len(FIGURE_NAMES), strict=True))
-    for name in FIGURE_NAMES:
-        value = sums[name]
-        row[name] = value / 1000 if name in _SECONDS else value
-        for average, total, count in _AVERAGES:
-            if total == name:
-                row[average] = round(sums[total] / sums[count] / 1000, 3) if sums[count] else None
-        if name == "slaJudged":
-            judged = sums["slaJudged"]
-            row["serviceLevel"] = round(100 * sums["answeredWithinSla"] / judged, 2) if judged else None
-            rules = sorted(bucket.rules) if bucket else []
+            fields[name_field] = names[position] if names else None
+    return fields
+
+
+_INDEX = {name: i for i, name in enumerate(FIGURE_NAMES)}
+_PLAN = tuple(
+    (name, i, name in _SECONDS,
+     [(average, _INDEX[count]) for average, total, count in _AVERAGES if total == name])
+    for i, name in enumerate(FIGURE_NAMES)
+)
+"""Per figure in order: its name, its index in the sums, whether it is shown in seconds, the averages after it."""
+_WITHIN, _JUDGED, _WAITED = _INDEX["answeredWithinSla"], _INDEX["slaJudged"], _INDEX["waited"]
+
+
+def _figures(bucket: _Bucket | None) -> dict[str, Any]:
+    """A row's figures, in order: its sums, each average after its total, the service level after slaJudged."""
+    sums = bucket.figures if bucket is not None else [0] * len(FIGURE_NAMES)
+    row: dict[str, Any] = {}
+    for name, i, seconds, averages in _PLAN:
+        value = sums[i]
+        row[name] = value / 1000 if seconds else value
+        for average, count in averages:
+            row[average] = round(value / sums[count] / 1000, 3) if sums[count] else None
+        if i == _JUDGED:
+            row["serviceLevel"] = round(100 * sums[_WITHIN] / value, 2) if value else None
+            rules = sorted(bucket.rules) if bucket is not None else []
             row["serviceLevelRule"] = rules[0] if len(rules) == 1 else "mixed" if rules else None
-    if bucket is None or not sums["waited"]:
+    if not sums[_WAITED]:
         row["maxWaitTime"] = None
     return row
 
