@@ -133,9 +133,9 @@ def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> Stat
     rows = []
     for index in range(len(found)):
         for group, label in zip(ordered, labels, strict=True):
-            sums = folded.get((index, group))
+            found_sums = folded.get((index, group))
             rows.append({"start": local[index], "end": local[index + 1], **label,
-                         **(_figures(sums) if sums is not None else empty)})
+                         **(_figures(found_sums) if found_sums is not None else empty)})
     return StatisticsTable(tenant.id, tenant.name, zone_name, request, columns_for(request.group_by), rows)
 
 
