@@ -18,6 +18,11 @@ fi
 "$python" benchmarks/bench_events.py --count "$(( count < 100000 ? count : 100000 ))"
 "$python" benchmarks/bench_derive.py --count "$(( count < 100000 ? count : 100000 ))"
 if [ -n "$postgres" ]; then
+  "$python" benchmarks/bench_statistics.py --count "$count" --postgres "$postgres"
+else
+  "$python" benchmarks/bench_statistics.py --count "$count"
+fi
+if [ -n "$postgres" ]; then
   "$python" benchmarks/soak.py --seconds 60 --postgres "$postgres"
 else
   "$python" benchmarks/soak.py --seconds 60

@@ -119,6 +119,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/tenants/{tenantId}/agents/{agentId}/state-events"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/slas"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/slas/{slaId}"): Operation("read"),
+    ("GET", "/v1/tenants/{tenantId}/statistics"): Operation("read"),
     ("POST", "/v1/tenants/{tenantId}/interactions"): Operation(
         "ingest", lambda: {"interactionId": str(uuid.uuid4()), "startTimestamp": START}),
     ("POST", "/v1/tenants/{tenantId}/events"): Operation(
@@ -133,13 +134,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/health"): Operation(None),
 }
 TENANT_OPERATIONS = [key for key, operation in OPERATIONS.items() if operation.role is not None]
+QUERIES = {"/v1/tenants/{tenantId}/statistics": "?start=2020-01-01&end=2021-01-01&interval=total&groupBy=queue"}
+"""The query a route needs to answer at all."""
 
 
 def fill(path: str, target: Holdings, ids: Holdings | None = None) -> str:
     """`path` with tenantId from `target` and every other id from `ids` (default: the target too)."""
     values = {name: make(ids or target) for name, make in PATH_VALUES.items()}
     values["tenantId"] = target.id
-    return path.format(**values)
+    return path.format(**values) + QUERIES.get(path, "")
 
 
 def snapshot(http: httpx.Client, tenant: Holdings) -> dict[str, Any]:

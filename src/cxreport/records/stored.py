@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from cxreport.records.facets import FACETS, RecordView, Viewable, facets_of
+from cxreport.records.facts import FactsView, QueueEntryFact, facts_of, facts_of_doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class StoredRecord:
     """The record's own `revision`, when it carries one."""
     facets: tuple[tuple[str, str], ...] = ()
     """(kind, value) pairs a search can filter on, e.g. ("agentId", "e054…"), served by an index."""
+    facts: tuple[QueueEntryFact, ...] = ()
+    """One per `queues[]` entry: what interval statistics count (`records/facts.py`), written with the record."""
 
     def supersedes(self, stored_revision: int | None) -> bool:
         """Whether this record may replace one stored with `stored_revision` (see `Store.upsert_records`)."""
@@ -46,11 +49,12 @@ _FLAG_COLUMNS = tuple((f.column, f.test) for f in FACETS if f.column and f.test 
 
 def stored_record(
     interaction_id: str, start_us: int, end_us: int | None, doc: bytes, doc_with_nulls: bytes | None,
-    revision: int | None, view: Viewable | None = None,
+    revision: int | None, view: Viewable | None = None, facts_view: FactsView | None = None,
 ) -> StoredRecord:
     """What the store keeps of a valid record's JSON text `doc`: its facets and promoted columns, read through
     the facet registry (the same for records ingested directly and records derived from events). `view` is the
-    record already decoded, when the caller has it (else its fields are decoded from `doc`)."""
+    record already decoded, when the caller has it (else its fields are decoded from `doc`); its queue-entry facts
+    come from `facts_view` likewise."""
     if view is None:
         view = _decode_view(doc)
     columns: dict[str, Any] = {column: getattr(view, field) for column, field in _FIELD_COLUMNS}
@@ -64,5 +68,8 @@ def stored_record(
         doc_with_nulls=doc_with_nulls,
         revision=revision,
         facets=facets_of(view),
+        facts=facts_of_doc(interaction_id, start_us, doc) if facts_view is None else facts_of(
+            interaction_id, start_us, facts_view
+        ),
         **columns,
     )

@@ -36,6 +36,7 @@ from cxreport.metrics import (
     versioned_lookup,
 )
 from cxreport.records.facets import record_view
+from cxreport.records.facts import facts_view
 from cxreport.records.stored import StoredRecord, stored_record
 from cxreport.records.validate import prepare_record
 from cxreport.store.base import EventCounts, Rebuild, Sla, Store, StoredAgentEvent, StoredEvent, UpsertCounts
@@ -161,6 +162,7 @@ def derived_record(record: Record, tenant_id: str) -> StoredRecord:
         None,
         record.get("revision"),
         record_view(record),
+        facts_view(record),
     )
 
 

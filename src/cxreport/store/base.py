@@ -271,6 +271,43 @@ def in_order(work: Callable[[_T], _R], items: Iterable[_T]) -> Iterator[_R]:
             future.cancel()
 
 
+GROUP_COLUMNS = {
+    "queue": ("queue_id", "queue_name"),
+    "agent": ("agent_id", "agent_name"),
+    "channelType": ("channel_type", None),
+    "direction": ("direction", None),
+    "flow": ("flow_id", "flow_name"),
+}
+"""What interval statistics group by: the fact's id column, and its name column when it has one."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlotQuery:
+    """Interval statistics as the store aggregates them: the queue entries of [start_us, end_us) (by entry
+    instant) of the interactions matching `filters`, summed per slot of `slot_us` from `start_us` and per
+    value of the `group_by` columns. `sla_threshold_ms` replaces the judging SLA's threshold in
+    answeredWithinSla when given."""
+
+    start_us: int
+    end_us: int
+    slot_us: int
+    group_by: tuple[str, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    sla_threshold_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRow:
+    """The sums of one slot and group (see `store/statistics.py` for the figures, in `FIGURES` order)."""
+
+    slot: int
+    group: tuple[str | None, ...]
+    names: tuple[str | None, ...]
+    figures: tuple[int, ...]
+    rules: tuple[str | None, str | None]
+    """The least and greatest abandonType of the SLAs that judged the slot's entries (None when none did)."""
+
+
 class Store(abc.ABC):
     """What cxreport needs from a database. Implementations: SqliteStore, and PostgreSQL next."""
 
@@ -420,6 +457,12 @@ class Store(abc.ABC):
         """What the agent's sessions in the window are made of, without the JSON text, in time order: every
         state event in the window, those at the last instant before it (they say what was open when it starts)
         and those at the first instant from its end on (they say whether a session goes on after it)."""
+
+    # interval statistics ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def queue_entry_slots(self, tenant_id: str, query: SlotQuery) -> list[SlotRow]:
+        """The queue-entry facts of `query`'s window summed per slot and group (only those with entries), read
+        from `queue_entry_facts` alone (no record is decoded)."""
 
     # service levels -----------------------------------------------------------------------------------
     @abc.abstractmethod

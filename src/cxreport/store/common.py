@@ -24,6 +24,8 @@ from cxreport.store.base import (
     Rebuild,
     Sla,
     SlaVersion,
+    SlotQuery,
+    SlotRow,
     Store,
     StoredAgentEvent,
     StoredRecord,
@@ -35,8 +37,10 @@ from cxreport.store.base import (
 )
 from cxreport.store.dialect import Dialect
 from cxreport.store.events import EventsTransaction, NewEvents
+from cxreport.store.facts import FACTS_VERSION
 from cxreport.store.querying import export_keys_statement, run_search
 from cxreport.store.statements import Statements, restatement_statement
+from cxreport.store.statistics import slot_rows, slots_statement
 
 _EVERY_ROW = 2**63 - 1
 """`NewEvents.before` when no event is new: every stored event is one to rebuild from."""
@@ -85,6 +89,10 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
     def _statements(self, script: str) -> list[str]:
         """A migration script as the statements to execute."""
 
+    @abc.abstractmethod
+    def _fill_facts(self, db: Db) -> None:
+        """Write the queue-entry facts of every stored record (right after the migration that creates them)."""
+
     # schema -------------------------------------------------------------------------------------------
     def migrate(self) -> int:
         """Apply every pending migration in one transaction: all of them, or none."""
@@ -99,6 +107,8 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             for version in range(current + 1, len(migrations) + 1):
                 for statement in self._statements(migrations[version - 1]):
                     db.execute(statement)
+                if version == FACTS_VERSION:
+                    self._fill_facts(db)
                 db.execute(self._sql.record_migration, (version, clock.now_us()))
         return len(migrations)
 
@@ -226,6 +236,13 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
                 (tenant_id, agent_id, tenant_id, agent_id, start, start, tenant_id, agent_id, end, end),
             ).fetchall()
         return [StoredAgentEvent(agent_id, event_id, d.micros(time), *rest) for time, event_id, *rest in rows]
+
+    # interval statistics ------------------------------------------------------------------------------
+    def queue_entry_slots(self, tenant_id: str, query: SlotQuery) -> list[SlotRow]:
+        statement = slots_statement(tenant_id, query, self._dialect)
+        with self._read() as db:
+            rows = db.execute(statement.sql, statement.params).fetchall()
+        return slot_rows(rows, len(query.group_by))
 
     # service levels -----------------------------------------------------------------------------------
     def create_sla(self, tenant_id: str, sla: Sla) -> None:

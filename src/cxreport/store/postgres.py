@@ -38,6 +38,7 @@ from cxreport.store.base import (
 from cxreport.store.common import SqlStore
 from cxreport.store.dialect import Dialect
 from cxreport.store.events import NewEvents, by_interaction
+from cxreport.store.facts import BACKFILL_BATCH, FACT_COLUMNS, backfill, fact_rows
 from cxreport.store.postgres_schema import MIGRATIONS
 from cxreport.store.statements import Statements, doc_column
 
@@ -107,6 +108,8 @@ _EVENTS_OF = "SELECT interaction_id::text, doc FROM events WHERE tenant_id = %s 
 _LOCK_BUCKETS = 256
 """Event ingestion locks interactions by hash bucket (at most this many locks a transaction)."""
 _DELETE_FACETS = "DELETE FROM interaction_facets WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
+_DELETE_QUEUE_FACTS = "DELETE FROM queue_entry_facts WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
+_COPY_QUEUE_FACTS = f"COPY queue_entry_facts ({FACT_COLUMNS.format(start='start_ts')}) FROM STDIN"
 DIALECT = Dialect(
     time_columns={"start": "start_ts", "end": "end_ts", "updated": "updated_us"},
     time_param=lambda micros: timestamp_param(micros),
@@ -190,7 +193,7 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
 
     def refresh_statistics(self) -> None:
         with self._read() as db:
-            db.execute("ANALYZE interactions, interaction_facets, events, agent_events")
+            db.execute("ANALYZE interactions, interaction_facets, events, agent_events, queue_entry_facts")
 
     def ping(self) -> None:
         try:
@@ -238,9 +241,20 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
             db.execute(_DELETE_FACETS, {"tenant": tenant_id, "ids": replaced})
         if written:  # the written records' facets go straight in: none of them has any left
             _copy_facets(db, tenant_id, latest, [str(interaction_id) for interaction_id, _ in written])
+            _write_queue_facts(db, tenant_id, latest, written)
         inserted = sum(1 for (_, was_insert) in written if was_insert)
         updated = len(written) - inserted
         return UpsertCounts(inserted, updated, len(latest) - len(written))
+
+    def _fill_facts(self, db: psycopg.Connection[Any]) -> None:
+        with db.cursor(name="cxreport_fill_facts") as cursor:
+            cursor.execute("SELECT tenant_id::text, interaction_id::text, start_ts, doc FROM interactions")
+
+            def batches() -> Iterator[list[tuple[str, str, int, bytes]]]:
+                while rows := cursor.fetchmany(BACKFILL_BATCH):
+                    yield [(tenant, interaction, _micros(start), doc) for tenant, interaction, start, doc in rows]
+
+            backfill(batches(), timestamp_param, lambda rows: _copy_rows(db, rows))
 
     # events -------------------------------------------------------------------------------------------
     @contextmanager
@@ -328,6 +342,24 @@ def _copy_facets(
     ) as copy:
         for kind, value, _, interaction_id, start in rows:
             copy.write_row((tenant_id, kind, value, start, interaction_id))
+
+
+def _write_queue_facts(
+    db: psycopg.Connection[Any], tenant_id: str, records: dict[str, StoredRecord], written: list[Any]
+) -> None:
+    """The queue-entry facts of the records just written: a replaced record's old facts go first."""
+    replaced = [interaction_id for interaction_id, was_insert in written if not was_insert]
+    if replaced:
+        db.execute(_DELETE_QUEUE_FACTS, {"tenant": tenant_id, "ids": replaced})
+    rows = fact_rows(tenant_id, (records[str(interaction_id)] for interaction_id, _ in written), timestamp_param)
+    if rows:
+        _copy_rows(db, rows)
+
+
+def _copy_rows(db: psycopg.Connection[Any], rows: Sequence[tuple[object, ...]]) -> None:
+    with db.cursor().copy(_COPY_QUEUE_FACTS) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _copy_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[object, ...]:

@@ -126,4 +126,39 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX agent_events_by_time ON agent_events (tenant_id, agent_id, time_ts, event_id);
     """,
+    # 5: queue-entry facts, one row per `queues[]` entry of a record (see the SQLite schema's migration 5)
+    """
+    CREATE TABLE queue_entry_facts (
+        tenant_id      uuid NOT NULL,
+        entry_us       bigint NOT NULL,
+        interaction_id uuid NOT NULL,
+        position       integer NOT NULL,
+        start_ts       timestamptz NOT NULL,
+        queue_entry_id text,
+        queue_id       text,
+        queue_name     text,
+        agent_id       text,
+        agent_name     text,
+        channel_type   text,
+        direction      text,
+        flow_id        text,
+        flow_name      text,
+        outcome        text,
+        queue_ms       bigint,
+        answer_ms      bigint,
+        sla_ms         bigint,
+        sla_met        boolean,
+        sla_abandoned  boolean,
+        sla_id         text,
+        sla_version    integer,
+        talk_ms        bigint,
+        hold_ms        bigint,
+        wrap_ms        bigint,
+        handle_ms      bigint,
+        transfers      integer NOT NULL,
+        flagged        boolean NOT NULL,
+        PRIMARY KEY (tenant_id, interaction_id, position)
+    );
+    CREATE INDEX queue_entry_facts_by_entry ON queue_entry_facts (tenant_id, entry_us);
+    """,
 ]

@@ -134,4 +134,41 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX agent_events_by_time ON agent_events (tenant_id, agent_id, time_us, event_id);
     """,
+    # 5: queue-entry facts, one row per `queues[]` entry of a record (`records/facts.py`), kept with the record;
+    # clustered by entry instant, which interval statistics range over (the stores fill it from the stored
+    # records right after this migration: `store/facts.py`)
+    """
+    CREATE TABLE queue_entry_facts (
+        tenant_id      TEXT NOT NULL,
+        entry_us       INTEGER NOT NULL,
+        interaction_id TEXT NOT NULL,
+        position       INTEGER NOT NULL,
+        start_us       INTEGER NOT NULL,
+        queue_entry_id TEXT,
+        queue_id       TEXT,
+        queue_name     TEXT,
+        agent_id       TEXT,
+        agent_name     TEXT,
+        channel_type   TEXT,
+        direction      TEXT,
+        flow_id        TEXT,
+        flow_name      TEXT,
+        outcome        TEXT,
+        queue_ms       INTEGER,
+        answer_ms      INTEGER,
+        sla_ms         INTEGER,
+        sla_met        INTEGER,
+        sla_abandoned  INTEGER,
+        sla_id         TEXT,
+        sla_version    INTEGER,
+        talk_ms        INTEGER,
+        hold_ms        INTEGER,
+        wrap_ms        INTEGER,
+        handle_ms      INTEGER,
+        transfers      INTEGER NOT NULL,
+        flagged        INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, entry_us, interaction_id, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX queue_entry_facts_by_interaction ON queue_entry_facts (tenant_id, interaction_id);
+    """,
 ]

@@ -1,0 +1,155 @@
+"""Route: interval statistics of queue entries (`GET /v1/tenants/{tenantId}/statistics`), as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import QueryParameter
+
+from cxreport.errors import InvalidParameter
+from cxreport.http import query as q
+from cxreport.http.auth import require_role
+from cxreport.http.errors import ERRORS
+from cxreport.http.paths import TenantId
+from cxreport.http.threads import in_thread
+from cxreport.records.facets import FILTER_PARAMETERS
+from cxreport.records.filters import Filter, values_of
+from cxreport.service import statistics as service
+from cxreport.service.intervals import INTERVALS, WEEKDAYS, weekday_named
+from cxreport.times import TimeFormatError, format_instant, parse_instant
+
+JSON = "application/json"
+CSV = "text/csv; charset=utf-8"
+MAX_SLA_THRESHOLD = 86_400 * 365
+PARAMETERS = frozenset(
+    {"start", "end", "interval", "groupBy", "timezone", "weekStart", "slaThreshold", "format", *FILTER_PARAMETERS}
+)
+
+Instant = Annotated[str, QueryParameter(description=f"{q.TIME_HELP} On a bucket boundary.", format="date-time")]
+Interval = Annotated[str, QueryParameter(description="The bucket length.", enum=list(INTERVALS))]
+GroupBy = Annotated[
+    str | None,
+    QueryParameter(
+        description=f"Rows per value of these (comma-separated or repeated): {', '.join(service.GROUPS)}.",
+    ),
+]
+Timezone = Annotated[str | None, QueryParameter(description="IANA time zone of the buckets; default the tenant's.")]
+WeekStart = Annotated[
+    str | None, QueryParameter(description="The day weeks start on (default monday).", enum=list(WEEKDAYS))
+]
+SlaThreshold = Annotated[
+    str | None,
+    QueryParameter(
+        description="Seconds: count answeredWithinSla against this threshold instead of each entry's SLA (echoed).",
+    ),
+]
+Format = Annotated[str | None, QueryParameter(description="json (default) or csv.", enum=["json", "csv"])]
+
+
+@get(
+    "/v1/tenants/{tenantId:str}/statistics",
+    guards=[require_role],
+    opt={"role": "read"},
+    operation_id="intervalStatistics",
+    dependencies={"filters": Provide(q.provide_filters, sync_to_thread=False)},
+    summary="Queue-entry figures per interval bucket of a time zone, optionally grouped",
+    description=(
+        "Every queue entry of [start, end) counts in the bucket of its queue entry time, whatever its outcome. "
+        "Buckets are aligned in `timezone` (the tenant's by default): days are local calendar days (23 or 25 "
+        "hours on DST days), weeks start on `weekStart`, months on the 1st. The filters are the search's and "
+        "apply to the interaction an entry belongs to. Ratios come from the counts and sums of the same row."
+    ),
+    responses={
+        200: ResponseSpec(generate_examples=False, data_container=dict[str, Any], description="Rows of figures"),
+        **ERRORS,
+    },
+    tags=["statistics"],
+)
+async def interval_statistics(
+    request: Request[Any, Any, Any],
+    state: State,
+    tenantId: TenantId,
+    filters: NamedDependency[tuple[Filter, ...]],
+    start: Instant,
+    end: Instant,
+    interval: Interval,
+    groupBy: GroupBy = None,
+    timezone: Timezone = None,
+    weekStart: WeekStart = None,
+    slaThreshold: SlaThreshold = None,
+    format: Format = None,
+) -> Response[bytes]:
+    params = q.raw_params(request, PARAMETERS)
+    if format not in (None, "json", "csv"):
+        raise InvalidParameter("format must be json or csv", parameter="format")
+    asked = service.StatisticsRequest(
+        start_us=_instant("start", start),
+        end_us=_instant("end", end),
+        interval=interval,
+        group_by=service.check_group_by(values_of("groupBy", params["groupBy"]) if "groupBy" in params else ()),
+        timezone=timezone,
+        week_start=weekday_named(weekStart),
+        filters=filters,
+        sla_threshold=_threshold(slaThreshold),
+    )
+    table = await in_thread(service.statistics, state.store, tenantId, asked)
+    if format == "csv":
+        return Response(csv_body(table), media_type=CSV)
+    return Response(json_body(table), media_type=JSON)
+
+
+def _instant(parameter: str, text: str) -> int:
+    try:
+        return parse_instant(text)
+    except TimeFormatError as error:
+        raise InvalidParameter(f"{parameter}: {error}", parameter=parameter) from None
+
+
+def _threshold(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= MAX_SLA_THRESHOLD:
+        raise InvalidParameter(
+            f"slaThreshold must be a number of seconds from 0 to {MAX_SLA_THRESHOLD}, got {text!r}",
+            parameter="slaThreshold",
+        )
+    return value
+
+
+def json_body(table: service.StatisticsTable) -> bytes:
+    asked = table.request
+    return msgspec.json.encode(
+        {
+            "tenantId": table.tenant_id,
+            "tenantName": table.tenant_name,
+            "timezone": table.timezone,
+            "interval": asked.interval,
+            "start": format_instant(asked.start_us),
+            "end": format_instant(asked.end_us),
+            "weekStart": WEEKDAYS[asked.week_start],
+            "groupBy": list(asked.group_by),
+            "slaThreshold": asked.sla_threshold,
+            "rows": table.rows,
+        }
+    )
+
+
+def csv_body(table: service.StatisticsTable) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow(["" if row[column] is None else row[column] for column in table.columns])
+    return out.getvalue().encode()

@@ -1,0 +1,181 @@
+"""Interval statistics: the queue entries of a range counted per bucket of the tenant's (or a chosen) zone and
+per group, from the stores' queue-entry facts. Typed values in, a table out; no HTTP, no SQL.
+
+The store sums the facts per slot (the greatest span dividing every bucket) and group; the slots are folded
+into their buckets here, and each row's ratios are computed from that row's counts and sums only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cxreport.errors import InvalidParameter
+from cxreport.records.filters import Filter
+from cxreport.service.interactions import tenant_or_404
+from cxreport.service.intervals import MAX_BUCKETS, WEEKDAYS, buckets, zone_named
+from cxreport.store.base import GROUP_COLUMNS, SlotQuery, Store
+from cxreport.store.statistics import FIGURE_NAMES
+
+GROUPS = tuple(GROUP_COLUMNS)
+"""What rows may be grouped by: queue, agent, channelType, direction, flow."""
+GROUP_FIELDS = {
+    "queue": ("queueId", "queueName"),
+    "agent": ("agentId", "agentName"),
+    "channelType": ("channelType", None),
+    "direction": ("direction", None),
+    "flow": ("flowId", "flowName"),
+}
+"""The row fields that show a group's id and name."""
+
+_AVERAGES = (
+    # (average, total, the count it is divided by)
+    ("averageWaitTime", "waitTimeTotal", "waited"),
+    ("averageSpeedOfAnswer", "answerTimeTotal", "answersTimed"),
+    ("averageHandleTime", "handleTimeTotal", "handled"),
+    ("averageTalkTime", "talkTimeTotal", "handled"),
+    ("averageHoldTime", "holdTimeTotal", "handled"),
+    ("averageWrapUpTime", "wrapUpTimeTotal", "handled"),
+)
+_SECONDS = frozenset({total for _, total, _ in _AVERAGES} | {"maxWaitTime"})
+"""Figures summed in milliseconds and shown in seconds."""
+_MAX_WAIT = FIGURE_NAMES.index("maxWaitTime")
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsRequest:
+    start_us: int
+    end_us: int
+    interval: str
+    group_by: tuple[str, ...] = ()
+    timezone: str | None = None
+    """An IANA zone; None: the tenant's."""
+    week_start: int = 0
+    filters: tuple[Filter, ...] = ()
+    sla_threshold: float | None = None
+    """Seconds: count answeredWithinSla against this threshold instead of each entry's SLA version's."""
+
+
+@dataclass
+class _Bucket:
+    figures: list[int]
+    rules: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsTable:
+    tenant_id: str
+    tenant_name: str
+    timezone: str
+    request: StatisticsRequest
+    columns: tuple[str, ...]
+    """The row's keys, in order: start, end, the groups' ids and names, the figures."""
+    rows: list[dict[str, Any]]
+
+
+def columns_for(group_by: tuple[str, ...]) -> tuple[str, ...]:
+    groups = [name for group in group_by for name in GROUP_FIELDS[group] if name is not None]
+    figures: list[str] = []
+    for name in FIGURE_NAMES:
+        figures.append(name)
+        figures += [average for average, total, _ in _AVERAGES if total == name]
+        if name == "slaJudged":
+            figures += ["serviceLevel", "serviceLevelRule"]
+    return ("start", "end", *groups, *figures)
+
+
+def check_group_by(names: tuple[str, ...]) -> tuple[str, ...]:
+    for name in names:
+        if name not in GROUP_COLUMNS:
+            raise InvalidParameter(f"groupBy {name!r} is not one of {', '.join(GROUPS)}", parameter="groupBy")
+    return names
+
+
+def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> StatisticsTable:
+    tenant = tenant_or_404(store, tenant_id)
+    zone_name = request.timezone or tenant.timezone
+    check_group_by(request.group_by)
+    found = buckets(request.start_us, request.end_us, request.interval, zone_named(zone_name), request.week_start)
+    threshold_ms = None if request.sla_threshold is None else round(request.sla_threshold * 1000)
+    query = SlotQuery(request.start_us, request.end_us, found.slot_us, request.group_by, request.filters,
+                      threshold_ms)
+    slot_us = found.slot_us
+    folded: dict[tuple[int, tuple[str | None, ...]], _Bucket] = {}
+    groups: set[tuple[str | None, ...]] = set() if request.group_by else {()}
+    names: dict[tuple[str | None, ...], list[str | None]] = {}
+    for row in store.queue_entry_slots(tenant.id, query):
+        bucket = found.index_of(request.start_us + row.slot * slot_us)
+        groups.add(row.group)
+        known = names.setdefault(row.group, list(row.names))
+        for i, name in enumerate(row.names):
+            previous = known[i]
+            if name is not None and (previous is None or name > previous):
+                known[i] = name
+        into = folded.get((bucket, row.group))
+        if into is None:
+            folded[bucket, row.group] = into = _Bucket(list(row.figures))
+        else:
+            sums, longest = into.figures, into.figures[_MAX_WAIT]
+            for i, value in enumerate(row.figures):
+                sums[i] += value
+            sums[_MAX_WAIT] = max(longest, row.figures[_MAX_WAIT])  # a maximum, not a sum
+        into.rules.update(rule for rule in row.rules if rule is not None)
+    if len(found) * len(groups) > MAX_BUCKETS:
+        raise InvalidParameter(
+            f"{len(found)} buckets × {len(groups)} groups make more than {MAX_BUCKETS} rows: ask for a shorter "
+            "range, a longer interval or fewer groups",
+            parameter="interval",
+        )
+    ordered = sorted(groups, key=lambda key: tuple((value is not None, value or "") for value in key))
+    labels = [_group_fields(request.group_by, group, names.get(group)) for group in ordered]
+    local = [found.local(boundary) for boundary in found.boundaries]
+    empty = _figures(None)
+    rows = []
+    for index in range(len(found)):
+        for group, label in zip(ordered, labels, strict=True):
+            found_sums = folded.get((index, group))
+            rows.append({"start": local[index], "end": local[index + 1], **label,
+                         **(_figures(found_sums) if found_sums is not None else empty)})
+    return StatisticsTable(tenant.id, tenant.name, zone_name, request, columns_for(request.group_by), rows)
+
+
+def _group_fields(group_by: tuple[str, ...], group: tuple[str | None, ...],
+                  names: list[str | None] | None) -> dict[str, str | None]:
+    fields: dict[str, str | None] = {}
+    for position, name in enumerate(group_by):
+        id_field, name_field = GROUP_FIELDS[name]
+        fields[id_field] = group[position]
+        if name_field is not None:
+            fields[name_field] = names[position] if names else None
+    return fields
+
+
+_INDEX = {name: i for i, name in enumerate(FIGURE_NAMES)}
+_PLAN = tuple(
+    (name, i, name in _SECONDS,
+     [(average, _INDEX[count]) for average, total, count in _AVERAGES if total == name])
+    for i, name in enumerate(FIGURE_NAMES)
+)
+"""Per figure in order: its name, its index in the sums, whether it is shown in seconds, the averages after it."""
+_WITHIN, _JUDGED, _WAITED = _INDEX["answeredWithinSla"], _INDEX["slaJudged"], _INDEX["waited"]
+
+
+def _figures(bucket: _Bucket | None) -> dict[str, Any]:
+    """A row's figures, in order: its sums, each average after its total, the service level after slaJudged."""
+    sums = bucket.figures if bucket is not None else [0] * len(FIGURE_NAMES)
+    row: dict[str, Any] = {}
+    for name, i, seconds, averages in _PLAN:
+        value = sums[i]
+        row[name] = value / 1000 if seconds else value
+        for average, count in averages:
+            row[average] = round(value / sums[count] / 1000, 3) if sums[count] else None
+        if i == _JUDGED:
+            row["serviceLevel"] = round(100 * sums[_WITHIN] / value, 2) if value else None
+            rules = sorted(bucket.rules) if bucket is not None else []
+            row["serviceLevelRule"] = rules[0] if len(rules) == 1 else "mixed" if rules else None
+    if not sums[_WAITED]:
+        row["maxWaitTime"] = None
+    return row
+
+
+__all__ = ["GROUPS", "WEEKDAYS", "StatisticsRequest", "StatisticsTable", "check_group_by", "statistics"]
