@@ -44,6 +44,7 @@ OPERATIONS = [
     ("POST", "/v1/tenants/{tenantId}/api-keys"),
     ("DELETE", "/v1/tenants/{tenantId}/api-keys/{keyId}"),
     ("GET", "/v1/tenants/{tenantId}/statistics"),
+    ("GET", "/v1/tenants/{tenantId}/agent-statistics"),
     ("GET", "/health"),
 ]
 
@@ -56,6 +57,7 @@ BODY_CHECKED_BEYOND_THE_SCHEMA = {
     ("POST", "/v1/tenants/{tenantId}/events"),
     # start and end must be bucket boundaries in the zone, which a schema cannot state
     ("GET", "/v1/tenants/{tenantId}/statistics"),
+    ("GET", "/v1/tenants/{tenantId}/agent-statistics"),
 }
 
 

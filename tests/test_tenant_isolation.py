@@ -120,6 +120,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/tenants/{tenantId}/slas"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/slas/{slaId}"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/statistics"): Operation("read"),
+    ("GET", "/v1/tenants/{tenantId}/agent-statistics"): Operation("read"),
     ("POST", "/v1/tenants/{tenantId}/interactions"): Operation(
         "ingest", lambda: {"interactionId": str(uuid.uuid4()), "startTimestamp": START}),
     ("POST", "/v1/tenants/{tenantId}/events"): Operation(
@@ -134,7 +135,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/health"): Operation(None),
 }
 TENANT_OPERATIONS = [key for key, operation in OPERATIONS.items() if operation.role is not None]
-QUERIES = {"/v1/tenants/{tenantId}/statistics": "?start=2020-01-01&end=2021-01-01&interval=total&groupBy=queue"}
+QUERIES = {"/v1/tenants/{tenantId}/statistics": "?start=2020-01-01&end=2021-01-01&interval=total&groupBy=queue",
+           "/v1/tenants/{tenantId}/agent-statistics": "?start=2020-01-01&end=2021-01-01&interval=total"}
 """The query a route needs to answer at all."""
 
 

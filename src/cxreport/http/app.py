@@ -48,6 +48,7 @@ def create_app(settings: Settings, store: Store) -> Litestar:
             slas.get_sla,
             slas.add_sla_version,
             statistics.interval_statistics,
+            statistics.agent_statistics,
             credentials.create_token,
             credentials.list_keys,
             credentials.create_key,

@@ -1,4 +1,5 @@
-"""Route: interval statistics of queue entries (`GET /v1/tenants/{tenantId}/statistics`), as JSON or CSV."""
+"""Routes: interval statistics of queue entries (`GET /v1/tenants/{tenantId}/statistics`) and of agents
+(`GET /v1/tenants/{tenantId}/agent-statistics`), as JSON or CSV."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from cxreport.http.paths import TenantId
 from cxreport.http.threads import in_thread
 from cxreport.records.facets import FILTER_PARAMETERS
 from cxreport.records.filters import Filter, values_of
+from cxreport.service import agent_statistics as agent_service
 from cxreport.service import statistics as service
 from cxreport.service.intervals import INTERVALS, WEEKDAYS, weekday_named
 from cxreport.times import TimeFormatError, format_instant, parse_instant
@@ -152,4 +154,95 @@ def csv_body(table: service.StatisticsTable) -> bytes:
     writer.writerow(table.columns)
     for row in table.rows:
         writer.writerow(["" if row[column] is None else row[column] for column in table.columns])
+    return out.getvalue().encode()
+
+
+AGENT_PARAMETERS = frozenset({"start", "end", "interval", "groupBy", "timezone", "weekStart", "format"})
+AgentGroupBy = Annotated[
+    str | None, QueryParameter(description="queue: a row per agent and queue (default: a row per agent).",
+                               enum=list(agent_service.GROUPS))
+]
+
+
+@get(
+    "/v1/tenants/{tenantId:str}/agent-statistics",
+    guards=[require_role],
+    opt={"role": "read"},
+    operation_id="agentStatistics",
+    summary="Per agent and interval bucket: logged-in, ready and not-ready time, the work handled, occupancy",
+    description=(
+        "State times come from the agents' state events (`agent-logged-in`, `agent-state-changed`, "
+        "`agent-logged-out`), split across the buckets they overlap; a session still open counts until the end "
+        "of the range or now. The work figures count in the bucket of the queue entry's time, as `/statistics` "
+        "counts them. occupancy = handleTimeTotal / (loggedInTime − notReadyTime), in %. Buckets as in "
+        "`/statistics`."
+    ),
+    responses={
+        200: ResponseSpec(generate_examples=False, data_container=dict[str, Any], description="Rows of figures"),
+        **ERRORS,
+    },
+    tags=["statistics"],
+)
+async def agent_statistics(
+    request: Request[Any, Any, Any],
+    state: State,
+    tenantId: TenantId,
+    start: Instant,
+    end: Instant,
+    interval: Interval,
+    groupBy: AgentGroupBy = None,
+    timezone: Timezone = None,
+    weekStart: WeekStart = None,
+    format: Format = None,
+) -> Response[bytes]:
+    params = q.raw_params(request, AGENT_PARAMETERS)
+    if format not in (None, "json", "csv"):
+        raise InvalidParameter("format must be json or csv", parameter="format")
+    group_by = values_of("groupBy", params["groupBy"]) if "groupBy" in params else ()
+    for name in group_by:
+        if name not in agent_service.GROUPS:
+            raise InvalidParameter(f"groupBy {name!r} is not one of {', '.join(agent_service.GROUPS)}",
+                                   parameter="groupBy")
+    asked = agent_service.AgentStatisticsRequest(
+        start_us=_instant("start", start),
+        end_us=_instant("end", end),
+        interval=interval,
+        by_queue="queue" in group_by,
+        timezone=timezone,
+        week_start=weekday_named(weekStart),
+    )
+    table = await in_thread(agent_service.agent_statistics, state.store, tenantId, asked)
+    if format == "csv":
+        return Response(_agent_csv(table), media_type=CSV)
+    return Response(
+        msgspec.json.encode(
+            {
+                "tenantId": table.tenant_id,
+                "tenantName": table.tenant_name,
+                "timezone": table.timezone,
+                "interval": asked.interval,
+                "start": format_instant(asked.start_us),
+                "end": format_instant(asked.end_us),
+                "weekStart": WEEKDAYS[asked.week_start],
+                "groupBy": ["agent", *(["queue"] if asked.by_queue else [])],
+                "rows": table.rows,
+            }
+        ),
+        media_type=JSON,
+    )
+
+
+def _agent_csv(table: agent_service.AgentStatisticsTable) -> bytes:
+    """The same rows; `notReadyByReason` as `reason=seconds` pairs joined by `;`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        cells = []
+        for column in table.columns:
+            value = row[column]
+            if column == "notReadyByReason":
+                value = ";".join(f"{reason}={seconds}" for reason, seconds in value.items())
+            cells.append("" if value is None else value)
+        writer.writerow(cells)
     return out.getvalue().encode()

@@ -453,6 +453,10 @@ class Store(abc.ABC):
         `after` (time, eventId), at most `limit`, in time order (ties: eventId), with their JSON text."""
 
     @abc.abstractmethod
+    def agents_with_states(self, tenant_id: str, before_us: int) -> list[str]:
+        """The ids of the agents with a state event before `before_us`, in order."""
+
+    @abc.abstractmethod
     def agent_state_changes(self, tenant_id: str, agent_id: str, window: Window) -> list[StoredAgentEvent]:
         """What the agent's sessions in the window are made of, without the JSON text, in time order: every
         state event in the window, those at the last instant before it (they say what was open when it starts)

@@ -227,6 +227,11 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             for time, event_id, kind, state, reason, session, doc in rows
         ]
 
+    def agents_with_states(self, tenant_id: str, before_us: int) -> list[str]:
+        with self._read() as db:
+            rows = db.execute(self._sql.agents_with_states, (tenant_id, self._dialect.time_param(before_us)))
+            return [str(row[0]) for row in rows]
+
     def agent_state_changes(self, tenant_id: str, agent_id: str, window: Window) -> list[StoredAgentEvent]:
         d = self._dialect
         start, end = d.time_param(window.start_us), d.time_param(window.end_us)

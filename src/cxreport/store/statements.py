@@ -67,6 +67,10 @@ class Statements:
             )
             for after in (False, True)
         }
+        # the agents with a state event before an instant (a session may be open in any window before it)
+        self.agents_with_states = d.sql(
+            f"SELECT DISTINCT agent_id FROM agent_events WHERE tenant_id = ? AND {time} < ? ORDER BY agent_id"
+        )
         # an agent's events in a window, at the last instant before it and at the first instant from its end on
         self.agent_state_changes = d.sql(
             f"SELECT {agent_columns} FROM agent_events WHERE tenant_id = ? AND agent_id = ?"
