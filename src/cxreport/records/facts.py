@@ -9,11 +9,12 @@ them are in `docs/data-dictionary.md` ("Interval statistics").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import msgspec
 
+from cxreport.records.schema import AgentEntry, InteractionRecord, QueueEntry
 from cxreport.times import TimeFormatError, parse_instant
 
 OUTCOMES = (
@@ -141,17 +142,24 @@ def facts_of_doc(interaction_id: str, start_us: int, doc: bytes) -> tuple[QueueE
     return facts_of(interaction_id, start_us, decoder.decode(doc))
 
 
-def facts_of(interaction_id: str, start_us: int, record: _EntriesView) -> tuple[QueueEntryFact, ...]:
+Factual = _EntriesView | InteractionRecord
+"""A record its facts can be read from: a view decoded from its text or converted from its dict, or the validated
+record itself (a record ingested directly is decoded once)."""
+
+
+def facts_of(interaction_id: str, start_us: int, record: Factual) -> tuple[QueueEntryFact, ...]:
     """One fact per queue entry of `record`, in `queues[]` order."""
     if not record.queues:
         return ()
-    agents = record.agents or []
+    agents: Sequence[_Agent | AgentEntry] = record.agents or []
+    queues: Sequence[_Queue | QueueEntry] = record.queues
     transfers: dict[str, int] = {}
-    for segment in (record.segments if isinstance(record, FactsView) else None) or ():
+    segments = record.segments if isinstance(record, FactsView | InteractionRecord) else None
+    for segment in segments or ():
         if segment.transfer and segment.interactionAgentId is not None:
             transfers[segment.interactionAgentId] = transfers.get(segment.interactionAgentId, 0) + 1
     facts = []
-    for position, queue in enumerate(record.queues):
+    for position, queue in enumerate(queues):
         agent = answering_agent(queue, agents)
         facts.append(
             QueueEntryFact(
@@ -186,7 +194,7 @@ def facts_of(interaction_id: str, start_us: int, record: _EntriesView) -> tuple[
     return tuple(facts)
 
 
-def outcome(queue: _Queue) -> str | None:
+def outcome(queue: _Queue | QueueEntry) -> str | None:
     """How the entry ended: `queueExitReason` when the record says it, else from `queueExitType` and
     `queueAbandoned` (success → answered, abandon → abandoned, flow → moved-by-flow); None while queued."""
     if queue.queueExitReason is not None:
@@ -198,7 +206,7 @@ def outcome(queue: _Queue) -> str | None:
     return _FROM_EXIT_TYPE.get(queue.queueExitType, queue.queueExitType)
 
 
-def answering_agent(queue: _Queue, agents: list[_Agent]) -> _Agent | None:
+def answering_agent(queue: _Queue | QueueEntry, agents: Sequence[_Agent | AgentEntry]) -> _Agent | AgentEntry | None:
     """The agent entry that answered a queue entry: of the entry's agent, the first allocation not declined in
     the entry's segment (from the entry's queue when it names one), else that agent's first allocation."""
     if queue.agentId is None:

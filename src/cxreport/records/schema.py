@@ -59,6 +59,10 @@ class QueueEntry(msgspec.Struct, omit_defaults=True):
     queueAbandoned: Flag = None
     queueAbandonTime: Seconds = None
     slaAbandoned: Flag = None
+    slaMet: Flag = None
+    """Whether the entry met the service level of the SLA version that judged it (derived records)."""
+    slaId: Text = None
+    slaVersion: Count = None
     agentId: Text = None
 
 
@@ -78,6 +82,7 @@ class AgentEntry(msgspec.Struct, omit_defaults=True):
     agentWorkAcceptedTime: Seconds = None
     agentConversationTime: Seconds = None
     agentTalkTime: Seconds = None
+    agentHoldTime: Seconds = None
     agentWrapUpTime: Seconds = None
     agentHandleTime: Seconds = None
     agentFocusTime: Seconds = None

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from cxreport.records.facets import FACETS, RecordView, Viewable, facets_of
-from cxreport.records.facts import FactsView, QueueEntryFact, facts_of, facts_of_doc
+from cxreport.records.facts import Factual, QueueEntryFact, facts_of, facts_of_doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ _FLAG_COLUMNS = tuple((f.column, f.test) for f in FACETS if f.column and f.test 
 
 def stored_record(
     interaction_id: str, start_us: int, end_us: int | None, doc: bytes, doc_with_nulls: bytes | None,
-    revision: int | None, view: Viewable | None = None, facts_view: FactsView | None = None,
+    revision: int | None, view: Viewable | None = None, facts_view: Factual | None = None,
 ) -> StoredRecord:
     """What the store keeps of a valid record's JSON text `doc`: its facets and promoted columns, read through
     the facet registry (the same for records ingested directly and records derived from events). `view` is the

@@ -85,7 +85,7 @@ def prepare_record(raw: bytes | msgspec.Raw, tenant_id: str, position: int) -> S
     doc = _drop_nulls(doc_with_nulls) if doc_with_nulls.find(b"null") >= 0 else doc_with_nulls
     stored = stored_record(
         interaction_id, start_us, end_us, doc, doc_with_nulls if doc is not doc_with_nulls else None, record.revision,
-        record,
+        record, record,
     )
     _check_facet_values(stored.facets, position)
     return stored
