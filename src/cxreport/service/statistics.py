@@ -91,7 +91,11 @@ def check_group_by(names: tuple[str, ...]) -> tuple[str, ...]:
     return names
 
 
-def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> StatisticsTable:
+def statistics(store: Store, tenant_id: str, request: StatisticsRequest, *,
+               every_bucket: bool = True) -> StatisticsTable:
+    """The table of `request`. `every_bucket` False: only the rows that hold a queue entry (the same rows,
+    in the same order, the empty ones left out) and no limit on buckets × groups, as such rows are at most
+    as many as the range's queue entries (what the WFM intervals page through)."""
     tenant = tenant_or_404(store, tenant_id)
     zone_name = request.timezone or tenant.timezone
     check_group_by(request.group_by)
@@ -120,7 +124,7 @@ def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> Stat
                 sums[i] += value
             sums[_MAX_WAIT] = max(longest, row.figures[_MAX_WAIT])  # a maximum, not a sum
         into.rules.update(rule for rule in row.rules if rule is not None)
-    if len(found) * len(groups) > MAX_BUCKETS:
+    if every_bucket and len(found) * len(groups) > MAX_BUCKETS:
         raise InvalidParameter(
             f"{len(found)} buckets × {len(groups)} groups make more than {MAX_BUCKETS} rows: ask for a shorter "
             "range, a longer interval or fewer groups",
@@ -131,11 +135,15 @@ def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> Stat
     local = [found.local(boundary) for boundary in found.boundaries]
     empty = _figures(None)
     rows = []
-    for index in range(len(found)):
-        for group, label in zip(ordered, labels, strict=True):
-            found_sums = folded.get((index, group))
-            rows.append({"start": local[index], "end": local[index + 1], **label,
-                         **(_figures(found_sums) if found_sums is not None else empty)})
+    if every_bucket:
+        cells = [(index, position) for index in range(len(found)) for position in range(len(ordered))]
+    else:
+        at = {group: position for position, group in enumerate(ordered)}
+        cells = sorted((index, at[group]) for index, group in folded)
+    for index, position in cells:
+        found_sums = folded.get((index, ordered[position]))
+        rows.append({"start": local[index], "end": local[index + 1], **labels[position],
+                     **(_figures(found_sums) if found_sums is not None else empty)})
     return StatisticsTable(tenant.id, tenant.name, zone_name, request, columns_for(request.group_by), rows)
 
 
