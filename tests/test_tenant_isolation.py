@@ -90,6 +90,7 @@ PATH_VALUES: dict[str, Callable[[Holdings], str]] = {
     "contactId": lambda t: t.contact_id,
     "slaId": lambda t: t.sla_id,
     "keyId": lambda t: t.keys.read[0],
+    "entity": lambda t: "queue",
 }
 
 
@@ -110,6 +111,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/tenants/{tenantId}/slas"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/slas/{slaId}"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/statistics"): Operation("read"),
+    ("GET", "/v1/tenants/{tenantId}/wfm/intervals/{entity}"): Operation("read"),
     ("POST", "/v1/tenants/{tenantId}/interactions"): Operation(
         "ingest", lambda: {"interactionId": str(uuid.uuid4()), "startTimestamp": START}),
     ("POST", "/v1/tenants/{tenantId}/events"): Operation(
@@ -124,7 +126,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/health"): Operation(None),
 }
 TENANT_OPERATIONS = [key for key, operation in OPERATIONS.items() if operation.role is not None]
-QUERIES = {"/v1/tenants/{tenantId}/statistics": "?start=2020-01-01&end=2021-01-01&interval=total&groupBy=queue"}
+QUERIES = {
+    "/v1/tenants/{tenantId}/statistics": "?start=2020-01-01&end=2021-01-01&interval=total&groupBy=queue",
+    "/v1/tenants/{tenantId}/wfm/intervals/{entity}": "?start=2020-02-03T00:00Z&end=2020-02-04T00:00Z",
+}
 """The query a route needs to answer at all."""
 
 
