@@ -8,9 +8,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 import pytest
 
 from cxreport.clock import now_us
+from cxreport.http.schemas import WfmEnvelope, WfmInterval
 from cxreport.service.wfm import check_range
 from cxreport.times import format_instant, parse_instant
 from support.servers import LiveServer
@@ -161,6 +163,20 @@ def test_null_figures_are_left_out_unless_asked(live_server: LiveServer, calls: 
     assert "avgTimeToAnswer" not in left_out and "avgHandleTime" not in left_out
     assert kept["avgTimeToAnswer"] is None and kept["avgHandleTime"] is None
     assert {name: value for name, value in kept.items() if value is not None} == left_out
+
+
+@pytest.mark.parametrize("entity", ["queue", "agent", "agent-queue"])
+@pytest.mark.parametrize("nulls", ["true", "false"])
+def test_the_answer_is_what_the_openapi_document_says(live_server: LiveServer, calls: TenantKeys, entity: str,
+                                                      nulls: str) -> None:
+    with live_server.client(calls.read) as client:
+        response = client.get(f"/v1/tenants/{calls.id}/wfm/intervals/{entity}",
+                              params={"start": START, "end": END, "includenulls": nulls})
+    assert response.headers["content-type"] == "application/json"
+    decoded = msgspec.json.decode(response.content, type=WfmEnvelope, strict=True)
+    assert decoded.results and all(isinstance(row, WfmInterval) for row in decoded.results)
+    keys = {key for row in response.json()["results"] for key in row}
+    assert keys <= set(WfmInterval.__struct_fields__)
 
 
 def test_paging(live_server: LiveServer, calls: TenantKeys) -> None:
