@@ -12,8 +12,7 @@ from typing import Any
 
 from cxreport import clock
 from cxreport.errors import InvalidParameter
-from cxreport.service.interactions import tenant_or_404
-from cxreport.service.statistics import StatisticsRequest, statistics
+from cxreport.service.statistics import StatisticsRequest, nonempty_rows
 from cxreport.store.base import Store
 from cxreport.times import format_instant, parse_instant
 
@@ -99,18 +98,18 @@ def wfm_intervals(store: Store, tenant_id: str, request: WfmRequest, now_us: int
     by bucket, then entity (as /statistics orders its rows). Entries nobody answered belong to no agent: the
     agent views leave them out (the queue view counts them)."""
     group_by = check_entity(request.entity)
-    tenant = tenant_or_404(store, tenant_id)
     check_range(request.start_us, request.end_us, clock.now_us() if now_us is None else now_us)
-    table = statistics(
-        store,
-        tenant.id,
-        StatisticsRequest(request.start_us, request.end_us, "15m", group_by, timezone="UTC"),
-        every_bucket=False,
-    )
-    rows = table.rows if "agent" not in group_by else [row for row in table.rows if row["agentId"] is not None]
-    page = rows[request.offset : request.offset + request.limit]
-    return WfmPage(tenant.id, tenant.name, tenant.timezone, request, len(rows),
-                   [_interval(row, group_by) for row in page])
+    asked = StatisticsRequest(request.start_us, request.end_us, "15m", group_by, timezone="UTC")
+    keep = None if "agent" not in group_by else _answered
+    found = nonempty_rows(store, tenant_id, asked, request.offset, request.limit, keep)
+    tenant = found.tenant
+    return WfmPage(tenant.id, tenant.name, tenant.timezone, request, found.total,
+                   [_interval(row, group_by) for row in found.rows])
+
+
+def _answered(group: tuple[str | None, ...]) -> bool:
+    """An agent view's group (agent first): one with an agent."""
+    return group[0] is not None
 
 
 def _interval(row: dict[str, Any], group_by: tuple[str, ...]) -> dict[str, Any]:
