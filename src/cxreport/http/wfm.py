@@ -32,6 +32,13 @@ Entity = Annotated[
         enum=list(service.ENTITIES),
     ),
 ]
+Limit = Annotated[
+    int | None,
+    QueryParameter(description="Intervals per page, default 10.", schema_extra={"minimum": 0, "maximum": 1000}),
+]
+IncludeNulls = Annotated[
+    bool | None, QueryParameter(description="Keep null-valued figures in intervals (default: left out).")
+]
 Instant = Annotated[
     str, QueryParameter(description=f"{q.TIME_HELP} On a 15-minute boundary.", format="date-time")
 ]
@@ -63,11 +70,11 @@ async def wfm_intervals(
     entity: Entity,
     start: Instant,
     end: Instant,
-    limit: q.Limit = None,
+    limit: Limit = None,
     page: q.PageNumber = None,
     offset: q.Offset = None,
-    includenulls: q.IncludeNulls = None,
-    includeNulls: q.IncludeNulls = None,
+    includenulls: IncludeNulls = None,
+    includeNulls: IncludeNulls = None,
 ) -> Response[bytes]:
     q.raw_params(request, PARAMETERS)
     service.check_entity(entity)
