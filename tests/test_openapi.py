@@ -26,6 +26,7 @@ ROUTES = {
     "/v1/tenants/{tenantId}/slas": {"get", "post"},
     "/v1/tenants/{tenantId}/slas/{slaId}": {"get"},
     "/v1/tenants/{tenantId}/slas/{slaId}/versions": {"post"},
+    "/v1/tenants/{tenantId}/wfm/intervals/{entity}": {"get"},
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 SEARCH_PARAMETERS = {"startTimeRange", "endTimeRange", "start", "end", "limit", "page", "offset", "includenulls",

@@ -99,6 +99,7 @@ PATH_VALUES: dict[str, Callable[[Holdings], str]] = {
     "slaId": lambda t: t.sla_id,
     "keyId": lambda t: t.keys.read[0],
     "agentId": lambda t: t.agent_id,
+    "entity": lambda t: "queue",
 }
 
 
@@ -121,6 +122,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/tenants/{tenantId}/slas/{slaId}"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/statistics"): Operation("read"),
     ("GET", "/v1/tenants/{tenantId}/agent-statistics"): Operation("read"),
+    ("GET", "/v1/tenants/{tenantId}/wfm/intervals/{entity}"): Operation("read"),
     ("POST", "/v1/tenants/{tenantId}/interactions"): Operation(
         "ingest", lambda: {"interactionId": str(uuid.uuid4()), "startTimestamp": START}),
     ("POST", "/v1/tenants/{tenantId}/events"): Operation(
@@ -135,8 +137,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/health"): Operation(None),
 }
 TENANT_OPERATIONS = [key for key, operation in OPERATIONS.items() if operation.role is not None]
-QUERIES = {"/v1/tenants/{tenantId}/statistics": "?start=2020-01-01&end=2021-01-01&interval=total&groupBy=queue",
-           "/v1/tenants/{tenantId}/agent-statistics": "?start=2020-01-01&end=2021-01-01&interval=total"}
+QUERIES = {
+    "/v1/tenants/{tenantId}/statistics": "?start=2020-01-01&end=2021-01-01&interval=total&groupBy=queue",
+    "/v1/tenants/{tenantId}/agent-statistics": "?start=2020-01-01&end=2021-01-01&interval=total",
+    "/v1/tenants/{tenantId}/wfm/intervals/{entity}": "?start=2020-02-03T00:00Z&end=2020-02-04T00:00Z",
+}
 """The query a route needs to answer at all."""
 
 

@@ -12,7 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from cxreport import __version__
 from cxreport.config import Settings
-from cxreport.http import agents, credentials, events, health, interactions, slas, statistics
+from cxreport.http import agents, credentials, events, health, interactions, slas, statistics, wfm
 from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.http.ratelimit import RateLimiter
@@ -49,6 +49,7 @@ def create_app(settings: Settings, store: Store) -> Litestar:
             slas.add_sla_version,
             statistics.interval_statistics,
             statistics.agent_statistics,
+            wfm.wfm_intervals,
             credentials.create_token,
             credentials.list_keys,
             credentials.create_key,

@@ -115,3 +115,43 @@ class ReportingEvents(msgspec.Struct):
     interactionId: str
     results: list[dict[str, object]]
     """The stored events, as sent (insignificant whitespace removed), in time order."""
+
+
+class WfmInterval(msgspec.Struct, omit_defaults=True):
+    """One 15-minute interval of one entity, in the original API's names (docs/api.md, "WFM intervals"): counts,
+    times in seconds with millisecond decimals, `sla` a percentage. Null figures are left out unless
+    `includenulls=true`; the ids present are the entity's."""
+
+    start: str
+    end: str
+    offeredCallCount: int
+    answeredCallCount: int
+    abandonedCallCount: int
+    answerTime: float
+    handleTime: float
+    agentWrapUpTime: float
+    queueId: str | None = None
+    queueName: str | None = None
+    agentId: str | None = None
+    agentName: str | None = None
+    avgTimeToAnswer: float | None = None
+    avgHandleTime: float | None = None
+    avgWrapUpTime: float | None = None
+    sla: float | None = None
+
+
+class WfmEnvelope(msgspec.Struct):
+    """A page of WFM intervals: the original API's envelope, then the range it covers."""
+
+    page: int | None
+    limit: int
+    offset: int
+    tenantId: str
+    total: int
+    tenantName: str
+    tenantTimezone: str
+    results: list[WfmInterval]
+    entity: str
+    start: str
+    end: str
+    interval: str

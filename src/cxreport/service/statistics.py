@@ -7,14 +7,15 @@ into their buckets here, and each row's ratios are computed from that row's coun
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cxreport.errors import InvalidParameter
 from cxreport.records.filters import Filter
 from cxreport.service.interactions import tenant_or_404
-from cxreport.service.intervals import MAX_BUCKETS, WEEKDAYS, buckets, zone_named
-from cxreport.store.base import GROUP_COLUMNS, SlotQuery, Store
+from cxreport.service.intervals import MAX_BUCKETS, WEEKDAYS, Buckets, buckets, zone_named
+from cxreport.store.base import GROUP_COLUMNS, SlotQuery, Store, Tenant
 from cxreport.store.statistics import FIGURE_NAMES
 
 GROUPS = tuple(GROUP_COLUMNS)
@@ -92,6 +93,71 @@ def check_group_by(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> StatisticsTable:
+    folded = _fold(store, tenant_id, request)
+    found, ordered = folded.buckets, folded.ordered
+    if len(found) * len(ordered) > MAX_BUCKETS:
+        raise InvalidParameter(
+            f"{len(found)} buckets × {len(ordered)} groups make more than {MAX_BUCKETS} rows: ask for a shorter "
+            "range, a longer interval or fewer groups",
+            parameter="interval",
+        )
+    labels = folded.labels(request.group_by)
+    local = [found.local(boundary) for boundary in found.boundaries]
+    empty = _figures(None)
+    rows = []
+    for index in range(len(found)):
+        for group, label in zip(ordered, labels, strict=True):
+            found_sums = folded.sums.get((index, group))
+            rows.append({"start": local[index], "end": local[index + 1], **label,
+                         **(_figures(found_sums) if found_sums is not None else empty)})
+    return StatisticsTable(folded.tenant.id, folded.tenant.name, folded.zone_name, request,
+                           columns_for(request.group_by), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class RowPage:
+    tenant: Tenant
+    total: int
+    """How many rows there are in all."""
+    rows: list[dict[str, Any]]
+
+
+def nonempty_rows(store: Store, tenant_id: str, request: StatisticsRequest, offset: int, limit: int,
+                  keep: Callable[[tuple[str | None, ...]], bool] | None = None) -> RowPage:
+    """The rows of `statistics` that hold a queue entry and whose group (its ids, in `group_by` order) `keep`
+    accepts, in the same order: how many, and those of [offset, offset + limit) with their figures (the
+    others' are never computed). No limit on buckets × groups: such rows are at most as many as the range's
+    queue entries. What the WFM intervals page through."""
+    folded = _fold(store, tenant_id, request)
+    found, ordered = folded.buckets, folded.ordered
+    at = {group: position for position, group in enumerate(ordered) if keep is None or keep(group)}
+    cells = sorted((index, at[group]) for index, group in folded.sums if group in at)
+    labels = folded.labels(request.group_by)
+    rows = [
+        {"start": found.local(found.boundaries[index]), "end": found.local(found.boundaries[index + 1]),
+         **labels[position], **_figures(folded.sums[index, ordered[position]])}
+        for index, position in cells[offset : offset + limit]
+    ]
+    return RowPage(folded.tenant, len(cells), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Folded:
+    tenant: Tenant
+    zone_name: str
+    buckets: Buckets
+    sums: dict[tuple[int, tuple[str | None, ...]], _Bucket]
+    """(bucket index, group) → its sums, for those holding an entry."""
+    ordered: list[tuple[str | None, ...]]
+    """Every group seen, in row order (null ids first)."""
+    names: dict[tuple[str | None, ...], list[str | None]]
+
+    def labels(self, group_by: tuple[str, ...]) -> list[dict[str, str | None]]:
+        return [_group_fields(group_by, group, self.names.get(group)) for group in self.ordered]
+
+
+def _fold(store: Store, tenant_id: str, request: StatisticsRequest) -> _Folded:
+    """The store's slot sums of `request` folded into its buckets, per group."""
     tenant = tenant_or_404(store, tenant_id)
     zone_name = request.timezone or tenant.timezone
     check_group_by(request.group_by)
@@ -120,23 +186,8 @@ def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> Stat
                 sums[i] += value
             sums[_MAX_WAIT] = max(longest, row.figures[_MAX_WAIT])  # a maximum, not a sum
         into.rules.update(rule for rule in row.rules if rule is not None)
-    if len(found) * len(groups) > MAX_BUCKETS:
-        raise InvalidParameter(
-            f"{len(found)} buckets × {len(groups)} groups make more than {MAX_BUCKETS} rows: ask for a shorter "
-            "range, a longer interval or fewer groups",
-            parameter="interval",
-        )
     ordered = sorted(groups, key=lambda key: tuple((value is not None, value or "") for value in key))
-    labels = [_group_fields(request.group_by, group, names.get(group)) for group in ordered]
-    local = [found.local(boundary) for boundary in found.boundaries]
-    empty = _figures(None)
-    rows = []
-    for index in range(len(found)):
-        for group, label in zip(ordered, labels, strict=True):
-            found_sums = folded.get((index, group))
-            rows.append({"start": local[index], "end": local[index + 1], **label,
-                         **(_figures(found_sums) if found_sums is not None else empty)})
-    return StatisticsTable(tenant.id, tenant.name, zone_name, request, columns_for(request.group_by), rows)
+    return _Folded(tenant, zone_name, found, folded, ordered, names)
 
 
 def _group_fields(group_by: tuple[str, ...], group: tuple[str | None, ...],
@@ -178,4 +229,7 @@ def _figures(bucket: _Bucket | None) -> dict[str, Any]:
     return row
 
 
-__all__ = ["GROUPS", "WEEKDAYS", "StatisticsRequest", "StatisticsTable", "check_group_by", "statistics"]
+__all__ = [
+    "GROUPS", "WEEKDAYS", "RowPage", "StatisticsRequest", "StatisticsTable", "check_group_by", "nonempty_rows",
+    "statistics",
+]
