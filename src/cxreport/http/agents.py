@@ -18,10 +18,10 @@ from cxreport.http.errors import ERRORS, ErrorBody
 from cxreport.http.interactions import JSON
 from cxreport.http.paths import TenantId
 from cxreport.http.schemas import ResolvedWindow
+from cxreport.http.search_query import time_parameter
 from cxreport.http.threads import in_thread
 from cxreport.service import agents as service
 from cxreport.store.base import MAX_INSTANT, MIN_INSTANT, Window
-from cxreport.times import TimeFormatError, parse_instant
 
 AgentId = Annotated[
     str,
@@ -120,16 +120,7 @@ async def agent_state_events(
 
 
 def _window(start: str | None, end: str | None) -> Window:
-    start_us, end_us = _instant(start, "start"), _instant(end, "end")
+    start_us, end_us = time_parameter(start, "start"), time_parameter(end, "end")
     if start_us is not None and end_us is not None and start_us > end_us:
         raise InvalidParameter(f"start ({start}) is after end ({end})", parameter="start")
     return Window(MIN_INSTANT if start_us is None else start_us, MAX_INSTANT if end_us is None else end_us)
-
-
-def _instant(text: str | None, parameter: str) -> int | None:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except TimeFormatError as error:
-        raise InvalidParameter(f"{parameter}: {error}", parameter=parameter) from None

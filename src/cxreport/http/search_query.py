@@ -54,8 +54,8 @@ def search_request(
 ) -> SearchRequest:
     """A search's window (each bound as (text, the parameter's name)), time field, order, nulls and filters,
     checked; the paging values are added by `paged`. Also what `cxreport export` builds its search with."""
-    start_us = _instant(*start)
-    end_us = _instant(*end)
+    start_us = time_parameter(*start)
+    end_us = time_parameter(*end)
     if start_us is not None and end_us is not None and start_us > end_us:
         raise InvalidParameter(f"{start[1]} ({start[0]}) is after {end[1]} ({end[0]})", parameter=start[1])
     time_field = "startTimestamp" if time_field is None else time_field
@@ -86,7 +86,8 @@ def paged(
     return replace(search, limit=limit, offset=effective_offset, page=page, cursor=cursor)
 
 
-def _instant(text: str | None, parameter: str) -> int | None:
+def time_parameter(text: str | None, parameter: str) -> int | None:
+    """A time parameter's value as epoch µs (None when absent); a 400 naming the parameter when it is no time."""
     if text is None:
         return None
     try:
