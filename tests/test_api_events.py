@@ -193,9 +193,9 @@ def test_sla_versions_apply_from_their_time_on(http: httpx.Client, new_tenant: C
     assert verdict(http, keys, a) == (False, sla_id, 1)
     changed = http.post(f"{base}/{sla_id}/versions", json={"slaThreshold": 60}, auth=keys.admin)
     assert changed.status_code == 201, changed.text
-    assert changed.json()["current"] | {"inForceFrom": None} == {
+    assert changed.json()["current"] | {"effectiveFrom": None, "inForceFrom": None} == {
         "version": 2, "slaThreshold": 60.0, "abandonType": "count-against-sla", "abandonThreshold": 5.0,
-        "inForceFrom": None}
+        "effectiveFrom": None, "inForceFrom": None}
     post_events(http, keys, answered_call(b, QUEUE, clock.now_us(), wait_s=10))
     assert verdict(http, keys, b) == (True, sla_id, 2)
     hook = {"type": "hook-linked", "eventId": f"{a}-late", "interactionId": a,

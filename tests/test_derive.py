@@ -253,6 +253,20 @@ def test_the_docs_describe_every_event_type_and_every_record_field() -> None:
         assert f"`{field}`" in dictionary_doc, field
 
 
+def test_the_docs_examples_of_each_reason_decode_and_cover_every_reason() -> None:
+    events_doc = (ROOT / "docs/events.md").read_text()
+    blocks = re.findall(r"```(?:json|ndjson)\n(.*?)\n```", events_doc, re.DOTALL)
+    examples = [decode_event(line.encode()) for block in blocks for line in block.splitlines()]
+    exits = {e.reason for e in examples if isinstance(e, ev.QueueExited)}
+    refusals = {e.reason for e in examples if isinstance(e, ev.QueueRefused)}
+    assert {"success", "timeout", "exit-with-key", "leave-empty"} <= exits
+    assert refusals == set(d.QUEUE_REFUSALS)
+    dictionary_doc = (ROOT / "docs/data-dictionary.md").read_text()
+    outcomes = {reason for reason, _rule in d.QUEUE_REFUSALS.values()} | {r for _t, r in d.QUEUE_EXITS.values()}
+    for outcome in outcomes:
+        assert f"| `{outcome}` | queue-" in dictionary_doc, outcome
+
+
 # --- the dictionary ------------------------------------------------------------------------------------
 
 
@@ -350,6 +364,7 @@ def test_an_answered_call_with_a_hold_and_wrap_up() -> None:
     queue = record["queues"][0]
     assert (queue["queueTime"], queue["timeToAnswer"], queue["slaTime"], queue["slaMet"]) == (8.75, 9.5, 9.5, True)
     assert (queue["queueExitType"], queue["agentId"], queue["interactionSegmentId"]) == ("success", "ag-ana", "seg-0")
+    assert queue["queueExitReason"] == "answered" and "queueDivertRule" not in queue
     a = record["agents"][0]
     assert {key: a[key] for key in a if key.startswith("agent") and key not in ("agentId", "agentName")} == {
         "agentWorkAccepted": True,
@@ -357,7 +372,7 @@ def test_an_answered_call_with_a_hold_and_wrap_up() -> None:
         "agentWorkAcceptedTime": 3.25,
         "agentConversationTime": 106.0,
         "agentHoldTime": 10.0,
-        "agentTalkTime": 96.0,
+        "agentTalkTime": 106.0,
         "agentWrapUpTime": 30.0,
         "agentHandleTime": 136.0,
         "agentFocusTime": 136.75,
@@ -375,6 +390,7 @@ def test_a_hang_up_in_the_ivr_is_an_ivr_abandon() -> None:
         .derive()
     )
     assert (record["ivrTime"], record["customerAbandonTime"], record["interactionTime"]) == (7.123, 7.123, 7.13)
+    assert record["ivrAbandoned"] is True
     assert record["segments"][0]["segmentCancelled"] is True
     assert record["segments"][0]["segmentCancelTime"] == 7.123
     assert "queues" not in record and "agents" not in record
@@ -597,3 +613,210 @@ def test_the_public_names_of_the_metrics_package() -> None:
     assert {"decode_events", "derive_record", "derive_records", "SlaPolicy", "DEFAULT_SLA", "Event"} <= set(
         metrics.__all__
     )
+
+
+# --- how queue entries end; IVR abandons; talk with hold -----------------------------------------------
+
+
+def waited(reason: str) -> Script:
+    """Entered the queue 4.5 s into the call, left it 30 s later for `reason`; the flow ends the call."""
+    return (
+        Script()
+        .at("10:00:00.000", ev.InteractionStarted, **started())
+        .at("10:00:04.500", ev.QueueEntered, **entered("v-1"))
+        .at("10:00:34.500", ev.QueueExited, interactionQueueId="v-1", reason=reason)
+        .at("10:01:00.000", ev.InteractionEnded, endType="flow-end")
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "exit_type", "exit_reason"),
+    [
+        ("timeout", "flow", "timed-out"),
+        ("exit-with-key", "flow", "exited-with-key"),
+        ("leave-empty", "flow", "left-empty"),
+        ("flow", "flow", "moved-by-flow"),
+    ],
+)
+def test_a_caller_sent_on_from_the_queue_waited_but_is_neither_answered_nor_abandoned(
+    reason: str, exit_type: str, exit_reason: str
+) -> None:
+    record = waited(reason).derive()
+    queue = record["queues"][0]
+    assert (queue["queueExitType"], queue["queueExitReason"], queue["queueTime"]) == (exit_type, exit_reason, 30.0)
+    assert queue["endTimestamp"] == "2024-05-02T10:00:34.500Z"
+    assert not {"queueAbandoned", "queueAbandonTime", "slaTime", "slaMet", "slaAbandoned", "timeToAnswer"} & set(queue)
+    assert not {"queueDivertRule", "agentId"} & set(queue)
+    assert not {"customerAbandonTime", "ivrAbandoned", "flagged"} & set(record)
+    assert record["ivrTime"] == 4.5
+
+
+def test_an_abandon_keeps_its_figures_and_says_abandoned() -> None:
+    script = waited("abandon")
+    script.events.insert(3, ev.CustomerDisconnect(eventId="cd", interactionId=IID, timestamp=f"{DAY}T10:00:34.500Z"))
+    queue = script.derive(STRICT)["queues"][0]
+    assert (queue["queueExitType"], queue["queueExitReason"], queue["queueAbandoned"]) == ("abandon", "abandoned", True)
+    assert (queue["queueAbandonTime"], queue["slaTime"]) == (30, 30)
+    assert (queue["slaMet"], queue["slaAbandoned"]) == (False, True)
+
+
+def refused(reason: str, entry_type: str = "ivr") -> Script:
+    """Refused by the Billing queue 3 s into the call; the flow tries q-2, where an agent answers."""
+    return (
+        Script()
+        .at("10:00:00.000", ev.InteractionStarted, **started())
+        .at(
+            "10:00:03.000",
+            ev.QueueRefused,
+            interactionQueueId="v-0",
+            queueId="q-1",
+            queueName="Billing",
+            reason=reason,
+            entryType=entry_type,
+        )
+        .at("10:00:04.000", ev.QueueEntered, **entered("v-1", queue="q-2"))
+        .at("10:00:06.000", ev.WorkOffered, **agent("a-1", queue="q-2"))
+        .at("10:00:07.000", ev.WorkAccepted, **agent("a-1", queue="q-2"))
+        .at("10:00:07.000", ev.QueueExited, interactionQueueId="v-1", reason="success")
+        .at("10:00:07.500", ev.ConversationStarted, interactionAgentId="a-1")
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "exit_reason", "rule"),
+    [
+        ("full", "refused-full", None),
+        ("join-empty", "refused-empty", None),
+        ("closed", "closed", None),
+        ("divert-wait-time", "diverted", "wait-time"),
+        ("divert-caller-agent-ratio", "diverted", "caller-agent-ratio"),
+    ],
+)
+def test_a_refusal_at_the_door_is_a_queue_entry_that_never_waited(
+    reason: str, exit_reason: str, rule: str | None
+) -> None:
+    record = refused(reason).derive(STRICT)
+    door, taken = record["queues"]
+    assert door == {
+        "interactionQueueId": "v-0",
+        "interactionSegmentId": "seg-0",
+        "queueId": "q-1",
+        "queueName": "Billing",
+        "queueType": "queue",
+        "queueEntryType": "ivr",
+        "startTimestamp": "2024-05-02T10:00:03.000Z",
+        "endTimestamp": "2024-05-02T10:00:03.000Z",
+        "queueExitType": "flow",
+        "queueExitReason": exit_reason,
+        **({"queueDivertRule": rule} if rule else {}),
+        "queueTime": 0.0,
+    }
+    assert (taken["queueExitReason"], taken["agentId"], taken["timeToAnswer"], taken["slaMet"]) == (
+        "answered",
+        "ag-ana",
+        3.5,
+        True,
+    )
+    assert record["agents"][0]["queueId"] == "q-2" and record["ivrTime"] == 3.0
+    assert "flagged" not in record
+
+
+def test_a_refusal_of_a_transfer_belongs_to_the_transfer_and_a_hang_up_after_it_is_no_ivr_abandon() -> None:
+    record = (
+        Script()
+        .at("10:00:00.000", ev.InteractionStarted, **started())
+        .at("10:00:02.000", ev.QueueRefused, interactionQueueId="v-0", queueId="q-1", queueName="Billing",
+            reason="closed")
+        .at("10:00:09.000", ev.CustomerDisconnect)
+        .at("10:00:09.010", ev.InteractionEnded, endType="customer-disconnect")
+        .derive()
+    )
+    assert record["queues"][0]["queueExitReason"] == "closed"
+    assert (record["ivrTime"], record["customerAbandonTime"]) == (2.0, 9.0)
+    assert "ivrAbandoned" not in record and "queueAbandoned" not in record["queues"][0]
+    script = answered_voice_call()
+    script.events = script.events[:6]
+    transferred = (
+        script.at("10:00:30.000", ev.TransferStarted, interactionSegmentId="seg-t", interactionAgentId="a-1",
+                  transferType="queue")
+        .at("10:00:30.500", ev.QueueRefused, interactionQueueId="v-2", queueId="q-1", queueName="Billing",
+            reason="full", entryType="transfer")
+        .at("10:00:31.000", ev.TransferCancelled, interactionSegmentId="seg-t")
+        .derive()
+    )
+    door = transferred["queues"][1]
+    assert (door["interactionSegmentId"], door["queueEntryType"], door["queueExitReason"]) == (
+        "seg-t",
+        "transfer",
+        "refused-full",
+    )
+
+
+def test_the_first_event_about_a_queue_entry_makes_it_and_a_refused_entry_is_never_answered() -> None:
+    refused_first = (
+        Script()
+        .at("10:00:00.000", ev.InteractionStarted, **started())
+        .at("10:00:01.000", ev.QueueRefused, interactionQueueId="v-1", queueId="q-1", queueName="Support",
+            reason="join-empty")
+        .at("10:00:02.000", ev.QueueEntered, **entered("v-1"))
+        .at("10:00:03.000", ev.WorkOffered, **agent("a-1"), interactionQueueId="v-1")
+        .at("10:00:04.000", ev.WorkAccepted, **agent("a-1"), interactionQueueId="v-1")
+        .at("10:00:05.000", ev.QueueExited, interactionQueueId="v-1", reason="success")
+        .derive()
+    )
+    queue = refused_first["queues"][0]
+    assert (queue["queueExitReason"], queue["queueTime"], "queueEntryLength" in queue) == ("refused-empty", 0, False)
+    assert not {"agentId", "timeToAnswer", "slaTime"} & set(queue)
+    entered_first = (
+        Script()
+        .at("10:00:00.000", ev.InteractionStarted, **started())
+        .at("10:00:01.000", ev.QueueEntered, **entered("v-1"))
+        .at("10:00:01.000", ev.QueueRefused, interactionQueueId="v-1", queueId="q-1", queueName="Support",
+            reason="full")
+        .at("10:00:05.000", ev.QueueExited, interactionQueueId="v-1", reason="timeout")
+        .derive()
+    )
+    assert entered_first["queues"][0]["queueExitReason"] == "timed-out"
+    assert entered_first["queues"][0]["queueTime"] == 4.0
+
+
+@pytest.mark.parametrize(
+    ("kept", "exit_type", "exit_reason"),
+    [
+        ((ev.WorkOffered, ev.WorkAccepted), "success", "answered"),
+        ((ev.CustomerDisconnect,), "abandon", "abandoned"),
+        ((ev.InteractionEnded,), "flow", "moved-by-flow"),
+    ],
+)
+def test_an_exit_taken_from_other_events_has_its_reason(
+    kept: tuple[type[ev.EventBase], ...], exit_type: str, exit_reason: str
+) -> None:
+    script = answered_voice_call()
+    script.events = [e for e in script.events if type(e) in (ev.InteractionStarted, ev.QueueEntered, *kept)]
+    queue = script.derive()["queues"][0]
+    assert (queue["queueExitType"], queue["queueExitReason"]) == (exit_type, exit_reason)
+
+
+def test_ivr_abandoned_only_when_the_customer_hung_up_before_any_queue_or_agent() -> None:
+    def ivr_abandoned(*steps: tuple[str, type[ev.EventBase], dict[str, Any]]) -> bool:
+        script = Script().at("10:00:00.000", ev.InteractionStarted, **started())
+        for time, cls, fields in steps:
+            script.at(time, cls, **fields)
+        return bool(script.derive().get("ivrAbandoned", False))
+
+    hang_up = ("10:00:05.000", ev.CustomerDisconnect, {})
+    assert ivr_abandoned(hang_up)
+    assert ivr_abandoned(hang_up, ("10:00:06.000", ev.QueueEntered, entered("v-1")))  # queued after the hang-up
+    assert not ivr_abandoned(("10:00:05.000", ev.QueueEntered, entered("v-1")), hang_up)  # the same instant
+    assert not ivr_abandoned(("10:00:04.000", ev.WorkAccepted, agent("a-1", queue=None)), hang_up)
+    assert not ivr_abandoned(("10:00:05.000", ev.InteractionEnded, {"endType": "flow-end"}))
+    assert "ivrAbandoned" not in answered_voice_call().derive()
+    assert "ivrAbandoned" not in waited("abandon").at("10:00:34.500", ev.CustomerDisconnect).derive()
+
+
+def test_talk_includes_hold_and_handle_is_talk_plus_wrap_up() -> None:
+    a = answered_voice_call().derive()["agents"][0]
+    assert a["agentTalkTime"] == a["agentConversationTime"] == 106.0  # 10:00:14 → 10:02:00, the 10 s hold inside
+    assert a["agentHoldTime"] == 10.0
+    assert a["agentHandleTime"] == a["agentTalkTime"] + a["agentWrapUpTime"] == 136.0
+    assert d.agent_talk_time(us("10:00:14.000"), us("10:02:00.000")) == 106.0

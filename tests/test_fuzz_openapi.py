@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from cxreport import clock
 from cxreport.times import TimeFormatError, parse_instant
 from support.servers import LiveServer
 from support.tenants import TenantKeys, make_tenant_keys
@@ -103,7 +104,16 @@ def breaks_a_rule_the_schema_cannot_state(case: Any, max_ttl: int) -> bool:
     if window_is_reversed(query.get("startTimeRange", query.get("start")), query.get("endTimeRange", query.get("end"))):
         return True
     body = case.body if isinstance(case.body, dict) else {}
+    if is_in_the_future(body.get("effectiveFrom")):
+        return True  # an SLA version starts at the latest now
     return isinstance(body.get("ttl"), int | float) and body["ttl"] > max_ttl
+
+
+def is_in_the_future(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and parse_instant(value) > clock.now_us()
+    except TimeFormatError:
+        return False  # a value the server refuses on its own
 
 
 def window_is_reversed(start: Any, end: Any) -> bool:

@@ -249,4 +249,4 @@ def test_every_post_documents_its_body(document: dict[str, Any]) -> None:
     assert "application/x-ndjson" in events_body
     sla_body = operation(document, "/v1/tenants/{tenantId}/slas", "post")["requestBody"]["content"]["application/json"]
     assert set(sla_body["schema"]["properties"]) == {"name", "queueId", "slaThreshold", "abandonType",
-                                                     "abandonThreshold"}
+                                                     "abandonThreshold", "effectiveFrom"}

@@ -46,8 +46,8 @@ ID_KEYS = ("interactionId", "contactId", "flowId", "interactionSegmentId", "inte
            "interactionAgentId", "queueId", "agentId", "sessionId", "segmentToAgentId")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ADDED_BY_CXREPORT = {
-    "": {"revision": {"number"}, "interactionEndType": {"str"}, "flaggedReasons": {"list"}},
-    "queues": {"slaMet": {"bool"}},
+    "": {"revision": {"number"}, "interactionEndType": {"str"}, "flaggedReasons": {"list"}, "ivrAbandoned": {"bool"}},
+    "queues": {"slaMet": {"bool"}, "queueExitReason": {"str"}},
     "agents": {"agentHoldTime": {"number"}},
 }
 """Keys a derived record has that the seed sample does not show (see `tests/test_derive_seed.py`)."""
@@ -439,8 +439,8 @@ def check_agents(record: Record) -> None:
         talk, wrap = sec(agent["agentTalkTime"]), sec(agent["agentWrapUpTime"])
         conversation = sec(agent["agentConversationTime"])
         assert sec(agent["agentHandleTime"]) == conversation + wrap
-        assert conversation >= talk
-        holds += conversation - talk
+        assert talk == conversation  # holds included, as the original API counts talk
+        holds += sec(agent.get("agentHoldTime", 0.0))
         assert sec(agent["agentFocusTime"]) == to_ms(agent["endTimestamp"]) - accepted  # acceptance -> release
         assert sec(agent.get("agentReadTime", 0.0)) < talk
         busy = to_ms(agent["endTimestamp"]) - accepted - conversation - wrap  # bridging, voice only

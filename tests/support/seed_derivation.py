@@ -23,6 +23,7 @@ ADDED_BY_CXREPORT = {
     "flaggedReasons": "says which timestamp was missing when the record is flagged",
     "slaMet": "the SLA verdict of each queue entry from the IVR; the sample has no such field",
     "agentHoldTime": "the customer's hold time inside the allocation's conversation (the sample has no field for it)",
+    "queueExitReason": "how the queue entry ended (answered, abandoned, ...), finer than the sample's queueExitType",
 }
 
 CANNOT_MATCH: list[tuple[str, str, str]] = [
@@ -37,14 +38,6 @@ CANNOT_MATCH: list[tuple[str, str, str]] = [
         r"segments\[[1-8]\]\.(endTimestamp|segmentTime|segmentCancelTime|segmentEndType)",
         "the sample gives its cancelled transfer segments no end at all; the events carry the moment of each cancel "
         "(transfer-cancelled), so cxreport reports when the segment ended and how long it lasted",
-    ),
-    (
-        "9776ff80",
-        r"agents\[0\]\.agentTalkTime",
-        "the sample says talk = conversation (163.457) for both allocations although the customer was held 8.785 s, "
-        "and no placement of that hold outside both conversations fits the sample's timestamps (the gap between them "
-        "is at most 8.397 s): the sample did not subtract holds from talk time. cxreport does (talk = conversation - "
-        "hold): the hold starts 1.540 s before the first agent leaves, so talk is 161.917 s",
     ),
     (
         "9776ff80",

@@ -97,6 +97,16 @@ EVENTS_BODY = RequestBody(
 
 _SECONDS = Schema(type=OpenAPIType.NUMBER, minimum=0, maximum=86_400 * 365)
 _ABANDON_TYPE = Schema(type=OpenAPIType.STRING, enum=["ignore-abandons", "count-against-sla"])
+_EFFECTIVE_FROM = Schema(
+    type=OpenAPIType.STRING,
+    format=OpenAPIFormat.DATE_TIME,
+    max_length=64,
+    description=(
+        "ISO 8601 instant from which the version judges queue entries, at the latest now (default: now). In the "
+        "past, the derived records it then judges are restated."
+    ),
+    examples=["2024-01-01T00:00:00Z"],
+)
 
 NEW_SLA_BODY = RequestBody(
     description=(
@@ -114,6 +124,7 @@ NEW_SLA_BODY = RequestBody(
                     "slaThreshold": _SECONDS,
                     "abandonType": _ABANDON_TYPE,
                     "abandonThreshold": _SECONDS,
+                    "effectiveFrom": _EFFECTIVE_FROM,
                 },
                 additional_properties=False,
             )
@@ -122,13 +133,21 @@ NEW_SLA_BODY = RequestBody(
 )
 
 NEW_SLA_VERSION_BODY = RequestBody(
-    description="A new version, in force from now on; an absent field keeps the previous version's value.",
+    description=(
+        "A new version, in force from `effectiveFrom` (default: now) until the next version's; an absent field "
+        "keeps the current version's value."
+    ),
     required=False,
     content={
         "application/json": OpenAPIMediaType(
             schema=Schema(
                 type=OpenAPIType.OBJECT,
-                properties={"slaThreshold": _SECONDS, "abandonType": _ABANDON_TYPE, "abandonThreshold": _SECONDS},
+                properties={
+                    "slaThreshold": _SECONDS,
+                    "abandonType": _ABANDON_TYPE,
+                    "abandonThreshold": _SECONDS,
+                    "effectiveFrom": _EFFECTIVE_FROM,
+                },
                 additional_properties=False,
             )
         )

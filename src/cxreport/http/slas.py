@@ -70,8 +70,11 @@ async def list_slas(state: State, tenantId: TenantId) -> Response[bytes]:
     operation_class=with_body(NEW_SLA_BODY),
     summary="Create a service-level definition (the tenant default, or one queue's) with its first version",
     description=(
-        "The first version is in force from now on: queue entries that happened before keep the verdict of the "
-        "version in force then (or the built-in default: 20 s, ignore-abandons, 20 s)."
+        "The first version judges queue entries from `effectiveFrom` (ISO 8601, at the latest now; default: now) "
+        "on. Entries before keep the verdict of the version in force then (or the built-in default: 20 s, "
+        "ignore-abandons, 20 s). With `effectiveFrom`, the records derived from events that have an entry in "
+        "its queue (any queue, for the tenant default) since then are derived again before the answer; records "
+        "ingested directly keep their own verdicts."
     ),
     responses={
         201: ResponseSpec(generate_examples=False, data_container=slas.SlaBody, description="Created"),
@@ -110,7 +113,13 @@ async def get_sla(state: State, tenantId: TenantId, slaId: SlaId) -> Response[by
     status_code=201,
     operation_id="addSlaVersion",
     operation_class=with_body(NEW_SLA_VERSION_BODY),
-    summary="Add a version to a service-level definition, in force from now on (history is not rewritten)",
+    summary="Add a version to a service-level definition, in force from effectiveFrom (default: now) on",
+    description=(
+        "The version judges queue entries from `effectiveFrom` (ISO 8601, at the latest now; default: now) until "
+        "the next version's `effectiveFrom` (versions take over in the order of effectiveFrom, then number). With "
+        "`effectiveFrom`, the records derived from events that have an entry in that window (in its queue; any "
+        "queue, for the tenant default) are derived again before the answer, as a late event restates a record."
+    ),
     responses={
         201: ResponseSpec(generate_examples=False, data_container=slas.SlaBody, description="Definition"),
         **BODY_ERRORS,

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cxreport.metrics import events as ev
+from cxreport.metrics.dictionary import QUEUE_EXITS, QUEUE_REFUSALS, REFUSED_EXIT_TYPE
 from cxreport.metrics.model import AgentEntryState, InteractionState, QueueEntryState, SegmentKind, SegmentState
 from cxreport.metrics.moments import MOMENT_HANDLERS
 from cxreport.metrics.timeline import Timed
@@ -66,15 +67,17 @@ class Builder:
     def interaction_started(self, event: ev.InteractionStarted, us: int) -> None:
         pass  # read before the pass: it fixes the start and segment 0
 
-    def queue_entered(self, event: ev.QueueEntered, us: int) -> None:
-        if event.interactionQueueId in self.it.queue_entries:
-            return
-        if event.entryType == "transfer":
+    def entry_segment(self, entry_type: str) -> SegmentState:
+        if entry_type == "transfer":
             segment = self.latest_segment(("transfer",))
             if segment.connected_us is not None:
                 segment = self.latest_segment()
-        else:
-            segment = self.latest_segment(("interaction", "reentry"))
+            return segment
+        return self.latest_segment(("interaction", "reentry"))
+
+    def queue_entered(self, event: ev.QueueEntered, us: int) -> None:
+        if event.interactionQueueId in self.it.queue_entries:
+            return
         self.it.queue_entries[event.interactionQueueId] = QueueEntryState(
             event.interactionQueueId,
             event.queueId,
@@ -84,7 +87,29 @@ class Builder:
             event.entryType,
             event.queueLength,
             us,
-            segment,
+            self.entry_segment(event.entryType),
+        )
+
+    def queue_refused(self, event: ev.QueueRefused, us: int) -> None:
+        """A queue entry that ends as it begins; the first event about a queue entry id makes it."""
+        if event.interactionQueueId in self.it.queue_entries:
+            return
+        exit_reason, divert_rule = QUEUE_REFUSALS[event.reason]
+        self.it.queue_entries[event.interactionQueueId] = QueueEntryState(
+            event.interactionQueueId,
+            event.queueId,
+            event.queueName,
+            event.platformQueueId,
+            event.queueType,
+            event.entryType,
+            None,
+            us,
+            self.entry_segment(event.entryType),
+            end_us=us,
+            exit_type=REFUSED_EXIT_TYPE,
+            exit_reason=exit_reason,
+            divert_rule=divert_rule,
+            refused=True,
         )
 
     def queue_exited(self, event: ev.QueueExited, us: int) -> None:
@@ -92,7 +117,8 @@ class Builder:
         if queue_entry is None:
             self.unknown("queue entry", event.interactionQueueId, event)
         elif queue_entry.end_us is None:
-            queue_entry.end_us, queue_entry.exit_type = us, event.reason
+            queue_entry.end_us = us
+            queue_entry.exit_type, queue_entry.exit_reason = QUEUE_EXITS[event.reason]
 
     def agent_entry(self, event: ev._Work, us: int) -> AgentEntryState:
         found = self.it.agent_entries.get(event.interactionAgentId)
@@ -150,8 +176,9 @@ class Builder:
         if agent_entry.accept_us is not None or agent_entry.decline_us is not None:
             return
         agent_entry.accept_us = us
-        if agent_entry.queue_entry is not None and agent_entry.queue_entry.agent_entry is None:
-            agent_entry.queue_entry.agent_entry = agent_entry
+        queue_entry = agent_entry.queue_entry
+        if queue_entry is not None and queue_entry.agent_entry is None and not queue_entry.refused:
+            queue_entry.agent_entry = agent_entry
         segment = agent_entry.segment
         if segment.own is None:
             segment.own = agent_entry
@@ -213,6 +240,7 @@ _HANDLERS: dict[type[ev.EventBase], Callable[[Builder, Any, int], None]] = {
     ev.InteractionStarted: Builder.interaction_started,
     ev.QueueEntered: Builder.queue_entered,
     ev.QueueExited: Builder.queue_exited,
+    ev.QueueRefused: Builder.queue_refused,
     ev.WorkOffered: Builder.work_offered,
     ev.WorkAccepted: Builder.work_accepted,
     ev.WorkRejected: Builder.work_declined,

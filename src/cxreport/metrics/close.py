@@ -15,6 +15,7 @@ An allocation still in wrap-up after the interaction ended is not flagged: wrap-
 
 from __future__ import annotations
 
+from cxreport.metrics.dictionary import QUEUE_EXITS
 from cxreport.metrics.instants import format_us
 from cxreport.metrics.model import AgentEntryState, InteractionState, SegmentState
 
@@ -78,15 +79,15 @@ def _close_visits(it: InteractionState) -> None:
         taken = queue_entry.agent_entry.accept_us if queue_entry.agent_entry is not None else None
         abandon = _after((it.disconnect_us,), queue_entry.start_us)
         if taken is not None:
-            queue_entry.end_us, queue_entry.exit_type, what = taken, "success", "left at the agent's acceptance"
+            queue_entry.end_us, outcome, what = taken, "success", "left at the agent's acceptance"
         elif abandon is not None:
-            queue_entry.end_us, queue_entry.exit_type = abandon, "abandon"
-            what = "abandoned at the customer's disconnect"
+            queue_entry.end_us, outcome, what = abandon, "abandon", "abandoned at the customer's disconnect"
         elif it.end_us is not None:
             end = max(it.end_us, queue_entry.start_us)
-            queue_entry.end_us, queue_entry.exit_type, what = end, "flow", "left at the interaction's end"
+            queue_entry.end_us, outcome, what = end, "flow", "left at the interaction's end"
         else:
             continue
+        queue_entry.exit_type, queue_entry.exit_reason = QUEUE_EXITS[outcome]
         taken_at = format_us(queue_entry.end_us)
         it.reasons.append(f"queue entry {queue_entry.id} has no exit; taken as {what} at {taken_at}")
 

@@ -44,6 +44,13 @@ def ivr_time(start_us: int, left_ivr_us: int) -> float:
     return seconds(left_ivr_us - start_us)
 
 
+def ivr_abandoned(disconnect_us: int | None, reached_us: int | None) -> bool:
+    """`ivrAbandoned`: the customer disconnected before reaching any queue or agent, i.e. before the first queue
+    entry (one the queue refused included) and the first allocation (its offer; the acceptance or refusal when
+    the offer is missing). Only true appears in the record."""
+    return disconnect_us is not None and (reached_us is None or disconnect_us < reached_us)
+
+
 def customer_abandon_time(start_us: int, abandon_us: int) -> float:
     """`customerAbandonTime`: interaction start → the customer's disconnect, when the customer disconnected
     before any agent's conversation started (in the IVR or in a queue). Absent otherwise."""
@@ -81,8 +88,34 @@ def transfer_time(started_us: int, connected_us: int) -> float:
 # --- queue entries -------------------------------------------------------------------------------------
 
 
+QUEUE_EXITS: dict[str, tuple[str, str]] = {
+    "success": ("success", "answered"),
+    "abandon": ("abandon", "abandoned"),
+    "timeout": ("flow", "timed-out"),
+    "exit-with-key": ("flow", "exited-with-key"),
+    "leave-empty": ("flow", "left-empty"),
+    "flow": ("flow", "moved-by-flow"),
+}
+"""How an entry that waited ended, by its queue-exited `reason`: (`queueExitType`, `queueExitReason`).
+`queueExitReason` names the outcome; `queueExitType` keeps the original API's three values (`success`,
+`abandon`, `flow`), so every way the caller was sent on without an agent or an abandon is `flow` there."""
+
+QUEUE_REFUSALS: dict[str, tuple[str, str | None]] = {
+    "full": ("refused-full", None),
+    "join-empty": ("refused-empty", None),
+    "closed": ("closed", None),
+    "divert-wait-time": ("diverted", "wait-time"),
+    "divert-caller-agent-ratio": ("diverted", "caller-agent-ratio"),
+}
+"""How an entry refused at the door ended, by its queue-refused `reason`: (`queueExitReason`, `queueDivertRule`).
+Its `queueExitType` is `REFUSED_EXIT_TYPE`: the flow took the caller on elsewhere."""
+
+REFUSED_EXIT_TYPE = "flow"
+
+
 def queue_time(entry_us: int, exit_us: int) -> float:
-    """`queueTime`: queue-entered → queue-exited (the agent took it, the customer abandoned, the flow moved it)."""
+    """`queueTime`: queue-entered → queue-exited (the agent took it, the customer abandoned, the flow moved it);
+    0 for an entry the queue refused at the door (queue-refused), which never waited."""
     return seconds(exit_us - entry_us)
 
 
@@ -155,9 +188,12 @@ def agent_hold_us(start_us: int, end_us: int, holds: Iterable[tuple[int, int]]) 
     return sum(span_us(max(start_us, hold_start), min(end_us, hold_end)) for hold_start, hold_end in holds)
 
 
-def agent_talk_time(conversation_us: int, hold_us: int) -> float:
-    """`agentTalkTime`: conversation time minus the hold time inside it (equal to it when there was no hold)."""
-    return seconds(conversation_us - hold_us)
+def agent_talk_time(start_us: int, end_us: int) -> float:
+    """`agentTalkTime`: conversation-started → conversation-ended, holds included, as the original API counts it:
+    its one sample allocation with a hold (`9776ff80`) has talk = conversation, and the hold fits nowhere else.
+    Hold stays visible in `agentHoldTime` and `customerHoldTime`; talk without hold is `agentConversationTime` −
+    `agentHoldTime`."""
+    return seconds(end_us - start_us)
 
 
 def agent_wrap_up_time(start_us: int, end_us: int) -> float:
@@ -166,8 +202,8 @@ def agent_wrap_up_time(start_us: int, end_us: int) -> float:
 
 
 def agent_handle_time(conversation_us: int, wrap_up_us: int) -> float:
-    """`agentHandleTime`: talk + hold + wrap-up, that is conversation + wrap-up (the industry definition;
-    the same as talk + wrap-up when there was no hold, as in every sample record)."""
+    """`agentHandleTime`: talk (holds included) + wrap-up, that is conversation + wrap-up: the industry's talk +
+    hold + after-contact work, and talk + wrap-up in every sample record, the one with a hold included."""
     return seconds(conversation_us + wrap_up_us)
 
 

@@ -60,10 +60,24 @@ class QueueEntered(EventBase, tag="queue-entered"):
 
 
 class QueueExited(EventBase, tag="queue-exited"):
-    """The interaction left a queue: taken by an agent, abandoned by the customer, or moved by the flow."""
+    """The interaction left a queue it waited in: an agent took it, the customer abandoned, or it was sent on."""
 
     interactionQueueId: Id
-    reason: Literal["success", "abandon", "flow"]
+    reason: Literal["success", "abandon", "flow", "timeout", "exit-with-key", "leave-empty"]
+    """Sent on by the queue's time limit (`timeout`), a key the caller pressed (`exit-with-key`), no agent left who
+    could take calls (`leave-empty`), or the flow for another reason or one not said (`flow`)."""
+
+
+class QueueRefused(EventBase, tag="queue-refused"):
+    """The queue refused the interaction at the door: it never waited there (a queue entry of no time)."""
+
+    interactionQueueId: Id
+    queueId: Id
+    queueName: Text
+    reason: Literal["full", "join-empty", "closed", "divert-wait-time", "divert-caller-agent-ratio"]
+    entryType: Literal["ivr", "transfer"] = "ivr"
+    platformQueueId: int | None = None
+    queueType: Text = "queue"
 
 
 class _Work(EventBase):
@@ -210,6 +224,7 @@ Event = (
     InteractionStarted
     | QueueEntered
     | QueueExited
+    | QueueRefused
     | WorkOffered
     | WorkAccepted
     | WorkRejected
@@ -240,6 +255,7 @@ TYPE_ORDER: tuple[type[EventBase], ...] = (
     TransferStarted,
     ParticipantAdded,
     QueueEntered,
+    QueueRefused,
     WorkOffered,
     WorkRejected,
     WorkMissed,

@@ -44,11 +44,15 @@ class QueueEntryState:
     platform_queue_id: int | None
     queue_type: str
     entry_type: str
-    length: int
+    length: int | None
     start_us: int
     segment: SegmentState
     end_us: int | None = None
     exit_type: str | None = None
+    exit_reason: str | None = None
+    divert_rule: str | None = None
+    refused: bool = False
+    """Refused at the door (queue-refused): it ended as it began, and no allocation answers it."""
     agent_entry: AgentEntryState | None = None
     """The first accepted allocation this entry routed the interaction to."""
 

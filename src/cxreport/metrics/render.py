@@ -2,8 +2,8 @@
 
 Conventions (those of the seed sample): instants as `YYYY-MM-DDTHH:MM:SS.mmmZ`; durations in seconds with
 millisecond decimals; a statistic that does not apply (yet) is left out rather than null; the flags that mark
-an exception (`flagged`, `segmentCancelled`, `transfer`, `queueAbandoned`) appear only when true, while the
-verdicts `agentWorkAccepted`, `slaMet` and `slaAbandoned` appear as true or false once they are known.
+an exception (`flagged`, `ivrAbandoned`, `segmentCancelled`, `transfer`, `queueAbandoned`) appear only when
+true, while the verdicts `agentWorkAccepted`, `slaMet` and `slaAbandoned` appear as true or false once known.
 `customerHolds` is always present; `customerHoldTime` and `customerTransfers` only when there were any.
 """
 
@@ -71,12 +71,24 @@ def _interaction_statistics(it: InteractionState, record: Record) -> None:
     if left_ivr is not None:
         record["ivrTime"] = d.ivr_time(it.start_us, left_ivr)
     if disconnect is not None and not answered:
+        if d.ivr_abandoned(disconnect, _reached_us(it)):
+            record["ivrAbandoned"] = True
         record["customerAbandonTime"] = d.customer_abandon_time(it.start_us, disconnect)
     record["customerHolds"] = it.holds
     if it.hold_periods:
         record["customerHoldTime"] = d.customer_hold_time(it.hold_periods)
     if it.transfers:
         record["customerTransfers"] = it.transfers
+
+
+def _reached_us(it: InteractionState) -> int | None:
+    """When the customer first reached a queue (an entry or a refusal) or an agent (an allocation's first moment)."""
+    moments = [queue_entry.start_us for queue_entry in it.queue_entries.values()]
+    for a in it.agent_entries.values():
+        first = a.offer_us if a.offer_us is not None else a.accept_us if a.accept_us is not None else a.decline_us
+        if first is not None:
+            moments.append(first)
+    return min(moments, default=None)
 
 
 def _segment(s: SegmentState) -> Record:
@@ -125,12 +137,16 @@ def _queue(it: InteractionState, v: QueueEntryState, policy_for: PolicyLookup) -
     out["queueName"] = v.queue_name
     out["queueType"] = v.queue_type
     out["queueEntryType"] = v.entry_type
-    out["queueEntryLength"] = v.length
+    if v.length is not None:
+        out["queueEntryLength"] = v.length
     out["startTimestamp"] = format_us(v.start_us)
     abandon_us = None
     if v.end_us is not None:
         out["endTimestamp"] = format_us(v.end_us)
         out["queueExitType"] = v.exit_type
+        out["queueExitReason"] = v.exit_reason
+        if v.divert_rule is not None:
+            out["queueDivertRule"] = v.divert_rule
         out["queueTime"] = d.queue_time(v.start_us, v.end_us)
         if v.exit_type == "abandon":
             abandon_us = v.end_us
@@ -202,7 +218,7 @@ def _agent_work(it: InteractionState, a: AgentEntryState, out: Record) -> None:
         out["agentConversationTime"] = d.agent_conversation_time(a.conversation_start_us, a.conversation_end_us)
         if hold_us:
             out["agentHoldTime"] = d.seconds(hold_us)
-        out["agentTalkTime"] = d.agent_talk_time(conversation_us, hold_us)
+        out["agentTalkTime"] = d.agent_talk_time(a.conversation_start_us, a.conversation_end_us)
     wrap_us = 0
     if a.wrap_start_us is not None and a.wrap_end_us is not None:
         wrap_us = d.span_us(a.wrap_start_us, a.wrap_end_us)

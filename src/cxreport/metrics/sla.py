@@ -1,8 +1,9 @@
 """Service-level policies, the pure part: one version of an SLA, and how derivation asks for the right one.
 
 Storage keeps SLA definitions and their versions; derivation only needs, for a queue entry, the version that
-was in force for that queue at the moment the entry happened. It asks a `PolicyLookup`. A change of policy
-therefore applies from its moment on and never rewrites history: an older queue entry keeps its verdict.
+was in force for that queue at the moment the entry happened. It asks a `PolicyLookup`. A version applies
+from its start (its `effectiveFrom`) until the next one's; the service restates the records a version dated in
+the past then judges (`cxreport.service.slas.restate`).
 The verdict rules themselves are in `cxreport.metrics.dictionary` (`sla_met`, `sla_abandoned`).
 """
 

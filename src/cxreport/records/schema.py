@@ -44,6 +44,12 @@ class QueueEntry(msgspec.Struct, omit_defaults=True):
     queueType: Text = None
     queueEntryType: Text = None
     queueExitType: Text = None
+    """`success`, `abandon` or `flow`, as the original API gives it; `queueExitReason` says which outcome."""
+    queueExitReason: Text = None
+    """`answered`, `abandoned`, `timed-out`, `exited-with-key`, `left-empty`, `moved-by-flow`, `refused-full`,
+    `refused-empty`, `closed` or `diverted` (docs/data-dictionary.md)."""
+    queueDivertRule: Text = None
+    """For a diverted entry: the rule that diverted it, `wait-time` or `caller-agent-ratio`."""
     queueEntryLength: Count = None
     startTimestamp: Time = None
     endTimestamp: Time = None
@@ -99,6 +105,8 @@ class InteractionRecord(msgspec.Struct, omit_defaults=True):
     flagged: Flag = None
     interactionTime: Seconds = None
     ivrTime: Seconds = None
+    ivrAbandoned: Flag = None
+    """True when the customer hung up before reaching any queue or agent."""
     customerHolds: Count = None
     customerHoldTime: Seconds = None
     customerTransfers: Count = None

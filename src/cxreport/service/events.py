@@ -31,7 +31,7 @@ from cxreport.records.facets import record_view
 from cxreport.records.facts import facts_view
 from cxreport.records.stored import StoredRecord, stored_record
 from cxreport.records.validate import prepare_record
-from cxreport.store.base import EventCounts, Rebuild, Sla, Store, StoredEvent
+from cxreport.store.base import EventCounts, Rebuild, Sla, Store, StoredEvent, UpsertCounts
 from cxreport.times import parse_instant
 
 _encode = msgspec.json.encode
@@ -80,7 +80,8 @@ def stored_event(event: Event, text: bytes, time_us: int | None = None) -> Store
 
 
 def sla_policy(slas: Sequence[Sla]) -> PolicyLookup:
-    """The tenant's SLA versions as the lookup derivation asks: each version in force from its creation on."""
+    """The tenant's SLA versions as the lookup derivation asks: each version in force from its `effectiveFrom`
+    (`from_us`) until the next one's, in the order of (from_us, version): at one instant, the higher version."""
     versions: dict[str | None, list[tuple[int, SlaPolicy]]] = {}
     for sla in slas:
         versions[sla.queue_id] = [
@@ -149,3 +150,10 @@ def store_events(store: Store, tenant_id: str, events: Sequence[Incoming]) -> Ev
         return EventCounts()
     rebuild = rebuilder(tenant_id, sla_policy(store.list_slas(tenant_id)), events)
     return store.ingest_events(tenant_id, [stored for _event, stored in events], rebuild, clock.now_us())
+
+
+def rederive(store: Store, tenant_id: str, interaction_ids: Sequence[str]) -> UpsertCounts:
+    """Derive these interactions' records again from their stored events under the tenant's SLA versions as
+    they are now, and store those that changed (one transaction: `Store.rederive`)."""
+    rebuild = rebuilder(tenant_id, sla_policy(store.list_slas(tenant_id)))
+    return store.rederive(tenant_id, interaction_ids, rebuild, clock.now_us())

@@ -1,10 +1,17 @@
-"""Service-level definitions: a tenant default and per-queue choices, each a list of versions. A version is
-in force from its creation on; derivation judges each queue entry by the version in force when it happened
-(`cxreport.service.events.sla_policy`), so a change never rewrites history."""
+"""Service-level definitions: a tenant default and per-queue choices, each a list of versions. A version judges
+the queue entries from its `effectiveFrom` (default: its creation) until the next version's, in the order of
+(effectiveFrom, version number); derivation asks `cxreport.service.events.sla_policy`.
+
+A version whose `effectiveFrom` is chosen covers entries stored already: the records derived from events with an
+entry in its window (and its queue; the tenant default: any queue) are derived again and stored as a late
+event restates a record (`restate`), in batches of `RESTATE_BATCH` interactions, each its own transaction.
+Records ingested directly carry their own verdicts and are not restated."""
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from typing import Annotated, TypeVar
 
@@ -15,12 +22,17 @@ from cxreport.errors import InvalidBody, InvalidParameter, NotFound
 from cxreport.ids import normalize_uuid
 from cxreport.jsontext import check_text
 from cxreport.metrics import DEFAULT_SLA, AbandonType
-from cxreport.store.base import Sla, SlaVersion, Store
-from cxreport.times import format_instant
+from cxreport.service.events import rederive
+from cxreport.store.base import MAX_INSTANT, Sla, SlaVersion, Store, UpsertCounts, Window
+from cxreport.times import TimeFormatError, format_instant, parse_instant
 
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=86_400 * 365)]
 T = TypeVar("T")
+Instant = Annotated[str, msgspec.Meta(max_length=64)]
 _PATH = re.compile(r" - at `\$\.(\w+)`$")
+RESTATE_BATCH = 500
+"""Interactions derived again per transaction when a version covers stored entries."""
+log = logging.getLogger("cxreport.slas")
 
 
 class NewSla(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -31,14 +43,16 @@ class NewSla(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     slaThreshold: Seconds = DEFAULT_SLA.slaThreshold
     abandonType: AbandonType = DEFAULT_SLA.abandonType
     abandonThreshold: Seconds = DEFAULT_SLA.abandonThreshold
+    effectiveFrom: Instant | None = None
 
 
 class NewSlaVersion(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A new version; a field left out keeps the previous version's value."""
+    """A new version; a field left out keeps the current version's value (the one in force now)."""
 
     slaThreshold: Seconds | None = None
     abandonType: AbandonType | None = None
     abandonThreshold: Seconds | None = None
+    effectiveFrom: Instant | None = None
 
 
 class SlaVersionBody(msgspec.Struct):
@@ -46,7 +60,9 @@ class SlaVersionBody(msgspec.Struct):
     slaThreshold: float
     abandonType: str
     abandonThreshold: float
+    effectiveFrom: str
     inForceFrom: str
+    """The same instant as `effectiveFrom`: its name before versions could start in the past."""
 
 
 class SlaBody(msgspec.Struct):
@@ -74,37 +90,97 @@ def _decode(body: bytes, kind: type[T]) -> T:
         raise InvalidBody(f"the body is not valid JSON: {error}") from None
 
 
+def in_order(sla: Sla) -> list[SlaVersion]:
+    """The versions in the order they take over: by effectiveFrom, then number (the higher wins at one instant)."""
+    return sorted(sla.versions, key=lambda v: (v.from_us, v.version))
+
+
 def as_json(sla: Sla) -> SlaBody:
-    versions = [
-        SlaVersionBody(v.version, v.sla_threshold, v.abandon_type, v.abandon_threshold, format_instant(v.from_us))
-        for v in sla.versions
-    ]
-    return SlaBody(sla.id, sla.name, sla.queue_id, format_instant(sla.created_us), versions[-1], versions)
+    def body(v: SlaVersion) -> SlaVersionBody:
+        since = format_instant(v.from_us)
+        return SlaVersionBody(v.version, v.sla_threshold, v.abandon_type, v.abandon_threshold, since, since)
+
+    current = body(in_order(sla)[-1])  # no version starts in the future: the last to take over is in force now
+    versions = [body(v) for v in sla.versions]
+    return SlaBody(sla.id, sla.name, sla.queue_id, format_instant(sla.created_us), current, versions)
+
+
+def effective_from(text: str | None, now_us: int) -> int | None:
+    """A chosen `effectiveFrom` as epoch µs (None when none was chosen); 400 naming it when it is not an ISO 8601
+    instant or is after now (a version cannot be scheduled)."""
+    if text is None:
+        return None
+    try:
+        instant = parse_instant(text)
+    except TimeFormatError as error:
+        raise InvalidBody(f"effectiveFrom: {error}", parameter="effectiveFrom") from None
+    if instant > now_us:
+        raise InvalidBody(
+            f"effectiveFrom {text!r} is in the future (now is {format_instant(now_us)}): a version may start at "
+            "the latest now",
+            parameter="effectiveFrom",
+        )
+    return instant
 
 
 def create(store: Store, tenant_id: str, body: bytes) -> SlaBody:
     new = _decode(body, NewSla)
     now = clock.now_us()
-    first = SlaVersion(1, new.slaThreshold, new.abandonType, new.abandonThreshold, now)
+    chosen = effective_from(new.effectiveFrom, now)
+    first = SlaVersion(1, new.slaThreshold, new.abandonType, new.abandonThreshold, now if chosen is None else chosen)
     sla = Sla(str(uuid.uuid4()), new.name, new.queueId, now, (first,))
     store.create_sla(tenant_id, sla)
+    if chosen is not None:
+        restate(store, tenant_id, sla, first)
     return as_json(sla)
 
 
 def add_version(store: Store, tenant_id: str, sla_id: str, body: bytes) -> SlaBody:
     new = _decode(body, NewSlaVersion)
+    chosen = effective_from(new.effectiveFrom, clock.now_us())
     sla = get(store, tenant_id, sla_id)
-    last = sla.versions[-1]
+    current = in_order(sla)[-1]
     version = SlaVersion(
         0,
-        last.sla_threshold if new.slaThreshold is None else new.slaThreshold,
-        last.abandon_type if new.abandonType is None else new.abandonType,
-        last.abandon_threshold if new.abandonThreshold is None else new.abandonThreshold,
-        clock.now_us(),
+        current.sla_threshold if new.slaThreshold is None else new.slaThreshold,
+        current.abandon_type if new.abandonType is None else new.abandonType,
+        current.abandon_threshold if new.abandonThreshold is None else new.abandonThreshold,
+        clock.now_us() if chosen is None else chosen,
     )
-    if store.add_sla_version(tenant_id, sla.id, version) is None:
+    added = store.add_sla_version(tenant_id, sla.id, version, exact=chosen is not None)
+    if added is None:
         raise NotFound(f"there is no service level {sla_id}")
-    return as_json(get(store, tenant_id, sla.id))
+    sla = get(store, tenant_id, sla.id)
+    if chosen is not None:
+        restate(store, tenant_id, sla, added)
+    return as_json(sla)
+
+
+def judged_window(sla: Sla, version: SlaVersion) -> Window:
+    """The entry instants `version` judges: from its start until the next version of `sla` takes over."""
+    versions = in_order(sla)
+    position = [v.version for v in versions].index(version.version)
+    end = versions[position + 1].from_us if position + 1 < len(versions) else MAX_INSTANT
+    return Window(version.from_us, end)
+
+
+def restate(store: Store, tenant_id: str, sla: Sla, version: SlaVersion) -> UpsertCounts:
+    """Derive again, batch by batch, the records of interactions with a queue entry in the window `version`
+    judges (in its queue; for the tenant default, in any queue), under the versions as they are at each batch."""
+    window = judged_window(sla, version)
+    counts, after, began = UpsertCounts(), None, time.monotonic()
+    while window.start_us < window.end_us:
+        keys = store.restatement_batch(tenant_id, sla.queue_id, window, after, RESTATE_BATCH)
+        counts += rederive(store, tenant_id, [interaction_id for _start, interaction_id in keys])
+        if len(keys) < RESTATE_BATCH:
+            break
+        after = keys[-1]
+    log.info(
+        "SLA %s version %d restated from %s: %d records derived again, %d changed, in %.1f s",
+        sla.id, version.version, format_instant(window.start_us), counts.updated + counts.unchanged, counts.updated,
+        time.monotonic() - began,
+    )
+    return counts
 
 
 def get(store: Store, tenant_id: str, sla_id: str) -> Sla:

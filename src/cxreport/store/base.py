@@ -66,12 +66,16 @@ def newest_per_id(records: Sequence[StoredRecord]) -> dict[str, StoredRecord]:
 
 def replaces(record: StoredRecord, derived: bool, stored: tuple[int | None, bool]) -> bool:
     """Whether `record` (derived from events or not) may replace a stored one with (record revision, derived):
-    a direct record never replaces a derived one; a derived one always replaces a direct one."""
+    a direct record never replaces a derived one; a derived one always replaces a direct one, and another
+    derived one unless its revision is lower (an equal revision means the same events, derived again: under
+    SLA versions restated since, see `Store.rederive`)."""
     stored_revision, stored_derived = stored
     if stored_derived and not derived:
         return False
     if derived and not stored_derived:
         return True
+    if derived and record.revision is not None and stored_revision is not None:
+        return record.revision >= stored_revision  # the same events, derived again (an SLA restatement)
     return record.supersedes(stored_revision)
 
 
@@ -147,7 +151,8 @@ class SlaVersion:
     abandon_type: str
     abandon_threshold: float
     from_us: int
-    """In force from this instant (its creation) on."""
+    """In force from this instant on (its `effectiveFrom`: its creation, unless one was chosen), until the next
+    version's, in the order of (from_us, version)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,8 +403,8 @@ class Store(abc.ABC):
         ignored: a duplicate changes nothing, even when its text differs (the first version stored is kept).
         For every interaction that got a new event, ALL its stored events are read and passed to `rebuild`; the records
         it returns are upserted as `upsert_records` does (facets included), marked as derived: a derived
-        record replaces a directly ingested one whatever their revisions, and another derived one when its
-        revision is higher. Concurrent calls touching one interaction are serialized."""
+        record replaces a directly ingested one whatever their revisions, and another derived one unless its
+        revision is lower. Concurrent calls touching one interaction are serialized."""
 
     @abc.abstractmethod
     def events_of(self, tenant_id: str, interaction_id: str) -> list[bytes]:
@@ -418,10 +423,13 @@ class Store(abc.ABC):
         for `queue_id` None, a tenant default) already."""
 
     @abc.abstractmethod
-    def add_sla_version(self, tenant_id: str, sla_id: str, version: SlaVersion) -> SlaVersion | None:
+    def add_sla_version(
+        self, tenant_id: str, sla_id: str, version: SlaVersion, *, exact: bool = False
+    ) -> SlaVersion | None:
         """Append a version; its number is the next one (`version.version` is ignored) and it is in force from
-        `version.from_us`, or from the previous version's start when that is later. None when there is no such
-        definition."""
+        `version.from_us` — unless `exact`, from the latest start of the earlier versions when that is later
+        (a version made "now" by a process whose clock lags). With `exact` (a chosen `effectiveFrom`) it may
+        start before earlier versions. None when there is no such definition."""
 
     @abc.abstractmethod
     def get_sla(self, tenant_id: str, sla_id: str) -> Sla | None: ...
@@ -429,3 +437,18 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_slas(self, tenant_id: str) -> list[Sla]:
         """Every definition of the tenant with its versions, the tenant default first, then by queue id."""
+
+    @abc.abstractmethod
+    def restatement_batch(
+        self, tenant_id: str, queue_id: str | None, window: Window, after: tuple[int, str] | None, limit: int
+    ) -> list[tuple[int, str]]:
+        """The next `limit` records derived from events (after the keyset position `after`, in order of start
+        and interaction id, as (start, interaction id)) that may have a queue entry inside `window`: those
+        whose span [start, end] (an open one: [start, ∞)) overlaps it; with `queue_id`, only those with an entry
+        in that queue. A superset of the interactions an SLA version judging `window` may change."""
+
+    @abc.abstractmethod
+    def rederive(self, tenant_id: str, interaction_ids: Sequence[str], rebuild: Rebuild, now_us: int) -> UpsertCounts:
+        """Derive these interactions' records again from all their stored events, in one transaction, and store
+        those that changed as `ingest_events` does (a late event's restatement, without a new event): the row
+        revision goes up and `updated` becomes `now_us`. A record a concurrent event made newer is left alone."""

@@ -21,6 +21,7 @@ from cxreport.store.base import (
     Page,
     PageRequest,
     Query,
+    Rebuild,
     Sla,
     SlaVersion,
     SlotQuery,
@@ -30,14 +31,18 @@ from cxreport.store.base import (
     Tenant,
     Token,
     UpsertCounts,
+    Window,
     sla_conflict,
 )
 from cxreport.store.dialect import Dialect
-from cxreport.store.events import EventsTransaction
+from cxreport.store.events import EventsTransaction, NewEvents
 from cxreport.store.facts import FACTS_VERSION
 from cxreport.store.querying import export_keys_statement, run_search
-from cxreport.store.statements import Statements
+from cxreport.store.statements import Statements, restatement_statement
 from cxreport.store.statistics import slot_rows, slots_statement
+
+_EVERY_ROW = 2**63 - 1
+"""`NewEvents.before` when no event is new: every stored event is one to rebuild from."""
 
 
 class Cursor(Protocol):
@@ -229,7 +234,9 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             (tenant_id, sla_id, v.version, v.sla_threshold, v.abandon_type, v.abandon_threshold, v.from_us),
         )
 
-    def add_sla_version(self, tenant_id: str, sla_id: str, version: SlaVersion) -> SlaVersion | None:
+    def add_sla_version(
+        self, tenant_id: str, sla_id: str, version: SlaVersion, *, exact: bool = False
+    ) -> SlaVersion | None:
         sla_key = self._dialect.id_param(sla_id)
         if sla_key is None:
             return None
@@ -237,7 +244,8 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             if db.execute(self._sql.lock_sla, (tenant_id, sla_key)).fetchone() is None:
                 return None
             number, since = db.execute(self._sql.last_version, (tenant_id, sla_key)).fetchone()
-            added = replace(version, version=int(number) + 1, from_us=max(version.from_us, int(since)))
+            start = version.from_us if exact else max(version.from_us, int(since))
+            added = replace(version, version=int(number) + 1, from_us=start)
             self._insert_version(db, tenant_id, sla_key, added)
         return added
 
@@ -258,3 +266,20 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             for sla_id, *version in db.execute(self._sql.versions.format(condition), (tenant_id, *params)):
                 versions.setdefault(sla_id, []).append(SlaVersion(*version))
         return [Sla(row[0], row[1], row[2], row[3], tuple(versions.get(row[0], ()))) for row in rows]
+
+    # restating what SLA versions judge ------------------------------------------------------------------
+    def restatement_batch(
+        self, tenant_id: str, queue_id: str | None, window: Window, after: tuple[int, str] | None, limit: int
+    ) -> list[tuple[int, str]]:
+        sql, params = restatement_statement(self._dialect, tenant_id, queue_id, window, after, limit)
+        with self._read() as db:
+            rows = db.execute(sql, params).fetchall()
+        return [(self._dialect.micros(start), str(interaction_id)) for start, interaction_id in rows]
+
+    def rederive(self, tenant_id: str, interaction_ids: Sequence[str], rebuild: Rebuild, now_us: int) -> UpsertCounts:
+        if not interaction_ids:
+            return UpsertCounts()
+        every_event = NewEvents(0, sorted(interaction_ids), before=_EVERY_ROW)
+        with self._write() as db:
+            stored = self._events_to_rebuild(db, tenant_id, every_event)
+            return self._upsert(db, tenant_id, rebuild(stored), now_us, derived=True)

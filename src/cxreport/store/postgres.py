@@ -53,12 +53,12 @@ _STAGE = """
 
 
 def _merge(derived: bool) -> str:
-    """Staged records into `interactions`: a derived record replaces a direct one whatever the revisions, a
-    direct one never replaces a derived one (see `base.replaces`)."""
+    """Staged records into `interactions`: a derived record replaces a direct one whatever the revisions, and
+    a derived one unless its revision is lower; a direct one never replaces a derived one (see `base.replaces`)."""
     if derived:
         allowed = (
             "(NOT interactions.derived OR EXCLUDED.record_revision IS NULL OR interactions.record_revision IS NULL"
-            " OR EXCLUDED.record_revision > interactions.record_revision)"
+            " OR EXCLUDED.record_revision >= interactions.record_revision)"
         )
     else:
         allowed = (

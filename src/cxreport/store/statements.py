@@ -5,6 +5,7 @@ and exports are built in `querying.py`; what differs between the stores stays in
 
 from __future__ import annotations
 
+from cxreport.store.base import MAX_INSTANT, Window
 from cxreport.store.dialect import Dialect
 
 
@@ -68,3 +69,35 @@ class Statements:
         self.versions = d.sql(
             f"SELECT sla_id{t}, {version_columns} FROM sla_versions WHERE tenant_id = ? {{}} ORDER BY version"
         )
+
+
+def restatement_statement(
+    d: Dialect, tenant_id: str, queue_id: str | None, window: Window, after: tuple[int, str] | None, limit: int
+) -> tuple[str, tuple[object, ...]]:
+    """`Store.restatement_batch`'s query: derived records whose span overlaps `window` (start before its end, end
+    at or after its start, or none yet), newest first (the start indexes' order), after the keyset position;
+    with a queue, walked from that queue's facet rows."""
+    start, end, t = d.time_columns["start"], d.time_columns["end"], d.as_text
+    row = "i" if queue_id is None else "f"
+    conditions = [f"i.derived AND (i.{end} IS NULL OR i.{end} >= ?)"]
+    params: list[object] = [d.time_param(window.start_us)]
+    if window.end_us < MAX_INSTANT:
+        conditions.append(f"{row}.{start} < ?")
+        params.append(d.time_param(window.end_us))
+    if after is not None:
+        conditions.append(f"({row}.{start}, {row}.interaction_id) < (?, ?)")
+        params.extend((d.time_param(after[0]), after[1]))
+    key: tuple[str, ...] = (tenant_id,)
+    if queue_id is None:
+        source = "interactions i WHERE i.tenant_id = ?"
+    else:
+        source = (
+            "interaction_facets f JOIN interactions i ON i.tenant_id = f.tenant_id"
+            " AND i.interaction_id = f.interaction_id WHERE f.tenant_id = ? AND f.kind = 'queueId' AND f.value = ?"
+        )
+        key = (tenant_id, queue_id)
+    sql = (
+        f"SELECT {row}.{start}, {row}.interaction_id{t} FROM {source} AND {' AND '.join(conditions)}"
+        f" ORDER BY {row}.{start} DESC, {row}.interaction_id DESC LIMIT ?"
+    )
+    return d.sql(sql), (*key, *params, limit)
