@@ -181,6 +181,27 @@ def test_catalogue_ids_are_the_same_for_every_seed() -> None:
     assert catalogue(2) == (queues, agents)
 
 
+def test_a_larger_catalogue_keeps_the_default_and_adds_to_it() -> None:
+    """`queues` and `agents` (the statistics benchmark's 30 and 300): every queue and agent is used, ids and names
+    are distinct, the default's four queues and twenty agents keep their ids; the default stream is unchanged."""
+    default = {(e["queueName"], e["queueId"]) for r in generate_interactions(2000, seed=1, tenant_id=TENANT)
+               for e in r.get("queues", [])}
+    queues: dict[str, str] = {}
+    agents: dict[str, str] = {}
+    for record in generate_interactions(20_000, seed=1, tenant_id=TENANT, queues=30, agents=300):
+        for entry in record.get("queues", []):
+            assert queues.setdefault(entry["queueName"], entry["queueId"]) == entry["queueId"]
+        for entry in record.get("agents", []):
+            assert agents.setdefault(entry["agentName"], entry["agentId"]) == entry["agentId"]
+    assert len(queues) == len(set(queues.values())) == 30
+    assert len(agents) == len(set(agents.values())) == 300
+    assert default <= set(queues.items())
+    with pytest.raises(ValueError, match="at least"):
+        list(generate_events(1, seed=1, tenant_id=TENANT, queues=30, agents=29))
+    with pytest.raises(ValueError, match="at least"):
+        list(generate_events(1, seed=1, tenant_id=TENANT, queues=3))
+
+
 # -- events: valid, and the records are what derivation makes of them ----------
 def test_the_events_decode_as_cxreport_events() -> None:
     """Each interaction's events, as NDJSON, pass `decode_events` (the check of POST .../events) unchanged."""

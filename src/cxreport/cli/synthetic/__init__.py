@@ -23,13 +23,17 @@ The model, per interaction (`contacts.py`; the tenant's channels, queues and age
   and flags it. Half carry a ``contactId``.
 
 Queue, agent and flow ids come from a fixed generator and agents' sessionIds from the agent and the day, so
-they are the same for every seed.
+they are the same for every seed. The tenant has 4 queues (Support, Sales, Billing, Tech Support) and 20
+agents unless `queues` and `agents` ask for more: further queues of each kind in turn (a contact picks its
+queue's kind from its channel's mix, then one of that kind's queues), further agents each skilled for two
+queues; the default catalogue's ids and events stay the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cxreport.cli.synthetic.catalogue import AGENTS, QUEUES
 from cxreport.cli.synthetic.contacts import Generator
 from cxreport.cli.synthetic.formats import fill_time_tables, parse_ms
 from cxreport.cli.synthetic.stream import Stream
@@ -42,13 +46,16 @@ DEFAULT_END = "2018-01-10T00:00:00.000Z"
 
 
 def generate_streams(
-    count: int, *, seed: int, tenant_id: str, start: str = DEFAULT_START, end: str = DEFAULT_END
+    count: int, *, seed: int, tenant_id: str, start: str = DEFAULT_START, end: str = DEFAULT_END,
+    queues: int = QUEUES, agents: int = AGENTS,
 ) -> Iterator[Stream]:
     """Yield `count` interactions' events, each with their instants; same arguments -> identical events.
 
     Interactions come in no particular time order; each starts in ``[start, end)``. `tenant_id` is written
-    into each interaction-started event (`tenantId`), so it must be a UUID for the events to decode. Raises
-    ValueError for a negative count or an empty window.
+    into each interaction-started event (`tenantId`), so it must be a UUID for the events to decode.
+    `queues` and `agents` size the tenant's catalogue (`catalogue.py`: by default 4 queues and 20 agents; a
+    larger one keeps the default's ids and adds to them). Raises ValueError for a negative count, an empty
+    window or a catalogue too small.
     """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
@@ -56,7 +63,7 @@ def generate_streams(
     if end_ms <= start_ms:
         raise ValueError(f"end ({end}) must be after start ({start})")
     fill_time_tables()
-    return _streams(Generator(seed, tenant_id, start_ms, end_ms), count)
+    return _streams(Generator(seed, tenant_id, start_ms, end_ms, queues=queues, agents=agents), count)
 
 
 def _streams(generator: Generator, count: int) -> Iterator[Stream]:
@@ -65,17 +72,22 @@ def _streams(generator: Generator, count: int) -> Iterator[Stream]:
 
 
 def generate_events(
-    count: int, *, seed: int, tenant_id: str, start: str = DEFAULT_START, end: str = DEFAULT_END
+    count: int, *, seed: int, tenant_id: str, start: str = DEFAULT_START, end: str = DEFAULT_END,
+    queues: int = QUEUES, agents: int = AGENTS,
 ) -> Iterator[list[Event]]:
     """Yield `count` interactions' events (`generate_streams` without the instants)."""
-    return (stream.events for stream in generate_streams(count, seed=seed, tenant_id=tenant_id, start=start, end=end))
+    streams = generate_streams(count, seed=seed, tenant_id=tenant_id, start=start, end=end, queues=queues,
+                               agents=agents)
+    return (stream.events for stream in streams)
 
 
 def generate_interactions(
-    count: int, *, seed: int, tenant_id: str, start: str = DEFAULT_START, end: str = DEFAULT_END
+    count: int, *, seed: int, tenant_id: str, start: str = DEFAULT_START, end: str = DEFAULT_END,
+    queues: int = QUEUES, agents: int = AGENTS,
 ) -> Iterator[Record]:
     """Yield the records derived from `generate_events` (same arguments), under the default SLA policy."""
-    streams = generate_streams(count, seed=seed, tenant_id=tenant_id, start=start, end=end)
+    streams = generate_streams(count, seed=seed, tenant_id=tenant_id, start=start, end=end, queues=queues,
+                               agents=agents)
     return (derived(stream, tenant_id) for stream in streams)
 
 

@@ -145,31 +145,70 @@ class Agent:
     tenant_agent_id: int
 
 
+QUEUES = len(_QUEUE_NAMES)
+"""Queues of the default catalogue: one of each kind."""
+AGENTS = len(_AGENT_NAMES)
+"""Agents of the default catalogue."""
+
+
 @dataclass(frozen=True, slots=True)
 class Catalogue:
     queues: tuple[Queue, ...]
     by_name: dict[str, Queue]
     staff: dict[str, tuple[Agent, ...]]  # agents serving each queue
     flow_ids: dict[str, str]
+    kinds: dict[str, tuple[Queue, ...]]
+    """The queues of each kind (the names the channels' mixes pick: Support, Sales, Billing, Tech Support)."""
 
 
 @functools.cache
-def catalogue() -> Catalogue:
-    """The tenant's queues, agents and flows; the same for every seed."""
+def catalogue(queues: int = QUEUES, agents: int = AGENTS) -> Catalogue:
+    """The tenant's queues, agents and flows; the same for every seed.
+
+    The default is four queues (one of each kind) and twenty agents. More queues add queues of each kind in
+    turn ("Support 2", "Sales 2", …) and more agents add names made of the twenty's first and last names; their
+    ids come from a second fixed generator, so the default catalogue's are the same whatever the sizes. Agent i
+    is skilled for queues i and i+1 (mod the number of queues). Raises ValueError for fewer than four queues or
+    fewer agents than queues (every queue needs two agents, so that a transfer finds another one)."""
+    if queues < QUEUES or agents < queues:
+        raise ValueError(f"a catalogue needs at least {QUEUES} queues and as many agents; got {queues} and {agents}")
     rng = random.Random(_CATALOGUE_SEED)  # noqa: S311 - made-up data, not secrets
     queue_pids = rng.sample(range(700, 800), len(_QUEUE_NAMES))
-    queues = tuple(
+    made = [
         Queue(name, uuid4(rng.getrandbits(128)), pid, i)
         for i, (name, pid) in enumerate(zip(_QUEUE_NAMES, queue_pids, strict=True))
-    )
+    ]
     agent_pids = rng.sample(range(10_000, 20_000), len(_AGENT_NAMES))
     tenant_ids = rng.sample(range(1_000, 10_000), len(_AGENT_NAMES))
-    agents = [
+    staffed = [
         Agent(name, uuid4(rng.getrandbits(128)), pid, tid)
         for name, pid, tid in zip(_AGENT_NAMES, agent_pids, tenant_ids, strict=True)
     ]
-    # Agent i is skilled for queues i and i+1 (mod 4): ten agents per queue.
-    staff = {q.name: tuple(a for i, a in enumerate(agents) if q.index in (i % 4, (i + 1) % 4)) for q in queues}
     flow_names = [c.flow for c in CHANNELS.values()] + [OUTBOUND_FLOW]
     flow_ids = {name: uuid4(rng.getrandbits(128)) for name in flow_names}
-    return Catalogue(queues, {q.name: q for q in queues}, staff, flow_ids)
+    if queues > QUEUES or agents > AGENTS:
+        _more(made, staffed, queues, agents)
+    staff = {q.name: tuple(a for i, a in enumerate(staffed) if q.index in (i % queues, (i + 1) % queues))
+             for q in made}
+    kinds = {name: tuple(q for q in made if q.index % QUEUES == kind) for kind, name in enumerate(_QUEUE_NAMES)}
+    return Catalogue(tuple(made), {q.name: q for q in made}, staff, flow_ids, kinds)
+
+
+def _more(made: list[Queue], staffed: list[Agent], queues: int, agents: int) -> None:
+    """Queues and agents beyond the default's, from a generator of their own."""
+    rng = random.Random(_CATALOGUE_SEED + 1)  # noqa: S311 - made-up data, not secrets
+    extra = queues - QUEUES
+    queue_pids = rng.sample(sorted(set(range(700, 1_000 + extra)) - {q.platform_id for q in made}), extra)
+    for i, pid in zip(range(QUEUES, queues), queue_pids, strict=True):
+        made.append(Queue(f"{_QUEUE_NAMES[i % QUEUES]} {i // QUEUES + 1}", uuid4(rng.getrandbits(128)), pid, i))
+    extra = agents - AGENTS
+    agent_pids = rng.sample(sorted(set(range(10_000, 20_000 + extra)) - {a.platform_id for a in staffed}), extra)
+    tenant_ids = rng.sample(sorted(set(range(1_000, 10_000 + extra)) - {a.tenant_agent_id for a in staffed}), extra)
+    firsts = [name.split(" ", 1)[0] for name in _AGENT_NAMES]
+    lasts = [name.split(" ", 1)[1] for name in _AGENT_NAMES]
+    pairs = len(_AGENT_NAMES) * (len(_AGENT_NAMES) - 1)  # a first name with another agent's last name
+    for n, (pid, tid) in enumerate(zip(agent_pids, tenant_ids, strict=True)):
+        first = n % len(_AGENT_NAMES)
+        last = (first + 1 + (n // len(_AGENT_NAMES)) % (len(_AGENT_NAMES) - 1)) % len(_AGENT_NAMES)
+        name = f"{firsts[first]} {lasts[last]}" + (f" {n // pairs + 1}" if n >= pairs else "")
+        staffed.append(Agent(name, uuid4(rng.getrandbits(128)), pid, tid))

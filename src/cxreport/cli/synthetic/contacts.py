@@ -15,6 +15,7 @@ from typing import Literal
 
 from cxreport.cli.synthetic.arrivals import StartSampler
 from cxreport.cli.synthetic.catalogue import (
+    AGENTS,
     CHANNEL_MIX,
     CHANNELS,
     CONTACT_POINTS,
@@ -28,6 +29,7 @@ from cxreport.cli.synthetic.catalogue import (
     OUTBOUND_FLOW,
     QUANTILES,
     QUEUE_PATIENCE,
+    QUEUES,
     TRANSFER_WAIT,
     Agent,
     Channel,
@@ -98,7 +100,8 @@ class _Leg:
 class Generator:
     """Makes one contact's events at a time from a single seeded `random.Random`."""
 
-    def __init__(self, seed: int, tenant_id: str, start_ms: int, end_ms: int) -> None:
+    def __init__(self, seed: int, tenant_id: str, start_ms: int, end_ms: int, *, queues: int = QUEUES,
+                 agents: int = AGENTS) -> None:
         rng = random.Random(seed)  # noqa: S311 - made-up data, not secrets
         self._random = rng.random
         self._bits = rng.getrandbits
@@ -106,7 +109,7 @@ class Generator:
         self._start_ms = start_ms
         self._end_ms = end_ms
         self._sampler = StartSampler(start_ms, end_ms)
-        self._catalogue = catalogue()
+        self._catalogue = catalogue(queues, agents)
 
     # -- small draws -------------------------------------------------------
     def _uuid(self) -> str:
@@ -148,11 +151,11 @@ class Generator:
     def _context(self) -> _Context:
         channel = CHANNELS[self._pick(CHANNEL_MIX)]
         outbound = self._random() < channel.outbound
-        queue = self._catalogue.by_name[self._pick(channel.queues)]
+        queue = self._queue_of(self._pick(channel.queues))
         if outbound:
             flow, contact_point = OUTBOUND_FLOW, OUTBOUND_CALLER_ID
         else:
-            flow, contact_point = channel.flow, CONTACT_POINTS[channel.name][queue.index]
+            flow, contact_point = channel.flow, CONTACT_POINTS[channel.name][queue.index % QUEUES]
         return _Context(
             channel=channel,
             direction="outbound" if outbound else "inbound",
@@ -166,6 +169,11 @@ class Generator:
             contact_id=self._uuid() if self._random() < _CONTACT_ID_SHARE else None,
             loses_event=self._random() < _LOST_EVENT_SHARE,
         )
+
+    def _queue_of(self, kind: str) -> Queue:
+        """One queue of the kind: the default catalogue has one of each (and no draw is made for it)."""
+        queues = self._catalogue.kinds[kind]
+        return queues[int(self._random() * len(queues))] if len(queues) > 1 else queues[0]
 
     def _outcome(self, context: _Context, stream: Stream) -> None:
         """Decide how the contact went and write its events."""
