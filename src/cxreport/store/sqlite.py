@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -162,10 +163,21 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
 
     @property
     def _db(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._local.connection = self._connect()
-        return connection
+        owned: _ThreadConnection | None = getattr(self._local, "owned", None)
+        if owned is None:
+            connection = self._connect()
+            owned = self._local.owned = _ThreadConnection(connection)
+            weakref.finalize(owned, self._release, connection)
+        return owned.connection
+
+    def _release(self, connection: sqlite3.Connection) -> None:
+        """A thread that used the store has ended (its thread-local slot, and so its `_ThreadConnection`, is
+        gone): close its connection, so that a server whose worker threads come and go with the traffic holds
+        no more connections, file descriptors and memory maps than it has threads alive."""
+        with self._connections_lock:
+            if connection in self._connections:
+                self._connections.remove(connection)
+        connection.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -350,6 +362,16 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
                 found,
             )
         return with_new(found, new.events)
+
+
+class _ThreadConnection:
+    """One thread's connection, held in the thread's local storage: when the thread ends, this object goes with
+    it and a finalizer closes the connection (`SqliteStore._release`)."""
+
+    __slots__ = ("__weakref__", "connection")
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
 
 
 _blob = bytearray
