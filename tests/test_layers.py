@@ -14,7 +14,7 @@ from pathlib import Path
 
 import cxreport
 
-LAYERS = ("shared", "metrics", "records", "store", "service", "http", "cli")
+LAYERS = ("shared", "metrics", "records", "importers", "store", "service", "http", "cli")
 PACKAGE = Path(cxreport.__file__).resolve().parent
 
 
