@@ -373,6 +373,25 @@ def test_bad_credentials_are_401_never_500(http: httpx.Client, credentials: tupl
     assert_rejected(response, 401, "unauthenticated")
 
 
+@pytest.mark.parametrize("header", [b"Basic \xc3\xa9", b"Basic \xe9", b"Token \xc3\xa9", b"Basic w6k6w6k=",
+                                    b"Basic " + base64.b64encode(b"\xff\xfe:secret")],
+                         ids=["utf8", "latin1", "token", "non-ascii-pair", "not-utf8"])
+def test_non_ascii_credentials_are_401_never_500(http: httpx.Client, target: Target, header: bytes) -> None:
+    for method, path in [("POST", "/v1/tokens"), ("GET", f"{target.base}/interactions"),
+                         ("POST", f"{target.base}/events"), ("GET", f"{target.base}/api-keys")]:
+        response = http.request(method, path, headers={"authorization": header})
+        assert_rejected(response, 401, "unauthenticated")
+
+
+def test_an_upper_case_key_id_is_the_same_key(http: httpx.Client, target: Target) -> None:
+    """Key ids are UUIDs, case-insensitive on every store (PostgreSQL's uuid type made them so; SQLite now too)."""
+    key_id, secret = target.keys.read
+    response = http.get(f"{target.base}/interactions?limit=1", auth=(key_id.upper(), secret))
+    assert _ok(response)["total"] >= 2
+    token = _ok(http.post("/v1/tokens", json={"username": key_id.upper(), "password": secret}))
+    assert token["tenantId"] == target.keys.id
+
+
 # --- duplicate keys (documented in README, "Errors") ------------------------------------------------------
 
 
@@ -434,3 +453,23 @@ def test_nul_elsewhere_in_a_record_is_kept_as_sent(http: httpx.Client, target: T
     _ok(http.post(f"{target.base}/interactions", json=record, auth=target.keys.ingest))
     stored = _ok(http.get(f"{target.base}/interactions/{record_id}", auth=target.keys.read))
     assert stored["note"] == "a\x00b" and stored["extra"] == {"k\x00": ["\x00"]}
+
+
+def test_an_unexpected_error_logs_the_route_template_not_the_path(caplog: pytest.LogCaptureFixture) -> None:
+    """The one place a 500 is logged names the route's template: the raw path and query hold customer numbers."""
+    from litestar import Litestar, get
+    from litestar.testing import TestClient
+
+    from cxreport.http.errors import EXCEPTION_HANDLERS
+
+    @get("/v1/tenants/{tenantId:str}/contacts/{contactId:str}/interactions", sync_to_thread=False)
+    def failing() -> None:
+        raise RuntimeError("boom")
+
+    app = Litestar([failing], exception_handlers=EXCEPTION_HANDLERS, logging_config=None)
+    with TestClient(app) as client, caplog.at_level("ERROR", logger="cxreport.http"):
+        response = client.get("/v1/tenants/t-1/contacts/+15551234567/interactions?customer=+15559876543")
+    assert response.status_code == 500 and response.json()["code"] == "internal_error"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/v1/tenants/{tenantId}/contacts/{contactId}/interactions" in logged
+    assert "5551234567" not in logged and "5559876543" not in logged and "t-1" not in logged

@@ -322,7 +322,9 @@ def test_no_credentials_is_401_on_every_operation(http: httpx.Client, tenant_b: 
     before = snapshot(http, tenant_b)
     operation = OPERATIONS[method, path]
     body = operation.body() if operation.body else None
-    for headers in ({}, {"authorization": "Basic " + "A" * 40}, {"authorization": "Bearer nope"}):
+    malformed = [b"Basic \xc3\xa9", b"Basic \xff\xfe", b"Bearer \xc3\xa9", b"Basic ###", b"Basic"]
+    for headers in ({}, {"authorization": "Basic " + "A" * 40}, {"authorization": "Bearer nope"},
+                    *({"authorization": value} for value in malformed)):
         response = http.request(method, fill(path, tenant_b), json=body, headers=headers)
         assert_error(response, 401, "unauthenticated")
         assert "www-authenticate" in response.headers

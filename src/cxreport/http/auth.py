@@ -22,8 +22,9 @@ def basic_credentials(header: str) -> tuple[str, str] | None:
     if scheme.lower() != "basic":
         return None
     try:
+        # a header holding non-ASCII characters (decoded as Latin-1) is no base64: b64decode raises ValueError
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):
         raise Unauthenticated("the Basic credentials are not base64 of keyId:secret") from None
     key_id, colon, secret = decoded.partition(":")
     if not colon:

@@ -119,7 +119,9 @@ def handle_http_error(_: Request[Any, Any, Any], error: HTTPException) -> Respon
 
 
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    # the route's template, never the raw path or query: those carry customer numbers (docs/operations.md)
+    route = request.scope.get("path_template") or "(no route)"
+    log.exception("unhandled error on %s %s", request.method, route, exc_info=error)
     return error_response(500, "internal_error", "internal error; the server log has the details")
 
 

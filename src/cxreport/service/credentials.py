@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from cxreport import clock
 from cxreport.errors import Forbidden, InvalidParameter, NotFound, Unauthenticated
+from cxreport.ids import normalize_uuid
 from cxreport.store.base import ApiKey, Store, Token
 
 ROLES = ("read", "ingest", "admin")
@@ -71,16 +72,20 @@ def issue_key(store: Store, tenant_id: str, role: str) -> IssuedKey:
 
 def revoke_key(store: Store, key_id: str, tenant_id: str | None = None) -> ApiKey:
     """Revoke a key (and its tokens). With `tenant_id`, only a key of that tenant."""
-    key = store.get_key(key_id)
+    canonical = normalize_uuid(key_id)
+    key = store.get_key(canonical) if canonical is not None else None
     if key is None or (tenant_id is not None and key.tenant_id != tenant_id):
         raise NotFound(f"there is no API key {key_id}")
-    revoked = store.revoke_key(key_id, clock.now_us())
+    revoked = store.revoke_key(key.id, clock.now_us())
     assert revoked is not None
     return revoked
 
 
 def authenticate_key(store: Store, key_id: str, secret: str) -> Principal:
-    key = store.get_key(key_id)
+    """Key ids are UUIDs and, like UUIDs, case-insensitive: an upper-case id finds its key on every store;
+    text that is no UUID finds none (and is still hashed and compared, like an unknown key)."""
+    canonical = normalize_uuid(key_id)
+    key = store.get_key(canonical) if canonical is not None else None
     # Hash and compare even for an unknown key, so timing does not tell which key ids exist.
     expected = key.secret_hash if key else hash_secret("\0no such key")
     matches = hmac.compare_digest(expected, hash_secret(secret))
