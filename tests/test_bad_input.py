@@ -147,6 +147,35 @@ def test_a_filter_combination_too_large(http: httpx.Client, target: Target) -> N
     assert body["parameter"] in ("hookType", "hookSubType", "hookId")
 
 
+@pytest.mark.parametrize("parameter", ["customer", "hookId", "hookType", "agentId", "attribute-value", "hookName"])
+def test_the_facet_separator_is_refused_in_filter_values(http: httpx.Client, target: Target, parameter: str) -> None:
+    params = {parameter: "a\x1fb"}
+    if parameter in ("attribute-value", "hookName"):
+        params = {"hookName": "tier", "attribute-value": "gold", **params}
+    response = http.get(f"{target.base}/interactions", params=params, auth=target.keys.read)
+    body = assert_rejected(response, 400, "invalid_parameter", parameter)
+    assert "U+001F" in body["message"]
+
+
+def test_too_many_attribute_pairs(http: httpx.Client, target: Target) -> None:
+    """Each different pair is a probe of its own: at most 10 a query (the same pair repeated counts once)."""
+    params = {"hookName": [f"n{i}" for i in range(11)], "attribute-value": ["v"] * 11}
+    for route in ("interactions", "interactions/export"):
+        response = http.get(f"{target.base}/{route}", params=params, auth=target.keys.read)
+        body = assert_rejected(response, 400, "invalid_parameter", "hookName")
+        assert "at most 10" in body["message"]
+    params = {"hookName": [f"n{i % 10}" for i in range(50)], "attribute-value": ["v"] * 50}
+    assert http.get(f"{target.base}/interactions", params=params, auth=target.keys.read).status_code == 200
+
+
+def test_too_many_filter_values_in_one_query(http: httpx.Client, target: Target) -> None:
+    params = {name: ",".join(f"{name}-{i}" for i in range(100)) for name in ("customer", "agentId", "queueId",
+                                                                          "flowId")}
+    response = http.get(f"{target.base}/interactions", params=params, auth=target.keys.read)
+    body = assert_rejected(response, 400, "invalid_parameter", "customer")
+    assert "at most 300" in body["message"]
+
+
 def test_an_unknown_parameter_with_a_huge_value(http: httpx.Client, target: Target) -> None:
     response = http.get(f"{target.base}/interactions", params={"nope": "x" * 4000}, auth=target.keys.read)
     assert_rejected(response, 400, "unknown_parameter", "nope")

@@ -576,3 +576,44 @@ def test_a_read_key_searches_only_its_own_tenant(http: httpx.Client, tenant: Ten
     assert response.status_code == 403, response.text
     assert response.json()["code"] == "forbidden"
     assert search(http, other, "agentId=ag-1")["total"] == 0
+
+
+def _matches(http: httpx.Client, keys: TenantKeys, **params: str | list[str]) -> list[str]:
+    response = http.get(f"/v1/tenants/{keys.id}/interactions", params=params, auth=keys.read)
+    assert response.status_code == 200, response.text
+    return sorted(record["interactionId"] for record in response.json()["results"])
+
+
+def test_filter_values_match_exactly_as_stored_spaces_included(http: httpx.Client,
+                                                                new_tenant: Callable[..., TenantKeys]) -> None:
+    keys = new_tenant()
+    records = [{"interactionId": rid(n), "startTimestamp": iso(BASE), "customer": customer,
+                "customAttributes": {"tier": customer}} for n, customer in ((1, "cust"), (2, "cust "), (3, " cust"))]
+    assert http.post(f"/v1/tenants/{keys.id}/interactions", json=records, auth=keys.ingest).status_code == 200
+    assert _matches(http, keys, customer="cust") == [rid(1)]
+    assert _matches(http, keys, customer="cust ") == [rid(2)]
+    assert _matches(http, keys, customer=" cust") == [rid(3)]
+    assert _matches(http, keys, customer="cust , cust") == [rid(2), rid(3)]
+    assert _matches(http, keys, **{"hookName": "tier", "attribute-value": "cust "}) == [rid(2)]
+
+
+def test_attribute_values_match_their_json_text(http: httpx.Client, new_tenant: Callable[..., TenantKeys]) -> None:
+    """A query string has no types: `attribute-value=1` matches the number 1 and the string "1" alike, `true` the
+    boolean and the string, `1.0` the float 1.0 and the string "1.0" (not the number 1): docs/search.md."""
+    keys = new_tenant()
+    values: list[object] = [1, "1", True, "true", 1.0, "1.0"]
+    records = [{"interactionId": rid(n), "startTimestamp": iso(BASE), "customAttributes": {"a": value}}
+               for n, value in enumerate(values, start=1)]
+    assert http.post(f"/v1/tenants/{keys.id}/interactions", json=records, auth=keys.ingest).status_code == 200
+    assert _matches(http, keys, **{"hookName": "a", "attribute-value": "1"}) == [rid(1), rid(2)]
+    assert _matches(http, keys, **{"hookName": "a", "attribute-value": "true"}) == [rid(3), rid(4)]
+    assert _matches(http, keys, **{"hookName": "a", "attribute-value": "1.0"}) == [rid(5), rid(6)]
+
+
+def test_the_same_attribute_pair_twice_is_one_condition(http: httpx.Client,
+                                                        new_tenant: Callable[..., TenantKeys]) -> None:
+    keys = new_tenant()
+    record = {"interactionId": rid(1), "startTimestamp": iso(BASE), "customAttributes": {"tier": "gold"}}
+    assert http.post(f"/v1/tenants/{keys.id}/interactions", json=[record], auth=keys.ingest).status_code == 200
+    many = {"hookName": ["tier"] * 200, "attribute-value": ["gold"] * 200}
+    assert _matches(http, keys, **many) == [rid(1)]

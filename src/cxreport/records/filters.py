@@ -29,14 +29,22 @@ _FLAG_FILTERS = tuple(f.parameter for f in FACETS if f.grammar == "flag" and f.p
 _ALIASED_KINDS = frozenset(f.kind for f in FACETS if f.aliases)
 
 MAX_VALUES = 100
+"""Values of one filter (and hook combinations)."""
+MAX_QUERY_VALUES = 300
+"""Values of every filter of one query together, after duplicates are merged."""
+MAX_ATTRIBUTE_PAIRS = 10
+"""Different `hookName`/`attribute-value` pairs of one query (each is a probe of its own)."""
 MAX_VALUE_LENGTH = 1000
 
 
 def values_of(parameter: str, raw: Sequence[str]) -> tuple[str, ...]:
-    """Every value of a parameter: repeated or comma-separated; blank ones are an error."""
-    values = tuple(part.strip() for text in raw for part in text.split(","))
-    if not values or any(not value for value in values):
+    """Every value of a parameter: repeated or comma-separated, each matched exactly as sent (spaces
+    included); empty or blank ones are an error, and so is the facets' internal separator."""
+    values = tuple(part for text in raw for part in text.split(","))
+    if not values or any(not value.strip() for value in values):
         raise InvalidParameter(f"{parameter} has an empty value", parameter=parameter)
+    if any(FACET_SEPARATOR in value for value in values):
+        raise InvalidParameter(f"{parameter} holds the control character U+001F", parameter=parameter)
     if len(values) > MAX_VALUES:
         raise InvalidParameter(f"{parameter} takes at most {MAX_VALUES} values", parameter=parameter)
     if any(len(value) > MAX_VALUE_LENGTH for value in values):
@@ -57,7 +65,20 @@ def parse_filters(params: Mapping[str, Sequence[str]]) -> tuple[Filter, ...]:
             filters.append(Filter(parameter, _flags(parameter, params[parameter])))
     filters += _hook_filters(params)
     filters += _attribute_filters(params)
-    return _merge_same_kind(filters)
+    merged = _merge_same_kind(filters)
+    total = sum(len(item.values) for item in merged)
+    if total > MAX_QUERY_VALUES:
+        parameter = _first_filter_parameter(params)
+        raise InvalidParameter(
+            f"{parameter} and the other filters hold {total} values in all; at most {MAX_QUERY_VALUES} a query",
+            parameter=parameter,
+        )
+    return merged
+
+
+def _first_filter_parameter(params: Mapping[str, Sequence[str]]) -> str:
+    named = [name for name in (*_VALUE_FILTERS, *_FLAG_FILTERS, "hookType", "hookId", "hookName") if name in params]
+    return named[0] if named else "hookName"
 
 
 def _flags(parameter: str, raw: Sequence[str]) -> tuple[str, ...]:
@@ -100,17 +121,24 @@ def _attribute_filters(params: Mapping[str, Sequence[str]]) -> list[Filter]:
             "each hookName needs an attribute-value (they pair up in order)",
             parameter="hookName" if len(names) > len(values) else "attribute-value",
         )
-    filters = []
+    pairs: dict[tuple[str, frozenset[str]], Filter] = {}
     for name, value in zip(names, values, strict=True):
         if not name.strip():
             raise InvalidParameter("hookName has an empty value", parameter="hookName")
-        if "\x00" in name or len(name) > MAX_VALUE_LENGTH:
+        if "\x00" in name or FACET_SEPARATOR in name or len(name) > MAX_VALUE_LENGTH:
             raise InvalidParameter(
-                f"hookName must be at most {MAX_VALUE_LENGTH} characters, with no NUL", parameter="hookName"
+                f"hookName must be at most {MAX_VALUE_LENGTH} characters, with no NUL or U+001F",
+                parameter="hookName",
             )
         options = values_of("attribute-value", [value])
-        filters.append(Filter("attr", tuple(f"{name.strip()}{FACET_SEPARATOR}{option}" for option in options)))
-    return filters
+        pair = Filter("attr", tuple(f"{name}{FACET_SEPARATOR}{option}" for option in options))
+        pairs.setdefault((name, frozenset(options)), pair)  # the same pair twice is one condition
+    if len(pairs) > MAX_ATTRIBUTE_PAIRS:
+        raise InvalidParameter(
+            f"{len(pairs)} different hookName/attribute-value pairs; at most {MAX_ATTRIBUTE_PAIRS} a query",
+            parameter="hookName",
+        )
+    return list(pairs.values())
 
 
 def _merge_same_kind(filters: list[Filter]) -> tuple[Filter, ...]:
@@ -122,7 +150,8 @@ def _merge_same_kind(filters: list[Filter]) -> tuple[Filter, ...]:
         if item.kind in _ALIASED_KINDS and item.kind in merged:
             merged[item.kind] = Filter(item.kind, tuple(dict.fromkeys(merged[item.kind].values + item.values)))
         elif item.kind in merged:
-            extra.append(item)
+            if item != merged[item.kind] and item not in extra:
+                extra.append(item)
         else:
             merged[item.kind] = item
     return (*merged.values(), *extra)
