@@ -184,7 +184,7 @@ def test_an_unknown_parameter_with_a_huge_value(http: httpx.Client, target: Targ
 # --- ids in the path ---------------------------------------------------------------------------------------
 
 BAD_UUIDS = ["not-a-uuid", "00000000-0000-0000-0000-00000000000G", RECORD_ID + "0", RECORD_ID[:-1],
-             RECORD_ID.replace("-", ""), "{" + RECORD_ID + "}", "urn:uuid:" + RECORD_ID, "%00", "x" * 5000,
+             RECORD_ID.replace("-", ""), "{" + RECORD_ID + "}", "urn:uuid:" + RECORD_ID, "%00", "x" * 3000,
              "b0b0b0b0-0000-4000-8000-00000000000１", " " + RECORD_ID]
 
 
@@ -207,7 +207,7 @@ def test_bad_tenant_ids_are_forbidden(http: httpx.Client, target: Target, value:
     assert_rejected(response, 403, "forbidden")
 
 
-@pytest.mark.parametrize("value", ["not-a-key", "%00", "x" * 5000, str(uuid.uuid4())], ids=["junk", "nul", "long",
+@pytest.mark.parametrize("value", ["not-a-key", "%00", "x" * 3000, str(uuid.uuid4())], ids=["junk", "nul", "long",
                                                                                          "unknown"])
 def test_bad_key_ids(http: httpx.Client, target: Target, value: str) -> None:
     before = snapshot(http, target)
@@ -219,6 +219,20 @@ def test_bad_key_ids(http: httpx.Client, target: Target, value: str) -> None:
 def test_a_contact_id_with_nul(http: httpx.Client, target: Target) -> None:
     response = http.get(f"{target.base}/contacts/a%00b/interactions", auth=target.keys.read)
     assert_rejected(response, 400, "invalid_parameter", "contactId")
+
+
+@pytest.mark.parametrize("value", ["a%1Fb", "c" * 1001], ids=["separator", "long"])
+def test_contact_id_limits(http: httpx.Client, target: Target, value: str) -> None:
+    response = http.get(f"{target.base}/contacts/{value}/interactions", auth=target.keys.read)
+    assert_rejected(response, 400, "invalid_parameter", "contactId")
+    assert http.get(f"{target.base}/contacts/{'c' * 1000}/interactions", auth=target.keys.read).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/v1/tenants/{t}/contacts/{long}/interactions", "/v1/tenants/{t}/interactions/{long}",
+                                  "/v1/tenants/{long}/interactions", "/{long}"])
+def test_a_path_over_4096_bytes_is_414(http: httpx.Client, target: Target, path: str) -> None:
+    response = http.get(path.format(t=target.keys.id, long="%41" * 1400), auth=target.keys.read)
+    assert_rejected(response, 414, "path_too_long")
 
 
 # --- cursors -----------------------------------------------------------------------------------------------

@@ -83,6 +83,13 @@ class QueryTooLong(CxError):
     code = "query_too_long"
 
 
+class PathTooLong(CxError):
+    """The request's path is longer than the edge accepts (`MAX_PATH_BYTES` in http/edge.py)."""
+
+    status = 414
+    code = "path_too_long"
+
+
 class HeadersTooLarge(CxError):
     """The request's headers are larger than `CXREPORT_MAX_HEADER_BYTES`."""
 

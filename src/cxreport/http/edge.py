@@ -28,7 +28,7 @@ from litestar.types import (
 )
 
 from cxreport import clock
-from cxreport.errors import CxError, HeadersTooLarge, QueryTooLong
+from cxreport.errors import CxError, HeadersTooLarge, PathTooLong, QueryTooLong
 from cxreport.http.errors import ErrorBody
 from cxreport.http.ratelimit import Allowance
 from cxreport.ids import normalize_uuid
@@ -36,6 +36,10 @@ from cxreport.service.credentials import Principal
 from cxreport.times import format_instant
 
 access_log = logging.getLogger("cxreport.access")
+
+MAX_PATH_BYTES = 4096
+"""Longest accepted path, as sent (percent-encoded): room for every route with a 1,000-character contactId
+encoded, and a bound on every id in a path before anything parses it."""
 
 
 class AccessEntry(msgspec.Struct):
@@ -86,6 +90,8 @@ class Edge:
 
 
     def _refusal(self, scope: HTTPScope) -> CxError | None:
+        if len(scope.get("raw_path") or scope["path"].encode()) > MAX_PATH_BYTES:
+            return PathTooLong(f"the path is longer than {MAX_PATH_BYTES} bytes")
         if len(scope["query_string"]) > self.max_query_bytes:
             return QueryTooLong(f"the query string is longer than {self.max_query_bytes} bytes")
         if sum(len(name) + len(value) + 4 for name, value in scope["headers"]) > self.max_header_bytes:

@@ -63,7 +63,7 @@ ERRORS = {
         401: "No credentials, or wrong ones.",
         403: "The key may not do this, or not on this tenant.",
         404: "No such route, or nothing with that id in this tenant.",
-        414: "The query string is over the size limit (CXREPORT_MAX_QUERY_BYTES).",
+        414: "The query string is over the size limit (CXREPORT_MAX_QUERY_BYTES), or the path over 4096 bytes.",
         429: "The key is over its rate limit; `Retry-After` says when to try again.",
         431: "The request headers are over the size limit (CXREPORT_MAX_HEADER_BYTES).",
         500: "Internal error; the server log has the details.",

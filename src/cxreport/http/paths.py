@@ -15,6 +15,8 @@ KeyId = Annotated[str, PathParameter(format="uuid", description="The API key's i
 ContactId = Annotated[
     str,
     PathParameter(
-        description="The contact's id, as records carry it.", schema_extra={"pattern": r"^[^\x00]*\S[^\x00]*$"}
+        description="The contact's id, as records carry it (at most 1,000 characters).",
+        max_length=1000,
+        schema_extra={"pattern": r"^[^\x00\x1f]*[^\s\x00\x1f][^\x00\x1f]*$"},
     ),
 ]

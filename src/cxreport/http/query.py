@@ -65,10 +65,10 @@ TimeField = Annotated[
 ]
 Sort = Annotated[str | None, QueryParameter(description="desc (newest first, default) or asc.", enum=["desc", "asc"])]
 Cursor = Annotated[str | None, QueryParameter(description="The `next` of the previous page: continue after it.")]
-FILTER_VALUES = r"^[^,\x00]*[^,\s\x00][^,\x00]*(,[^,\x00]*[^,\s\x00][^,\x00]*)*$"
+FILTER_VALUES = r"^[^,\x00\x1f]*[^,\s\x00\x1f][^,\x00\x1f]*(,[^,\x00\x1f]*[^,\s\x00\x1f][^,\x00\x1f]*)*$"
 """Comma-separated values, none of them blank or holding a NUL (documented only: the filter parser checks
-them and names the parameter as it is spelled in the query)."""
-NOT_BLANK = r"^[^\x00]*\S[^\x00]*$"
+them and names the parameter as it is spelled in the query). U+001F joins compound facets: refused."""
+NOT_BLANK = r"^[^\x00\x1f]*[^\s\x00\x1f][^\x00\x1f]*$"
 HookName = Annotated[
     str | None,
     QueryParameter(

@@ -9,7 +9,8 @@ from dataclasses import replace
 from cxreport import clock
 from cxreport.errors import InvalidParameter, NotFound, RejectedBatch
 from cxreport.ids import normalize_uuid
-from cxreport.records.filters import Filter
+from cxreport.records.facets import FACET_SEPARATOR
+from cxreport.records.filters import MAX_VALUE_LENGTH, Filter
 from cxreport.records.validate import MAX_ERRORS_REPORTED, prepare_records, split_body
 from cxreport.service import search as searching
 from cxreport.service.cursors import CursorCodec
@@ -36,8 +37,10 @@ def contact_history(store: Store, tenant_id: str, contact_id: str, request: Sear
     """A contact's latest interactions, newest first (at most 100 a page): a search filtered by contactId."""
     if not contact_id.strip():
         raise InvalidParameter("contactId must not be empty", parameter="contactId")
-    if "\x00" in contact_id:
-        raise InvalidParameter("contactId holds a NUL character", parameter="contactId")
+    if "\x00" in contact_id or FACET_SEPARATOR in contact_id:
+        raise InvalidParameter("contactId holds a NUL or U+001F character", parameter="contactId")
+    if len(contact_id) > MAX_VALUE_LENGTH:
+        raise InvalidParameter(f"contactId is at most {MAX_VALUE_LENGTH} characters", parameter="contactId")
     contact = Filter("contactId", (contact_id,))
     return searching.search(store, tenant_or_404(store, tenant_id), replace(request, filters=(contact,)))
 
