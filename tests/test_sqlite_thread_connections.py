@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import gc
 import os
+import stat
 import threading
 from pathlib import Path
 
 from cxreport.store import open_store
+from cxreport.store.sqlite import SqliteStore
 
 
 def open_files() -> int:
@@ -62,3 +64,23 @@ def test_a_living_threads_connection_stays_open(tmp_path: Path) -> None:
     gc.collect()
     assert open_files() < holding, "and it is closed once the thread has ended"
     store.close()
+
+
+def test_a_new_database_and_its_wal_are_readable_by_the_owner_alone(tmp_path: Path) -> None:
+    """The file holds the cursor-signing key and every tenant's data: 0600 whatever the umask, and SQLite gives
+    its -wal and -shm files the same mode; an existing file keeps the mode its operator chose."""
+    previous = os.umask(0o022)
+    try:
+        opened = SqliteStore(str(tmp_path / "new" / "cx.db"))
+        opened.migrate()
+        opened.ping()
+        modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in (tmp_path / "new").iterdir()}
+        opened.close()
+        existing = tmp_path / "existing.db"
+        existing.touch(mode=0o640)
+        existing.chmod(0o640)
+        SqliteStore(str(existing)).close()
+    finally:
+        os.umask(previous)
+    assert modes == {"cx.db": 0o600, "cx.db-wal": 0o600, "cx.db-shm": 0o600}
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640

@@ -11,11 +11,12 @@ share is in `common.py` and `statements.py`; the events transaction's steps in `
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +115,15 @@ def sqlite_path_from_url(url: str) -> str:
     return url.removeprefix("sqlite:///")
 
 
+def _create_private(path: Path) -> None:
+    """A new database file is created readable by its owner alone (0600): it holds the cursor-signing key and
+    every tenant's data. SQLite gives its `-wal` and `-shm` files the database file's permissions. An existing
+    file keeps the permissions its operator gave it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class SqliteStore(SqlStore[sqlite3.Connection]):
     _dialect = DIALECT
     _sql = Statements(DIALECT)
@@ -125,7 +135,7 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         self._statement_timeout_ms = statement_timeout_ms
         self._path = path
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
