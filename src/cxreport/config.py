@@ -85,6 +85,21 @@ class Settings:
         },
     )
 
+    write_concurrency: int = field(
+        default=4,
+        metadata={
+            "env": "CXREPORT_WRITE_CONCURRENCY",
+            "help": "Writes a `serve` process runs at once, in threads of their own (reads keep theirs).",
+        },
+    )
+    write_wait_ms: int = field(
+        default=5000,
+        metadata={
+            "env": "CXREPORT_WRITE_WAIT_MS",
+            "help": "Longest a write waits for its turn (a writer slot, then the write lock); longer is a 503 busy.",
+        },
+    )
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Read every setting from its environment variable, then apply the non-None overrides."""

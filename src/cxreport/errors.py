@@ -108,6 +108,17 @@ class RateLimited(CxError):
         self.retry_after = retry_after
 
 
+class Busy(CxError):
+    """A write waited longer than `CXREPORT_WRITE_WAIT_MS` for its turn; `retry_after` says when to try again."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class StoreUnavailable(CxError):
     status = 503
     code = "store_unavailable"

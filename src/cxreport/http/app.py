@@ -16,6 +16,7 @@ from cxreport.http import agents, credentials, events, health, interactions, sla
 from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.http.ratelimit import RateLimiter
+from cxreport.http.writes import WriteGate
 from cxreport.service.cursors import CursorCodec
 from cxreport.store.base import Store
 
@@ -81,4 +82,7 @@ def _state(settings: Settings, store: Store) -> Any:
 
     cursors = CursorCodec(store.secret("cursor-signing-key", lambda: secrets.token_hex(32)).encode())
     limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
-    return State({"settings": settings, "store": store, "cursors": cursors, "rate_limiter": limiter})
+    writes = WriteGate(settings.write_concurrency, settings.write_wait_ms)
+    return State(
+        {"settings": settings, "store": store, "cursors": cursors, "rate_limiter": limiter, "writes": writes}
+    )

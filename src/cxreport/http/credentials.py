@@ -19,6 +19,7 @@ from cxreport.http.paths import KeyId, TenantId
 from cxreport.http.ratelimit import charge
 from cxreport.http.schemas import ApiKeyInfo, NewApiKey, NewKeyRequest, TokenRequest, TokenResponse
 from cxreport.http.threads import in_thread
+from cxreport.http.writes import in_write_thread
 from cxreport.service import credentials
 from cxreport.store.base import ApiKey
 from cxreport.times import format_instant
@@ -51,7 +52,7 @@ async def create_token(
     principal = await in_thread(_authenticate, request.headers.get("authorization"), body, state)
     request.state.principal = principal
     charge(request, principal.key_id)
-    reply = await in_thread(_token_for, state, principal, body)
+    reply = await in_write_thread(state, _token_for, state, principal, body)
     return Response(msgspec.json.encode(reply), media_type=JSON)
 
 
@@ -139,7 +140,7 @@ async def create_key(
         key_request = _decode_key_request.decode(body) if body.strip() else NewKeyRequest()
     except msgspec.DecodeError as error:
         raise InvalidBody(f'the body must be {{"role": "read"|"ingest"|"admin"}}: {error}') from None
-    issued = await in_thread(credentials.issue_key, state.store, tenantId.lower(), key_request.role)
+    issued = await in_write_thread(state, credentials.issue_key, state.store, tenantId.lower(), key_request.role)
     return Response(msgspec.json.encode(issued.as_json()), media_type=JSON, status_code=201)
 
 
@@ -158,5 +159,5 @@ async def create_key(
     tags=["credentials"],
 )
 async def revoke_key(state: State, tenantId: TenantId, keyId: KeyId) -> Response[bytes]:
-    key = await in_thread(credentials.revoke_key, state.store, keyId, tenantId.lower())
+    key = await in_write_thread(state, credentials.revoke_key, state.store, keyId, tenantId.lower())
     return Response(msgspec.json.encode(_key_info(key)), media_type=JSON)

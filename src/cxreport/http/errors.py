@@ -15,7 +15,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
-from cxreport.errors import CxError, InvalidRecord, RateLimited
+from cxreport.errors import Busy, CxError, InvalidRecord, RateLimited
 
 log = logging.getLogger("cxreport.http")
 
@@ -67,7 +67,8 @@ ERRORS = {
         429: "The key is over its rate limit; `Retry-After` says when to try again.",
         431: "The request headers are over the size limit (CXREPORT_MAX_HEADER_BYTES).",
         500: "Internal error; the server log has the details.",
-        503: "The database is unreachable, or a statement took too long (`timeout`).",
+        503: "The database is unreachable, a statement took too long (`timeout`), or a write waited too long for "
+        "its turn (`busy`, with `Retry-After`).",
     }.items()
 }
 """The error responses every route may give, declared once for the OpenAPI document; routes that read a
@@ -92,7 +93,7 @@ def error_response(
 
 def handle_cx_error(_: Request[Any, Any, Any], error: CxError) -> Response[bytes]:
     headers = {"WWW-Authenticate": 'Basic realm="cxreport", Token'} if error.status == 401 else None
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited | Busy):
         headers = {"Retry-After": str(error.retry_after)}
     errors = getattr(error, "errors", None)
     if isinstance(error, InvalidRecord) and errors is None and error.position is not None:

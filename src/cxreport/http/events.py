@@ -15,6 +15,7 @@ from cxreport.http.openapi import EVENTS_BODY, with_body
 from cxreport.http.paths import InteractionId, TenantId
 from cxreport.http.schemas import EventIngestResult, ReportingEvents
 from cxreport.http.threads import in_thread
+from cxreport.http.writes import in_write_thread
 from cxreport.service import interactions as service
 
 
@@ -40,7 +41,7 @@ from cxreport.service import interactions as service
     tags=["events"],
 )
 async def ingest_events(state: State, tenantId: TenantId, body: RawBody) -> Response[bytes]:
-    counts = await in_thread(service.ingest_events, state.store, tenantId, body)
+    counts = await in_write_thread(state, service.ingest_events, state.store, tenantId, body)
     return Response(bodies.event_counts(counts), media_type=JSON)
 
 

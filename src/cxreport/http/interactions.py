@@ -20,6 +20,7 @@ from cxreport.http.paths import ContactId, InteractionId, TenantId
 from cxreport.http.schemas import IngestResult, InteractionWithDetails, SearchEnvelope
 from cxreport.http.search_query import SearchQuery, paged
 from cxreport.http.threads import in_thread, iterate_in_threadpool
+from cxreport.http.writes import in_write_thread
 from cxreport.service import interactions as service
 from cxreport.service.export import FORMATS
 from cxreport.service.search import SearchRequest
@@ -174,5 +175,5 @@ async def get_interaction(
     tags=["interactions"],
 )
 async def ingest_interactions(state: State, tenantId: TenantId, body: RawBody) -> Response[bytes]:
-    counts = await in_thread(service.ingest, state.store, tenantId, body)
+    counts = await in_write_thread(state, service.ingest, state.store, tenantId, body)
     return Response(bodies.upsert_counts(counts), media_type=JSON)

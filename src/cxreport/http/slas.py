@@ -14,6 +14,7 @@ from cxreport.http.interactions import JSON
 from cxreport.http.openapi import NEW_SLA_BODY, NEW_SLA_VERSION_BODY, with_body
 from cxreport.http.paths import SlaId, TenantId
 from cxreport.http.threads import in_thread
+from cxreport.http.writes import in_write_thread
 from cxreport.service import slas
 from cxreport.service.interactions import tenant_or_404
 from cxreport.store.base import Store
@@ -84,7 +85,7 @@ async def list_slas(state: State, tenantId: TenantId) -> Response[bytes]:
     tags=["slas"],
 )
 async def create_sla(state: State, tenantId: TenantId, body: RawBody) -> Response[bytes]:
-    created = await in_thread(_create, state.store, tenantId, body)
+    created = await in_write_thread(state, _create, state.store, tenantId, body)
     return Response(msgspec.json.encode(created), media_type=JSON, status_code=201)
 
 
@@ -130,5 +131,5 @@ async def get_sla(state: State, tenantId: TenantId, slaId: SlaId) -> Response[by
 async def add_sla_version(
     state: State, tenantId: TenantId, slaId: SlaId, body: RawBody
 ) -> Response[bytes]:
-    found = await in_thread(_add_version, state.store, tenantId, slaId, body)
+    found = await in_write_thread(state, _add_version, state.store, tenantId, slaId, body)
     return Response(msgspec.json.encode(found), media_type=JSON, status_code=201)

@@ -42,8 +42,11 @@ from cxreport.store.sqlite_checkpoints import BackgroundCheckpoints
 from cxreport.store.sqlite_deadline import DeadlineConnection, untimed
 from cxreport.store.sqlite_schema import MIGRATIONS
 from cxreport.store.statements import Statements, doc_column
+from cxreport.store.waits import busy, remaining_wait
 
 _LOOKUP_CHUNK = 500
+_BUSY_TIMEOUT_MS = 30_000
+"""How long a write waits for another process's write lock when its caller set no deadline (`store/waits.py`)."""
 
 _INSERT_RECORD = """
     INSERT INTO interactions (tenant_id, interaction_id, start_us, end_us, updated_us, revision, record_revision,
@@ -155,7 +158,7 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
             if isinstance(connection, DeadlineConnection):
                 connection.arm(self._statement_timeout_ms)
             connection.execute("PRAGMA page_size = 16384")  # takes effect on a new file: records pack 2-3 a page
-            connection.execute("PRAGMA busy_timeout = 30000")
+            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
@@ -192,9 +195,12 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: serialized in this process, `BEGIN IMMEDIATE` across processes."""
-        with self._write_lock:
+        wait = remaining_wait()
+        if not self._write_lock.acquire(timeout=-1 if wait is None else wait):
+            raise busy()
+        try:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
+            self._begin_immediate(db, wait)
             try:
                 yield db
             except BaseException:
@@ -206,6 +212,25 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
                 if self._checkpoints is None:
                     self._checkpoints = BackgroundCheckpoints(self._path)
                 self._checkpoints.after_commit()
+        finally:
+            self._write_lock.release()
+
+    @staticmethod
+    def _begin_immediate(db: sqlite3.Connection, wait: float | None) -> None:
+        """`BEGIN IMMEDIATE`, waiting for another process's write at most `wait` seconds (a 503 `busy` then),
+        or the connection's 30 s busy timeout without a deadline."""
+        if wait is None:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise busy() from None
+            raise
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
 
     def close(self) -> None:
         if self._checkpoints is not None:
