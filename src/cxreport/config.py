@@ -100,6 +100,35 @@ class Settings:
         },
     )
 
+    header_timeout_seconds: int = field(
+        default=10,
+        metadata={
+            "env": "CXREPORT_HEADER_TIMEOUT",
+            "help": "Seconds a connection has to send a request's head (line and headers); then `serve` closes it.",
+        },
+    )
+    body_timeout_seconds: int = field(
+        default=60,
+        metadata={
+            "env": "CXREPORT_BODY_TIMEOUT",
+            "help": "Seconds a request has to send its whole body after its head; then `serve` closes it.",
+        },
+    )
+    keep_alive_timeout_seconds: int = field(
+        default=5,
+        metadata={
+            "env": "CXREPORT_KEEP_ALIVE_TIMEOUT",
+            "help": "Seconds `serve` keeps an idle keep-alive connection open between requests.",
+        },
+    )
+    max_connections: int = field(
+        default=1000,
+        metadata={
+            "env": "CXREPORT_MAX_CONNECTIONS",
+            "help": "Open connections a `serve` process keeps at most (lowered to fit its file limit).",
+        },
+    )
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Read every setting from its environment variable, then apply the non-None overrides."""

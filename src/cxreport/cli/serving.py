@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from typing import Any
 
 import click
 
@@ -32,6 +33,7 @@ def _serve(settings: Settings) -> None:
     store = open_store(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
     store.migrate()
     _log_access_to_stderr()
+    connections = _guard_connections(settings)
     where = f"http://{settings.host}:{settings.port}"
     click.echo(f"cxreport serving {_redacted(settings.database_url)} on {where}", err=True)
     uvicorn.run(
@@ -40,12 +42,28 @@ def _serve(settings: Settings) -> None:
         port=settings.port,
         log_level="info",
         access_log=False,  # it prints whole query strings, which hold customer numbers: ours is cxreport.access
-        http="h11",
+        **connections,
         # what uvicorn buffers of a request head (line and headers) before it refuses it with a plain 400: room
         # for the largest accepted query string and headers, so that those limits answer in JSON
         h11_max_incomplete_event_size=settings.max_header_bytes + settings.max_query_bytes + 4096,
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
+
+
+def _guard_connections(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for connections (docs/operations.md, "Connections"): h11 with head and body deadlines
+    and a connection cap that fits the file limit, the keep-alive timeout, and asyncio's accept errors logged
+    once a minute."""
+    from cxreport.http.connections import AcceptErrorFilter, connection_cap, guarded
+
+    logging.getLogger("asyncio").addFilter(AcceptErrorFilter())
+    threads = 40 + settings.write_concurrency  # anyio's default pool for reads, plus the writers'
+    cap = connection_cap(settings.max_connections, threads)
+    return {
+        "http": guarded(settings.header_timeout_seconds, settings.body_timeout_seconds, cap),
+        "timeout_keep_alive": settings.keep_alive_timeout_seconds,
+        "limit_concurrency": cap + 1,  # requests in flight (a 503 beyond); connections are capped by the protocol
+    }
 
 
 def _terminated(signum: int, frame: object) -> None:
