@@ -120,3 +120,31 @@ def database_dump(url: str) -> bytes:
         rows = [row[0] for table in tables
                 for row in connection.execute(f'SELECT t::text FROM "{table}" t')]
     return "\n".join(rows).encode()
+
+
+def test_live_tokens_per_key_and_keys_per_tenant_are_capped(tmp_path: Path) -> None:
+    """Each token is a write kept until 10 days past its expiry, each key a rate bucket: a read key minting
+    tokens in a burst, or an admin making keys, meets a cap (a 409 naming it); revoking a key makes room."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'caps.db'}", port=free_port(), rate_limit=0,
+                        max_tokens_per_key=3, max_keys_per_tenant=5)
+    capped = open_store(settings.database_url)
+    capped.migrate()
+    keys = make_tenant_keys(capped)  # three keys, one of each role
+    try:
+        with serving(settings, capped) as base, httpx.Client(base_url=base, timeout=30) as client:
+            made = [client.post("/v1/tokens", auth=keys.read, json={"ttl": 60}) for _ in range(4)]
+            assert [response.status_code for response in made] == [200, 200, 200, 409]
+            refused = made[3].json()
+            assert refused["code"] == "too_many_tokens" and "CXREPORT_MAX_TOKENS_PER_KEY" in refused["message"]
+            assert client.post("/v1/tokens", auth=keys.ingest).status_code == 200  # another key, its own count
+            new_keys = [client.post(f"/v1/tenants/{keys.id}/api-keys", auth=keys.admin, json={"role": "read"})
+                        for _ in range(3)]
+            assert [response.status_code for response in new_keys] == [201, 201, 409]
+            assert new_keys[2].json()["code"] == "too_many_keys"
+            assert "CXREPORT_MAX_KEYS_PER_TENANT" in new_keys[2].json()["message"]
+            revoked = client.delete(f"/v1/tenants/{keys.id}/api-keys/{new_keys[0].json()['id']}", auth=keys.admin)
+            assert revoked.status_code == 200
+            again = client.post(f"/v1/tenants/{keys.id}/api-keys", auth=keys.admin, json={"role": "read"})
+            assert again.status_code == 201
+    finally:
+        capped.close()

@@ -129,6 +129,21 @@ class Settings:
         },
     )
 
+    max_tokens_per_key: int = field(
+        default=100,
+        metadata={
+            "env": "CXREPORT_MAX_TOKENS_PER_KEY",
+            "help": "Unexpired tokens one API key may hold; one more is a 409 too_many_tokens. 0: no cap.",
+        },
+    )
+    max_keys_per_tenant: int = field(
+        default=100,
+        metadata={
+            "env": "CXREPORT_MAX_KEYS_PER_TENANT",
+            "help": "Unrevoked API keys a tenant may hold (POST api-keys); one more is a 409 too_many_keys. 0: no cap.",
+        },
+    )
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Read every setting from its environment variable, then apply the non-None overrides."""

@@ -71,6 +71,18 @@ class Conflict(CxError):
     code = "conflict"
 
 
+class TooManyKeys(Conflict):
+    """The tenant has `CXREPORT_MAX_KEYS_PER_TENANT` unrevoked API keys already."""
+
+    code = "too_many_keys"
+
+
+class TooManyTokens(Conflict):
+    """The API key has `CXREPORT_MAX_TOKENS_PER_KEY` unexpired tokens already."""
+
+    code = "too_many_tokens"
+
+
 class PayloadTooLarge(CxError):
     status = 413
     code = "payload_too_large"

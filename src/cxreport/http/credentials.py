@@ -41,6 +41,10 @@ _decode_key_request = msgspec.json.Decoder(NewKeyRequest)
     responses={
         200: ResponseSpec(generate_examples=False, data_container=TokenResponse, description="A new token"),
         **BODY_ERRORS,
+        409: ResponseSpec(
+            generate_examples=False, data_container=ErrorBody,
+            description="The key holds CXREPORT_MAX_TOKENS_PER_KEY unexpired tokens already (`too_many_tokens`).",
+        ),
     },
     tags=["credentials"],
 )
@@ -86,7 +90,7 @@ def _token_for(state: State, principal: credentials.Principal, body: RawBody) ->
     ttl = settings.token_ttl_seconds if ttl is None else ttl
     if not 1 <= ttl <= settings.max_token_ttl_seconds:
         raise InvalidParameter(f"ttl must be between 1 and {settings.max_token_ttl_seconds} seconds", parameter="ttl")
-    token, expires_us = credentials.issue_token(state.store, principal, ttl)
+    token, expires_us = credentials.issue_token(state.store, principal, ttl, settings.max_tokens_per_key)
     return TokenResponse(token, format_instant(expires_us), ttl, principal.tenant_id, principal.role)
 
 
@@ -128,6 +132,10 @@ async def list_keys(state: State, tenantId: TenantId) -> Response[bytes]:
     responses={
         201: ResponseSpec(generate_examples=False, data_container=NewApiKey, description="The new key"),
         **BODY_ERRORS,
+        409: ResponseSpec(
+            generate_examples=False, data_container=ErrorBody,
+            description="The tenant holds CXREPORT_MAX_KEYS_PER_TENANT unrevoked keys already (`too_many_keys`).",
+        ),
     },
     tags=["credentials"],
 )
@@ -140,7 +148,8 @@ async def create_key(
         key_request = _decode_key_request.decode(body) if body.strip() else NewKeyRequest()
     except msgspec.DecodeError as error:
         raise InvalidBody(f'the body must be {{"role": "read"|"ingest"|"admin"}}: {error}') from None
-    issued = await in_write_thread(state, credentials.issue_key, state.store, tenantId.lower(), key_request.role)
+    cap = state.settings.max_keys_per_tenant
+    issued = await in_write_thread(state, credentials.issue_key, state.store, tenantId.lower(), key_request.role, cap)
     return Response(msgspec.json.encode(issued.as_json()), media_type=JSON, status_code=201)
 
 

@@ -57,7 +57,7 @@ def check_role(role: str) -> str:
     return role
 
 
-def issue_key(store: Store, tenant_id: str, role: str) -> IssuedKey:
+def issue_key(store: Store, tenant_id: str, role: str, max_live: int = 0) -> IssuedKey:
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
         id=str(uuid.uuid4()),
@@ -66,7 +66,7 @@ def issue_key(store: Store, tenant_id: str, role: str) -> IssuedKey:
         secret_hash=hash_secret(secret),
         created_us=clock.now_us(),
     )
-    store.create_key(key)
+    store.create_key(key, max_live=max_live)
     return IssuedKey(key, secret)
 
 
@@ -94,11 +94,13 @@ def authenticate_key(store: Store, key_id: str, secret: str) -> Principal:
     return Principal(key.tenant_id, key.id, key.role)
 
 
-def issue_token(store: Store, principal: Principal, ttl_seconds: int) -> tuple[str, int]:
+def issue_token(store: Store, principal: Principal, ttl_seconds: int, max_live: int = 0) -> tuple[str, int]:
     """A new token for the principal's key; return it and its expiry (epoch microseconds)."""
     token = _TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires_us = clock.now_us() + ttl_seconds * 1_000_000
-    store.create_token(Token(hash_secret(token), principal.tenant_id, principal.key_id, expires_us))
+    now_us = clock.now_us()
+    expires_us = now_us + ttl_seconds * 1_000_000
+    token_row = Token(hash_secret(token), principal.tenant_id, principal.key_id, expires_us)
+    store.create_token(token_row, max_live=max_live, now_us=now_us)
     return token, expires_us
 
 

@@ -340,7 +340,8 @@ class Store(abc.ABC):
 
     # credentials --------------------------------------------------------------------------------------
     @abc.abstractmethod
-    def create_key(self, key: ApiKey) -> None: ...
+    def create_key(self, key: ApiKey, *, max_live: int = 0) -> None:
+        """With `max_live` > 0: `TooManyKeys` when the tenant has that many unrevoked keys already."""
 
     @abc.abstractmethod
     def get_key(self, key_id: str) -> ApiKey | None:
@@ -354,7 +355,8 @@ class Store(abc.ABC):
         """Mark the key revoked and delete its tokens; return it, or None when there is no such key."""
 
     @abc.abstractmethod
-    def create_token(self, token: Token) -> None: ...
+    def create_token(self, token: Token, *, max_live: int = 0, now_us: int = 0) -> None:
+        """With `max_live` > 0: `TooManyTokens` when the key has that many tokens unexpired at `now_us`."""
 
     @abc.abstractmethod
     def get_token(self, token_hash: str) -> Token | None: ...

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any, Generic, Protocol, TypeVar
 
 from cxreport import clock
-from cxreport.errors import Conflict, SchemaTooNew
+from cxreport.errors import Conflict, SchemaTooNew, TooManyKeys, TooManyTokens
 from cxreport.store.base import (
     ApiKey,
     ExportKey,
@@ -134,8 +134,15 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         return Tenant(*row) if row else None
 
     # credentials --------------------------------------------------------------------------------------
-    def create_key(self, key: ApiKey) -> None:
+    def create_key(self, key: ApiKey, *, max_live: int = 0) -> None:
         with self._write() as db:
+            if max_live > 0:
+                live = db.execute(self._sql.count_live_keys, (self._dialect.id_param(key.tenant_id),)).fetchone()[0]
+                if live >= max_live:
+                    raise TooManyKeys(
+                        f"the tenant has {live} API keys that are not revoked, the most it may have"
+                        f" (CXREPORT_MAX_KEYS_PER_TENANT = {max_live}); revoke one first"
+                    )
             db.execute(
                 self._sql.insert_key, (key.tenant_id, key.id, key.role, key.secret_hash, key.created_us, key.revoked_us)
             )
@@ -158,9 +165,17 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             row = db.execute(self._sql.get_key, (key,)).fetchone()
         return ApiKey(*row) if row else None
 
-    def create_token(self, token: Token) -> None:
+    def create_token(self, token: Token, *, max_live: int = 0, now_us: int = 0) -> None:
         with self._write() as db:
             db.execute(self._sql.delete_expired_tokens, (token.expires_us - 10 * 86400 * 10**6,))
+            if max_live > 0:
+                key = self._dialect.id_param(token.key_id)
+                live = db.execute(self._sql.count_live_tokens, (key, now_us)).fetchone()[0]
+                if live >= max_live:
+                    raise TooManyTokens(
+                        f"this API key has {live} unexpired tokens, the most it may have"
+                        f" (CXREPORT_MAX_TOKENS_PER_KEY = {max_live}); reuse one until it expires"
+                    )
             db.execute(self._sql.insert_token, (token.tenant_id, token.token_hash, token.key_id, token.expires_us))
 
     def get_token(self, token_hash: str) -> Token | None:

@@ -34,6 +34,8 @@ class Statements:
         self.list_keys = d.sql(f"SELECT {key_columns} FROM api_keys WHERE tenant_id = ? ORDER BY created_us, key_id")
         self.revoke_key = d.sql("UPDATE api_keys SET revoked_us = ? WHERE key_id = ? AND revoked_us IS NULL")
         self.delete_key_tokens = d.sql("DELETE FROM tokens WHERE key_id = ?")
+        self.count_live_tokens = d.sql("SELECT count(*) FROM tokens WHERE key_id = ? AND expires_us > ?")
+        self.count_live_keys = d.sql("SELECT count(*) FROM api_keys WHERE tenant_id = ? AND revoked_us IS NULL")
         self.delete_expired_tokens = d.sql("DELETE FROM tokens WHERE expires_us < ?")
         self.insert_token = d.sql("INSERT INTO tokens (tenant_id, token_hash, key_id, expires_us) VALUES (?, ?, ?, ?)")
         self.get_token = d.sql(
