@@ -7,16 +7,20 @@ import json
 import random
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from cxreport import clock
+from cxreport.config import Settings
+from cxreport.store import open_store
 from cxreport.times import format_instant, parse_instant
 from support.data import SAMPLE, STREAMS
 from support.seed_derivation import unexplained
-from support.tenants import TenantKeys
+from support.servers import free_port, serving
+from support.tenants import TenantKeys, make_tenant_keys
 
 SEED_TENANT = SAMPLE["tenantId"]
 SAMPLES = {record["interactionId"]: record for record in SAMPLE["results"]}
@@ -287,3 +291,36 @@ def test_direct_and_derived_records_of_one_interaction(http: httpx.Client,
     post_events(http, keys, b"\n".join(lines(direct_first, keys.id)))
     replaced = record(http, keys, direct_first)
     assert replaced["customer"] != "typed in" and replaced["revision"] == len(lines(direct_first, keys.id))
+
+
+def test_events_per_interaction_are_capped(tmp_path: Path) -> None:
+    """Deriving a record reads all its interaction's events: their number is capped (a 409 naming the cap,
+    nothing of the request stored), so one request's cost cannot grow with a history without end."""
+    iid = "98a56b60-d9e7-11e7-9c4e-7eab04d876eb"
+    cap = 6
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'cap.db'}", port=free_port(), rate_limit=0,
+                        max_events_per_interaction=cap)
+    capped = open_store(settings.database_url)
+    capped.migrate()
+    keys = make_tenant_keys(capped)
+    events = lines(iid, keys.id)
+    assert len(events) > cap
+    try:
+        with serving(settings, capped) as base, httpx.Client(base_url=base, timeout=30) as client:
+            whole = client.post(f"/v1/tenants/{keys.id}/events", content=b"\n".join(events), headers=NDJSON,
+                                auth=keys.ingest)
+            assert whole.status_code == 409, whole.text
+            assert whole.json()["code"] == "too_many_events"
+            assert "CXREPORT_MAX_EVENTS_PER_INTERACTION" in whole.json()["message"] and iid in whole.json()["message"]
+            first = client.post(f"/v1/tenants/{keys.id}/events", content=b"\n".join(events[:cap]), headers=NDJSON,
+                                auth=keys.ingest)
+            assert first.status_code == 200, first.text
+            one_more = client.post(f"/v1/tenants/{keys.id}/events", content=events[cap], headers=NDJSON,
+                                   auth=keys.ingest)
+            assert one_more.status_code == 409 and one_more.json()["code"] == "too_many_events"
+            again = client.post(f"/v1/tenants/{keys.id}/events", content=events[0], headers=NDJSON, auth=keys.ingest)
+            assert again.status_code == 200 and again.json()["duplicates"] == 1  # a duplicate adds nothing
+            stored = client.get(f"/v1/tenants/{keys.id}/interactions/{iid}/reporting-events", auth=keys.read)
+            assert len(stored.json()["results"]) == cap
+    finally:
+        capped.close()

@@ -144,6 +144,14 @@ class Settings:
         },
     )
 
+    max_events_per_interaction: int = field(
+        default=10_000,
+        metadata={
+            "env": "CXREPORT_MAX_EVENTS_PER_INTERACTION",
+            "help": "Events one interaction may hold (POST events); more is a 409 too_many_events. 0: no cap.",
+        },
+    )
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Read every setting from its environment variable, then apply the non-None overrides."""

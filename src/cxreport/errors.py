@@ -83,6 +83,12 @@ class TooManyTokens(Conflict):
     code = "too_many_tokens"
 
 
+class TooManyEvents(Conflict):
+    """An interaction would hold more than `CXREPORT_MAX_EVENTS_PER_INTERACTION` events."""
+
+    code = "too_many_events"
+
+
 class PayloadTooLarge(CxError):
     status = 413
     code = "payload_too_large"

@@ -37,11 +37,16 @@ from cxreport.service import interactions as service
     responses={
         200: ResponseSpec(generate_examples=False, data_container=EventIngestResult, description="Counts"),
         **BODY_ERRORS,
+        409: ResponseSpec(
+            generate_examples=False, data_container=ErrorBody,
+            description="An interaction would hold too many events (CXREPORT_MAX_EVENTS_PER_INTERACTION).",
+        ),
     },
     tags=["events"],
 )
 async def ingest_events(state: State, tenantId: TenantId, body: RawBody) -> Response[bytes]:
-    counts = await in_write_thread(state, service.ingest_events, state.store, tenantId, body)
+    cap = state.settings.max_events_per_interaction
+    counts = await in_write_thread(state, service.ingest_events, state.store, tenantId, body, cap)
     return Response(bodies.event_counts(counts), media_type=JSON)
 
 

@@ -17,7 +17,7 @@ from typing import cast
 import msgspec
 
 from cxreport import clock
-from cxreport.errors import InvalidRecord
+from cxreport.errors import InvalidRecord, TooManyEvents
 from cxreport.metrics import (
     AGENT_EVENT_CLASSES,
     AGENT_TYPE_NAME,
@@ -122,7 +122,9 @@ def sla_policy(slas: Sequence[Sla]) -> PolicyLookup:
     return versioned_lookup(versions)
 
 
-def rebuilder(tenant_id: str, policy: PolicyLookup, known: Sequence[InteractionIncoming] = ()) -> Rebuild:
+def rebuilder(
+    tenant_id: str, policy: PolicyLookup, known: Sequence[InteractionIncoming] = (), max_events: int = 0
+) -> Rebuild:
     """`Store.ingest_events`'s `rebuild`: each interaction's stored events → its record, ready to store.
     `known` holds events already decoded, so that a batch's own events are neither decoded nor their
     timestamps parsed again (found by their text)."""
@@ -134,6 +136,8 @@ def rebuilder(tenant_id: str, policy: PolicyLookup, known: Sequence[InteractionI
 
     def rebuild(stored: dict[str, list[bytes]]) -> list[StoredRecord]:
         records = []
+        if max_events > 0:
+            _check_event_counts(stored, max_events)
         for docs in stored.values():
             events = []
             for doc in docs:
@@ -166,8 +170,19 @@ def derived_record(record: Record, tenant_id: str) -> StoredRecord:
     )
 
 
-def store_events(store: Store, tenant_id: str, events: Sequence[Incoming]) -> EventCounts:
-    """Store the events and rebuild the records of the interactions they touch, in one transaction."""
+def _check_event_counts(stored: dict[str, list[bytes]], max_events: int) -> None:
+    """Derivation reads every event of an interaction: its cost is capped by capping their number."""
+    for interaction_id, docs in stored.items():
+        if len(docs) > max_events:
+            raise TooManyEvents(
+                f"interaction {interaction_id} would hold {len(docs)} events; at most {max_events} an interaction"
+                f" (CXREPORT_MAX_EVENTS_PER_INTERACTION): nothing of this request was stored"
+            )
+
+
+def store_events(store: Store, tenant_id: str, events: Sequence[Incoming], max_events: int = 0) -> EventCounts:
+    """Store the events and rebuild the records of the interactions they touch, in one transaction; with
+    `max_events` > 0, an interaction that would hold more events refuses the whole request (`TooManyEvents`)."""
     if not events:
         return EventCounts()
     interactions: list[InteractionIncoming] = []
@@ -177,7 +192,7 @@ def store_events(store: Store, tenant_id: str, events: Sequence[Incoming]) -> Ev
             interactions.append(item)
         else:
             agents.append(item)
-    rebuild = rebuilder(tenant_id, sla_policy(store.list_slas(tenant_id)), interactions)
+    rebuild = rebuilder(tenant_id, sla_policy(store.list_slas(tenant_id)), interactions, max_events)
     stored = [stored for _event, stored in interactions]
     return store.ingest_events(tenant_id, stored, rebuild, clock.now_us(), agents)
 

@@ -91,10 +91,11 @@ def ingest(store: Store, tenant_id: str, body: bytes) -> UpsertCounts:
     return store.upsert_records(tenant.id, records, clock.now_us()) if records else UpsertCounts()
 
 
-def ingest_events(store: Store, tenant_id: str, body: bytes) -> EventCounts:
-    """Every event of a request body, or none: then the records of the interactions they touch, rebuilt."""
+def ingest_events(store: Store, tenant_id: str, body: bytes, max_events: int = 0) -> EventCounts:
+    """Every event of a request body, or none: then the records of the interactions they touch, rebuilt
+    (`max_events` > 0: at most that many events an interaction)."""
     tenant = tenant_or_404(store, tenant_id)
-    return store_events(store, tenant.id, read_events(body, tenant.id))
+    return store_events(store, tenant.id, read_events(body, tenant.id), max_events)
 
 
 def reporting_events(store: Store, tenant_id: str, interaction_id: str) -> tuple[Tenant, str, list[bytes]]:
