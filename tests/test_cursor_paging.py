@@ -9,13 +9,16 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 
-from support.servers import LiveServer
+from cxreport.config import Settings
+from cxreport.store import open_store
+from support.servers import LiveServer, free_port, serving
 from support.tenants import TenantKeys, make_tenant_keys
 
 BASE = datetime(2024, 4, 1, tzinfo=UTC)
@@ -431,3 +434,37 @@ def test_a_cursor_walk_under_concurrent_ingest_misses_nothing_and_repeats_nothin
     assert [i for i in walked if i in set(before_ids)] == before_ids, "the records that were there, in order"
     after = search(http, keys, f"{query}&limit=1000")
     assert set(walked) <= set(ids(after))
+
+
+def test_pages_are_capped_in_bytes(tmp_path: Path) -> None:
+    """CXREPORT_MAX_PAGE_BYTES ends a page early (`truncated`, with `next`); a record larger than the cap alone
+    is a page of its own, so a cursor walk still returns every record once."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bytes.db'}", port=free_port(), rate_limit=0,
+                        max_page_bytes=3000)
+    capped = open_store(settings.database_url)
+    capped.migrate()
+    keys = make_tenant_keys(capped)
+    sizes = [800] * 7 + [6000] + [800] * 4
+    records = [{"interactionId": f"00000000-0000-4000-8000-{n:012d}",
+                "startTimestamp": f"2024-01-01T00:{n:02d}:00.000Z", "contactId": "ct-1", "flowName": "x" * size}
+               for n, size in enumerate(sizes)]
+    try:
+        with serving(settings, capped) as base, httpx.Client(base_url=base, timeout=30) as client:
+            assert client.post(f"/v1/tenants/{keys.id}/interactions", json=records, auth=keys.ingest).status_code == 200
+            seen: list[str] = []
+            pages: list[int] = []
+            url: str | None = f"/v1/tenants/{keys.id}/interactions?limit=100&sort=asc"
+            while url:
+                body = client.get(url, auth=keys.read).json()
+                pages.append(len(body["results"]))
+                seen += [record["interactionId"] for record in body["results"]]
+                assert body.get("truncated") is (True if body["next"] else None)
+                url = body["nextUrl"]
+            assert seen == [record["interactionId"] for record in records]
+            assert pages == [3, 3, 1, 1, 3, 1]  # ~830 bytes a record in 3000; the 6000-byte one alone
+            history = client.get(f"/v1/tenants/{keys.id}/contacts/ct-1/interactions?limit=10", auth=keys.read).json()
+            assert history["truncated"] is True and 1 <= len(history["results"]) <= 3
+            small = client.get(f"/v1/tenants/{keys.id}/interactions?limit=2&sort=asc", auth=keys.read).json()
+            assert "truncated" not in small and len(small["results"]) == 2
+    finally:
+        capped.close()

@@ -152,6 +152,14 @@ class Settings:
         },
     )
 
+    max_page_bytes: int = field(
+        default=8 * 1024 * 1024,
+        metadata={
+            "env": "CXREPORT_MAX_PAGE_BYTES",
+            "help": "Largest search page in bytes of records: a page ends early (`truncated`, `next`); 0: no cap.",
+        },
+    )
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Read every setting from its environment variable, then apply the non-None overrides."""

@@ -47,6 +47,7 @@ def search_envelope(result: SearchResult, next_url: Callable[[str], str] | None 
             "window": _window_json(request.window),
             "next": next_cursor,
             "nextUrl": next_url(next_cursor) if next_cursor and next_url else None,
+            **({"truncated": True} if result.truncated else {}),
         }
     )
     return head + b",".join(result.docs) + b"]," + tail[1:]

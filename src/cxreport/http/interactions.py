@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -59,7 +60,7 @@ async def search_interactions(
     cursor: q.Cursor = None,
 ) -> Response[bytes]:
     q.raw_params(request, q.SEARCH_PARAMETERS)
-    checked = paged(search.checked(), limit, page, offset, cursor)
+    checked = replace(paged(search.checked(), limit, page, offset, cursor), max_bytes=state.settings.max_page_bytes)
     result = await in_thread(service.search, state.store, tenantId, checked, state.cursors)
     return Response(bodies.search_envelope(result, q.next_url_for(request)), media_type=JSON)
 
@@ -120,7 +121,7 @@ async def contact_interactions(
     includeNulls: q.IncludeNulls = None,
 ) -> Response[bytes]:
     q.raw_params(request, q.CONTACT_PARAMETERS)
-    whole = SearchRequest(include_nulls=bool(includenulls or includeNulls))
+    whole = SearchRequest(include_nulls=bool(includenulls or includeNulls), max_bytes=state.settings.max_page_bytes)
     checked = paged(whole, limit, page, offset, max_limit=service.CONTACT_MAX_LIMIT)
     result = await in_thread(service.contact_history, state.store, tenantId, contactId, checked)
     return Response(bodies.search_envelope(result), media_type=JSON)

@@ -34,6 +34,8 @@ class SearchEnvelope(msgspec.Struct):
     window: ResolvedWindow
     next: str | None
     nextUrl: str | None
+    truncated: bool | None = None
+    """Present (true) when CXREPORT_MAX_PAGE_BYTES ended the page before `limit` records."""
 
 
 class InteractionDetails(msgspec.Struct, omit_defaults=True):

@@ -38,6 +38,8 @@ class SearchRequest:
     """The `next` of a previous page: continue after it (then page and offset are absent)."""
     include_nulls: bool = False
     filters: tuple[Filter, ...] = ()
+    max_bytes: int = 0
+    """Largest page, in bytes of records (`CXREPORT_MAX_PAGE_BYTES`); 0: only `limit` bounds it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,8 @@ class SearchResult:
     docs: list[bytes]
     """The page's records, each the stored JSON text."""
     next_cursor: str | None
+    truncated: bool = False
+    """The byte cap ended the page before `limit` records: more follow (after `next`, or at offset + len(docs))."""
 
 
 def page_request(search: SearchRequest, tenant_id: str, cursors: CursorCodec | None) -> tuple[PageRequest, str]:
@@ -68,10 +72,27 @@ def search(store: Store, tenant: Tenant, search: SearchRequest, cursors: CursorC
     request, digest = page_request(search, tenant.id, cursors)
     page = store.search(tenant.id, replace(request, limit=request.limit + 1) if request.limit else request)
     docs, more = page.docs[: request.limit], len(page.docs) > request.limit
+    kept = _within(docs, search.max_bytes)
+    truncated = kept < len(docs)
+    if truncated:
+        docs, more = docs[:kept], True
     next_cursor = None
     if more and cursors is not None:
-        next_cursor = cursors.encode(tenant.id, digest, page.keys[request.limit - 1])
-    return SearchResult(tenant, search, page.total, docs, next_cursor)
+        next_cursor = cursors.encode(tenant.id, digest, page.keys[len(docs) - 1])
+    return SearchResult(tenant, search, page.total, docs, next_cursor, truncated)
+
+
+def _within(docs: list[bytes], max_bytes: int) -> int:
+    """How many of the first docs fit in `max_bytes` (at least one: a record larger than the cap is a page of
+    its own, so paging always moves on)."""
+    if max_bytes <= 0:
+        return len(docs)
+    size = 0
+    for index, doc in enumerate(docs):
+        size += len(doc) + 1
+        if size > max_bytes and index > 0:
+            return index
+    return len(docs)
 
 
 def count(store: Store, tenant: Tenant, search: SearchRequest) -> int:
