@@ -324,3 +324,30 @@ def test_events_per_interaction_are_capped(tmp_path: Path) -> None:
             assert len(stored.json()["results"]) == cap
     finally:
         capped.close()
+
+
+def test_reporting_events_in_pages(http: httpx.Client, new_tenant: Callable[..., TenantKeys]) -> None:
+    keys, iid = new_tenant(), "98a56b60-d9e7-11e7-9c4e-7eab04d876eb"
+    post_events(http, keys, b"\n".join(lines(iid, keys.id)), headers=NDJSON)
+    path = f"/v1/tenants/{keys.id}/interactions/{iid}/reporting-events"
+    whole = http.get(path, auth=keys.read).json()
+    assert list(whole) == ["tenantId", "interactionId", "results"], "without limit: the unpaged shape"
+    walked: list[dict[str, Any]] = []
+    url: str | None = f"{path}?limit=2"
+    while url:
+        page = http.get(url, auth=keys.read).json()
+        assert page["limit"] == 2 and len(page["results"]) <= 2
+        walked += page["results"]
+        url = page["nextUrl"]
+    assert walked == whole["results"] and len(walked) > 2
+    first = http.get(f"{path}?limit=2", auth=keys.read).json()
+    other = new_tenant()
+    foreign = http.get(f"/v1/tenants/{keys.id}/interactions/{uuid.uuid4()}/reporting-events",
+                       params={"limit": 2, "cursor": first["next"]}, auth=keys.read)
+    assert foreign.status_code in (400, 404)
+    assert http.get(f"/v1/tenants/{other.id}/interactions/{iid}/reporting-events", params={"limit": 2},
+                    auth=other.read).status_code == 404
+    for query, parameter in (({"limit": 0}, "limit"), ({"limit": 1001}, "limit"), ({"cursor": first["next"]}, "cursor"),
+                             ({"limit": 2, "cursor": "forged"}, "cursor")):
+        refused = http.get(path, params=query, auth=keys.read)
+        assert refused.status_code == 400 and refused.json()["parameter"] == parameter, refused.text

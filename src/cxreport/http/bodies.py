@@ -83,10 +83,14 @@ def with_details(doc: bytes) -> bytes:
     return doc[:-1] + b',"details":{' + b",".join(parts) + b"}}"
 
 
-def events_envelope(tenant: Tenant, interaction_id: str, docs: list[bytes]) -> bytes:
-    """`{"tenantId", "interactionId", "results": [...]}` joined from the events' stored text."""
+def events_envelope(
+    tenant: Tenant, interaction_id: str, docs: list[bytes], paging: dict[str, object] | None = None
+) -> bytes:
+    """`{"tenantId", "interactionId", "results": [...]}` joined from the events' stored text; a page adds
+    `limit`, `next` and `nextUrl` after them."""
     head = _encode({"tenantId": tenant.id, "interactionId": interaction_id})[:-1]
-    return head + b',"results":[' + b",".join(docs) + b"]}"
+    tail = b"]," + _encode(paging)[1:] if paging else b"]}"
+    return head + b',"results":[' + b",".join(docs) + tail
 
 
 def agent_events_envelope(result: AgentEventsResult, next_url: Callable[[str], str] | None = None) -> bytes:

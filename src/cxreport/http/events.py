@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from litestar import Response, get, post
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import RawBody
+from litestar.params import QueryParameter, RawBody
 
 from cxreport.http import bodies
+from cxreport.http import query as q
 from cxreport.http.auth import require_role
 from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
 from cxreport.http.interactions import JSON
@@ -18,6 +21,14 @@ from cxreport.http.threads import in_thread
 from cxreport.http.writes import in_write_thread
 from cxreport.service import interactions as service
 
+
+EventsLimit = Annotated[
+    int | None,
+    QueryParameter(
+        description="Events per page (1-1000); without it, every event in one answer.",
+        schema_extra={"minimum": 1, "maximum": 1000},
+    ),
+]
 
 @post(
     "/v1/tenants/{tenantId:str}/events",
@@ -56,6 +67,11 @@ async def ingest_events(state: State, tenantId: TenantId, body: RawBody) -> Resp
     opt={"role": "read"},
     operation_id="getReportingEvents",
     summary="An interaction's stored events, in time order",
+    description=(
+        "Without `limit`, every event (at most CXREPORT_MAX_EVENTS_PER_INTERACTION) in one answer. With `limit`, "
+        "a page: `next` and `nextUrl` continue it (the cursor counts the events before it, signed for this "
+        "interaction)."
+    ),
     responses={
         200: ResponseSpec(generate_examples=False, data_container=ReportingEvents, description="The events"),
         **ERRORS,
@@ -65,6 +81,21 @@ async def ingest_events(state: State, tenantId: TenantId, body: RawBody) -> Resp
     },
     tags=["events"],
 )
-async def reporting_events(state: State, tenantId: TenantId, interactionId: InteractionId) -> Response[bytes]:
-    tenant, canonical, docs = await in_thread(service.reporting_events, state.store, tenantId, interactionId)
-    return Response(bodies.events_envelope(tenant, canonical, docs), media_type=JSON)
+async def reporting_events(
+    request: Request[Any, Any, Any],
+    state: State,
+    tenantId: TenantId,
+    interactionId: InteractionId,
+    limit: EventsLimit = None,
+    cursor: q.Cursor = None,
+) -> Response[bytes]:
+    page = await in_thread(
+        service.reporting_events_page, state.store, tenantId, interactionId, limit, cursor, state.cursors
+    )
+    paging: dict[str, object] | None = None
+    if page.limit is not None:
+        next_url = q.next_url_for(request)
+        paging = {"limit": page.limit, "next": page.next_cursor,
+                  "nextUrl": next_url(page.next_cursor) if page.next_cursor else None}
+    return Response(bodies.events_envelope(page.tenant, page.interaction_id, page.docs, paging), media_type=JSON)
+

@@ -112,11 +112,15 @@ class EventIngestResult(msgspec.Struct):
     """Interactions whose record was derived again."""
 
 
-class ReportingEvents(msgspec.Struct):
+class ReportingEvents(msgspec.Struct, omit_defaults=True):
     tenantId: str
     interactionId: str
     results: list[dict[str, object]]
     """The stored events, as sent (insignificant whitespace removed), in time order."""
+    limit: int | None = None
+    """Only with `limit` (a page): it, and `next`/`nextUrl` (null on the last page)."""
+    next: str | None = None
+    nextUrl: str | None = None
 
 
 class WfmInterval(msgspec.Struct, omit_defaults=True):

@@ -4,7 +4,7 @@ no SQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from cxreport import clock
 from cxreport.errors import InvalidParameter, NotFound, RejectedBatch
@@ -13,7 +13,7 @@ from cxreport.records.facets import FACET_SEPARATOR
 from cxreport.records.filters import MAX_VALUE_LENGTH, Filter
 from cxreport.records.validate import MAX_ERRORS_REPORTED, prepare_records, split_body
 from cxreport.service import search as searching
-from cxreport.service.cursors import CursorCodec
+from cxreport.service.cursors import CursorCodec, fingerprint
 from cxreport.service.events import read_events, store_events
 from cxreport.service.export import FORMATS, Chunk, export_csv, export_ndjson
 from cxreport.service.search import SearchRequest, SearchResult
@@ -96,6 +96,39 @@ def ingest_events(store: Store, tenant_id: str, body: bytes, max_events: int = 0
     (`max_events` > 0: at most that many events an interaction)."""
     tenant = tenant_or_404(store, tenant_id)
     return store_events(store, tenant.id, read_events(body, tenant.id), max_events)
+
+
+MAX_EVENTS_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class EventsPage:
+    tenant: Tenant
+    interaction_id: str
+    docs: list[bytes]
+    limit: int | None
+    """None: every event, in one answer (the shape clients had before paging)."""
+    next_cursor: str | None = None
+
+
+def reporting_events_page(
+    store: Store, tenant_id: str, interaction_id: str, limit: int | None, cursor: str | None, cursors: CursorCodec
+) -> EventsPage:
+    """A page of the interaction's stored events in time order: `limit` of them after `cursor` (signed for this
+    tenant and interaction: it holds how many came before); without `limit`, all of them."""
+    if limit is not None and not 1 <= limit <= MAX_EVENTS_LIMIT:
+        raise InvalidParameter(f"limit must be between 1 and {MAX_EVENTS_LIMIT}, got {limit}", parameter="limit")
+    if cursor is not None and limit is None:
+        raise InvalidParameter("cursor needs limit", parameter="cursor")
+    tenant, canonical, docs = reporting_events(store, tenant_id, interaction_id)
+    if limit is None:
+        return EventsPage(tenant, canonical, docs, None)
+    digest = fingerprint(tenant.id, "reporting-events", canonical)
+    start = cursors.decode(cursor, tenant.id, digest)[0] if cursor is not None else 0
+    page = docs[start : start + limit]
+    more = start + limit < len(docs)
+    next_cursor = cursors.encode(tenant.id, digest, (start + limit, canonical)) if more else None
+    return EventsPage(tenant, canonical, page, limit, next_cursor)
 
 
 def reporting_events(store: Store, tenant_id: str, interaction_id: str) -> tuple[Tenant, str, list[bytes]]:
