@@ -21,7 +21,6 @@ from cxreport.http.threads import in_thread
 from cxreport.http.writes import in_write_thread
 from cxreport.service import interactions as service
 
-
 EventsLimit = Annotated[
     int | None,
     QueryParameter(
