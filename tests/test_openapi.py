@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -219,6 +220,22 @@ def test_the_docs_page(http: httpx.Client) -> None:
     assert page.lstrip().lower().startswith("<!doctype html")
     assert "</html>" in page.lower()
     assert "cxreport" in page
+    # served from packaged assets (works offline), no inline script, a strict policy
+    sources = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', page)
+    assert sources and all(source.startswith("/docs/assets/") for source in sources), sources
+    assert "http" not in "".join(sources)
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == [], "no inline script"
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "default-src 'none'" in policy and "unsafe-eval" not in policy
+    for source in sources:
+        asset = http.get(source)
+        assert asset.status_code == 200 and len(asset.content) > 100, source
+        assert asset.headers["content-security-policy"] == policy
+    bundle = http.get("/docs/assets/swagger-ui-bundle.js")
+    assert bundle.headers["content-type"].startswith("text/javascript") and b"SwaggerUIBundle" in bundle.content
+    assert b"Apache License" in http.get("/docs/assets/LICENSE").content
+    assert http.get("/docs/assets/..%2F..%2Fconfig.py").status_code == 404
+    assert http.get("/docs/assets/nope.js").status_code == 404
 
 
 def test_health(http: httpx.Client) -> None:

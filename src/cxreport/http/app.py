@@ -7,12 +7,12 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, get
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from cxreport import __version__
 from cxreport.config import Settings
 from cxreport.http import agents, credentials, events, health, interactions, slas, statistics, wfm
+from cxreport.http.docs_page import DocsPage
 from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.http.ratelimit import RateLimiter
@@ -66,7 +66,7 @@ def create_app(settings: Settings, store: Store) -> Litestar:
             version=__version__,
             description="Contact-center interaction reporting API.",
             path="/docs",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[DocsPage()],
             components=_SECURITY,
             security=[{"basic": []}, {"token": []}],
         ),

@@ -29,6 +29,7 @@ from litestar.types import (
 
 from cxreport import clock
 from cxreport.errors import CxError, HeadersTooLarge, PathTooLong, QueryTooLong
+from cxreport.http.docs_page import DOCS_CSP
 from cxreport.http.errors import ErrorBody
 from cxreport.http.ratelimit import Allowance
 from cxreport.ids import normalize_uuid
@@ -36,6 +37,7 @@ from cxreport.service.credentials import Principal
 from cxreport.times import format_instant
 
 access_log = logging.getLogger("cxreport.access")
+_DOCS_CSP = DOCS_CSP.encode()
 
 MAX_PATH_BYTES = 4096
 """Longest accepted path, as sent (percent-encoded): room for every route with a 1,000-character contactId
@@ -71,6 +73,8 @@ class Edge:
         async def observed(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response.status = message["status"]
+                if scope["path"] == "/docs" or scope["path"].startswith("/docs/"):
+                    message["headers"] = [*message.get("headers", ()), (b"content-security-policy", _DOCS_CSP)]
                 allowance = scope.get("state", {}).get("rate_allowance")
                 if isinstance(allowance, Allowance):
                     message["headers"] = [*message.get("headers", ()), *allowance.headers()]

@@ -1,0 +1,69 @@
+"""`GET /docs`: the interactive OpenAPI page, from packaged assets only (Swagger UI's dist files, vendored in
+`http/assets/swagger-ui/` with their licence, and our own small page and start-up script), so it works offline
+and under a strict Content-Security-Policy without inline script."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any
+
+from litestar import Request, Response, Router, get
+from litestar.openapi.plugins import OpenAPIRenderPlugin
+from litestar.params import PathParameter
+
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+"""The page's policy: scripts and styles from this server only, no inline script (Swagger UI sets inline style
+attributes, so styles allow them)."""
+
+_ASSETS = {
+    "swagger-ui-bundle.js": ("swagger-ui/swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+    "swagger-ui.css": ("swagger-ui/swagger-ui.css", "text/css; charset=utf-8"),
+    "docs.js": ("docs.js", "text/javascript; charset=utf-8"),
+    "LICENSE": ("swagger-ui/LICENSE", "text/plain; charset=utf-8"),
+}
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>cxreport API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="/openapi.json"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/docs.js"></script>
+</body>
+</html>
+"""
+
+
+@cache
+def asset(name: str) -> bytes:
+    return resources.files("cxreport.http").joinpath("assets", *name.split("/")).read_bytes()
+
+
+@get("/assets/{name:str}", include_in_schema=False, sync_to_thread=False)
+def docs_asset(name: Annotated[str, PathParameter()]) -> Response[bytes]:
+    found = _ASSETS.get(name)
+    if found is None:
+        return Response(b"", status_code=404)
+    path, media_type = found
+    return Response(asset(path), media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
+
+
+class DocsPage(OpenAPIRenderPlugin):
+    """The page at `/docs`, and its assets at `/docs/assets/…`."""
+
+    def __init__(self) -> None:
+        super().__init__(path="/")
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return _PAGE.encode()
+
+    def receive_router(self, router: Router) -> None:
+        router.register(docs_asset)
