@@ -330,3 +330,30 @@ def test_no_credentials_is_401_on_every_operation(http: httpx.Client, tenant_b: 
         assert "www-authenticate" in response.headers
         assert_no_leak(response, tenant_b)
     assert snapshot(http, tenant_b) == before
+
+
+# --- issue 17: the new limits and pages stay within the tenant ----------------------------------------------
+
+
+def test_reporting_event_cursors_and_caps_stay_in_their_tenant(http: httpx.Client, live_server: LiveServer) -> None:
+    """A reporting-events cursor is signed for one tenant and interaction: the same interaction id in another
+    tenant refuses it; exact filter values still find only the tenant's own records."""
+    a, b = make_tenant_keys(live_server.store), make_tenant_keys(live_server.store)
+    shared = str(uuid.uuid4())
+    for keys in (a, b):
+        for n in range(3):
+            sent = http.post(f"/v1/tenants/{keys.id}/events", auth=keys.ingest, json=event(shared, f"e-{n}"))
+            assert sent.status_code == 200, sent.text
+    first = http.get(f"/v1/tenants/{a.id}/interactions/{shared}/reporting-events", params={"limit": 1},
+                     auth=a.read).json()
+    assert first["next"]
+    reused = http.get(f"/v1/tenants/{b.id}/interactions/{shared}/reporting-events",
+                      params={"limit": 1, "cursor": first["next"]}, auth=b.read)
+    assert reused.status_code == 400 and reused.json()["parameter"] == "cursor"
+    crossed = http.get(f"/v1/tenants/{b.id}/interactions/{shared}/reporting-events", params={"limit": 1},
+                       auth=a.read)
+    assert crossed.status_code == 403
+    found = http.get(f"/v1/tenants/{b.id}/interactions", params={"customer": "+15550000 "}, auth=b.read).json()
+    assert found["total"] == 0
+    assert http.get(f"/v1/tenants/{b.id}/interactions", params={"customer": "+15550000"},
+                    auth=b.read).json()["total"] == 1
