@@ -119,8 +119,8 @@ def test_a_large_ingest_and_queued_writes_stall_no_one_else(served: Served) -> N
     for response in outcomes.busy:
         assert response.headers["retry-after"] == "1"
         assert response.json()["code"] == "busy"
-    # each one-record ingest had its turn, or its 503, within the documented wait (plus its own work)
-    assert max(outcomes.waits) < WRITE_WAIT_MS / 1000 + 4, sorted(outcomes.waits)[-5:]
+    # each one-record ingest had its turn, or its 503, within the documented waits (slot, lock) plus its own work
+    assert max(outcomes.waits) < 2 * WRITE_WAIT_MS / 1000 + 3, sorted(outcomes.waits)[-5:]
 
 
 def test_a_write_that_cannot_get_its_turn_is_a_503_busy(served: Served) -> None:

@@ -96,7 +96,7 @@ class Settings:
         default=5000,
         metadata={
             "env": "CXREPORT_WRITE_WAIT_MS",
-            "help": "Longest a write waits for its turn (a writer slot, then the write lock); longer is a 503 busy.",
+            "help": "Longest a write waits for a writer slot, and again for the write lock; longer is a 503 busy.",
         },
     )
 

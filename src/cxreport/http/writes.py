@@ -1,14 +1,14 @@
 """Writes run apart from reads: a bounded set of writer slots with threads of their own, so writers waiting
 for the database's write lock can never take the worker threads that reads and `/health` run in.
 
-A write waits for a slot, then for the store's write lock, at most `CXREPORT_WRITE_WAIT_MS` from when it asked
-(one deadline for both); past it the answer is a 503 `busy` with `Retry-After`. Reads keep anyio's default
+A write waits for a slot at most `CXREPORT_WRITE_WAIT_MS`, and once it has one (and has read and checked its
+body), for the store's write lock at most as long again; past either the answer is a 503 `busy` with
+`Retry-After`. Its own parsing does not count against its wait. Reads keep anyio's default
 pool (40 threads) to themselves.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar, TypeVarTuple
 
@@ -16,7 +16,7 @@ import anyio
 import anyio.to_thread
 from litestar.datastructures import State
 
-from cxreport.store.waits import busy, waiting_until
+from cxreport.store.waits import busy, waiting_at_most
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -38,7 +38,6 @@ class WriteGate:
 
     async def run(self, function: Callable[[*Ts], T], *args: *Ts) -> T:
         turns, threads = self._made()
-        deadline = time.monotonic() + self.wait_seconds
         try:
             turns.acquire_nowait()
         except anyio.WouldBlock:
@@ -49,7 +48,7 @@ class WriteGate:
             if not acquired:
                 raise busy() from None
         try:
-            with waiting_until(deadline):
+            with waiting_at_most(self.wait_seconds):
                 return await anyio.to_thread.run_sync(function, *args, limiter=threads)
         finally:
             turns.release()

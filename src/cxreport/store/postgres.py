@@ -41,7 +41,7 @@ from cxreport.store.events import NewEvents, by_interaction
 from cxreport.store.facts import BACKFILL_BATCH, FACT_COLUMNS, backfill, fact_rows
 from cxreport.store.postgres_schema import MIGRATIONS
 from cxreport.store.statements import Statements, doc_column
-from cxreport.store.waits import busy, remaining_wait
+from cxreport.store.waits import busy, lock_wait
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EARLIEST_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
@@ -187,7 +187,7 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
     @contextmanager
     def _write(self) -> Iterator[psycopg.Connection[Any]]:
         """One write transaction; with a deadline (`store/waits.py`), its lock waits end there (503 `busy`)."""
-        wait = remaining_wait()
+        wait = lock_wait()
         try:
             with self._read() as connection, connection.transaction():
                 if wait is not None:

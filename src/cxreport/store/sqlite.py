@@ -42,7 +42,7 @@ from cxreport.store.sqlite_checkpoints import BackgroundCheckpoints
 from cxreport.store.sqlite_deadline import DeadlineConnection, untimed
 from cxreport.store.sqlite_schema import MIGRATIONS
 from cxreport.store.statements import Statements, doc_column
-from cxreport.store.waits import busy, remaining_wait
+from cxreport.store.waits import busy, lock_wait
 
 _LOOKUP_CHUNK = 500
 _BUSY_TIMEOUT_MS = 30_000
@@ -195,7 +195,7 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: serialized in this process, `BEGIN IMMEDIATE` across processes."""
-        wait = remaining_wait()
+        wait = lock_wait()
         if not self._write_lock.acquire(timeout=-1 if wait is None else wait):
             raise busy()
         try:

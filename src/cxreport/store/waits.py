@@ -1,34 +1,32 @@
-"""How long a write may wait for its turn: a deadline the caller sets (the HTTP layer, per request) and the
-stores honour while they wait for their write lock. Without one (the command line) a write waits as long as
+"""How long a write may wait for the store's write lock: a bound the caller sets (the HTTP layer, per request)
+and the stores honour while they wait for their lock. Without one (the command line) a write waits as long as
 it takes."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from cxreport.errors import Busy
 
-_deadline: ContextVar[float | None] = ContextVar("cxreport_write_deadline", default=None)
-"""`time.monotonic()` by which this context's write must have its lock. Context variables follow the work into
-the worker thread that runs it (anyio copies the context)."""
+_lock_wait: ContextVar[float | None] = ContextVar("cxreport_lock_wait", default=None)
+"""Seconds a write of this context may wait for its lock. Context variables follow the work into the worker
+thread that runs it (anyio copies the context)."""
 
 
 @contextmanager
-def waiting_until(deadline: float | None) -> Iterator[None]:
-    token = _deadline.set(deadline)
+def waiting_at_most(seconds: float | None) -> Iterator[None]:
+    token = _lock_wait.set(seconds)
     try:
         yield
     finally:
-        _deadline.reset(token)
+        _lock_wait.reset(token)
 
 
-def remaining_wait() -> float | None:
-    """Seconds this write may still wait for its lock (0 when past its deadline), or None: no deadline."""
-    deadline = _deadline.get()
-    return None if deadline is None else max(0.0, deadline - time.monotonic())
+def lock_wait() -> float | None:
+    """Seconds this write may wait for its lock, counted from when it starts waiting; None: no bound."""
+    return _lock_wait.get()
 
 
 def busy() -> Busy:
