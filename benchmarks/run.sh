@@ -27,3 +27,4 @@ if [ -n "$postgres" ]; then
 else
   "$python" benchmarks/soak.py --seconds 60
 fi
+"$python" benchmarks/bench_csv_cells.py
