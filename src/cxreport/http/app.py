@@ -17,6 +17,7 @@ from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.http.ratelimit import RateLimiter
 from cxreport.service.cursors import CursorCodec
+from cxreport.service.principal_cache import PrincipalMemo
 from cxreport.store.base import Store
 
 _SECURITY = Components(
@@ -81,4 +82,5 @@ def _state(settings: Settings, store: Store) -> Any:
 
     cursors = CursorCodec(store.secret("cursor-signing-key", lambda: secrets.token_hex(32)).encode())
     limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
-    return State({"settings": settings, "store": store, "cursors": cursors, "rate_limiter": limiter})
+    return State({"settings": settings, "store": store, "cursors": cursors, "rate_limiter": limiter,
+                  "principals": PrincipalMemo()})
