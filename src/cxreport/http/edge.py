@@ -84,7 +84,7 @@ class Edge:
             if access_log.isEnabledFor(logging.INFO):
                 # what `access_log.info` does, less its search of the stack for the caller's file and line
                 line = _entry(scope, response, started)
-                access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, line, None, None))
+                access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, line, (), None))
 
 
     def _refusal(self, scope: HTTPScope) -> CxError | None:
