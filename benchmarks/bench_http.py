@@ -11,7 +11,8 @@ the rate limit off, and wrk (`wrk -t2 -cCONNECTIONS -dSECONDS`, Debian's package
 - in process: the raw SQL (count + page, rows fetched) and the search as the route runs it (no HTTP);
 - with `--no-deadline`, a second server with `CXREPORT_STATEMENT_TIMEOUT_MS=0` (the deadline's cost);
 - with `--workers N`, a server with `--workers N` (the seed request);
-- with `--postgres`, the same demo in a fresh PostgreSQL database (made for the run, dropped after).
+- with `--postgres ADMIN_URL`, the same demo in PostgreSQL (database `cxreport_bench_http_COUNT`, loaded by
+  `cxreport demo` once and kept for later runs, like the SQLite file).
 
 Every round runs every measurement once, the order reversed each round; the figures are medians over rounds.
 Server CPU per request is the server process tree's utime + stime (from /proc) over the requests wrk counted:
@@ -68,6 +69,27 @@ def demo_database(url: str, count: int) -> None:
     print(f"loading the demo ({count:,} interactions) into {url} …", file=sys.stderr)
     subprocess.run([str(BIN / "cxreport"), "demo", "--database", url, "--count", str(count)], check=True,
                    stdout=subprocess.DEVNULL)
+
+
+def postgres_database(admin_url: str, count: int) -> str:
+    """A database `cxreport_bench_http_COUNT` on the server, with the demo loaded (once: kept for later runs,
+    like the SQLite file; drop it to start afresh)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    name = f"cxreport_bench_http_{count}"
+    url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(url) as database:
+        loaded = database.execute("SELECT to_regclass('interactions') IS NOT NULL").fetchone()
+        if loaded and loaded[0]:
+            loaded = database.execute("SELECT count(*) >= %s FROM interactions", (count,)).fetchone()
+    if not (loaded and loaded[0]):
+        demo_database(url, count)
+    return url
 
 
 def query(request: tuple[str, str, int]) -> str:
@@ -219,11 +241,7 @@ def main() -> None:
     with ExitStack() as stack:
         stores = {"SQLite": sqlite_url}
         if args.postgres:
-            sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-            from support.postgres import temporary_postgres_database
-
-            stores["PostgreSQL"] = stack.enter_context(temporary_postgres_database(args.postgres))
-            demo_database(stores["PostgreSQL"], args.count)
+            stores["PostgreSQL"] = postgres_database(args.postgres, args.count)
         targets: list[Target] = []
         in_process: dict[str, InProcess] = {}
         sizes: dict[str, int] = {}

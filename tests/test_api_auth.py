@@ -504,7 +504,7 @@ def test_revoking_over_http_takes_effect_at_once(api: Api, tenant_with_record: T
 
 def test_revoking_in_the_store_takes_effect_within_a_second(api: Api, live_server: LiveServer,
                                                             tenant_with_record: TenantKeys) -> None:
-    """As a revocation by another process (`cxreport revoke-key`, another worker): the server remembers an
+    """As a revocation by another process (`cxreport keys revoke`, another worker): the server remembers an
     authentication for a second at most (service.principal_cache)."""
     keys = tenant_with_record
     token = new_token(api, keys.read)["token"]

@@ -1,7 +1,7 @@
 """After a bulk load PostgreSQL has statistics of what was loaded: `cxreport import`, `import-events` and
-`demo` VACUUM (ANALYZE) the tables they grew (their pages all-visible, so counts are index-only scans), so the first searches are planned from the data, not from guesses (a
-filtered search on a fresh, unanalyzed load of 20,000 records took 1.1 s instead of 0.5 ms; with autovacuum
-off, the guesses would stay)."""
+`demo` VACUUM (ANALYZE) the tables they grew (their pages all-visible, so counts are index-only scans), so the
+first searches are planned from the data, not from guesses (a filtered search on a fresh, unanalyzed load of
+20,000 records took 1.1 s instead of 0.5 ms; with autovacuum off, the guesses would stay)."""
 
 from __future__ import annotations
 
