@@ -1,5 +1,6 @@
 """A prebuilt JSON body of a given size, served by the same stack as cxreport (Litestar on uvicorn):
-the floor for serving a page of that size. Usage: constant_server.py PORT SIZE"""
+the floor for serving a page of that size. Usage: constant_server.py PORT SIZE [SMALL_SIZE]
+(`/small` answers a body of SMALL_SIZE bytes, default `{"ok":true}`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from litestar import Litestar, Response, get
 
 PORT, SIZE = int(sys.argv[1]), int(sys.argv[2])
 BODY = b'{"results":"' + b"x" * max(SIZE - 15, 0) + b'"}'
-SMALL = b'{"ok":true}'
+SMALL = b'{"ok":true}' if len(sys.argv) < 4 else b'{"results":"' + b"x" * max(int(sys.argv[3]) - 15, 0) + b'"}'
 
 
 @get("/", sync_to_thread=False)

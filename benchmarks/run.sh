@@ -22,6 +22,15 @@ if [ -n "$postgres" ]; then
 else
   "$python" benchmarks/bench_statistics.py --count "$count"
 fi
+if command -v wrk >/dev/null; then
+  if [ -n "$postgres" ]; then
+    "$python" benchmarks/bench_http.py --postgres "$postgres" --workers 2 --no-deadline
+  else
+    "$python" benchmarks/bench_http.py --workers 2 --no-deadline
+  fi
+else
+  echo "skipping bench_http.py: it needs wrk (apt-get install -y wrk)" >&2
+fi
 if [ -n "$postgres" ]; then
   "$python" benchmarks/soak.py --seconds 60 --postgres "$postgres"
 else

@@ -7,9 +7,11 @@ The slow statement is a real one: one request upserting 20,000 records (one stat
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ from cxreport.errors import StatementTimeout
 from cxreport.service import interactions as service
 from cxreport.service.search import SearchRequest
 from cxreport.store import Store, open_store
+from cxreport.store.sqlite import SqliteStore
 from support.servers import free_port, serving
 from support.tenants import TenantKeys, make_tenant_keys
 
@@ -118,3 +121,28 @@ def test_a_streamed_export_outlives_the_statement_timeout(
     assert len(lines) == RECORDS
     assert {json.loads(line)["interactionId"] for line in lines} == {r["interactionId"] for r in records(RECORDS)}
     assert elapsed > 3 * EXPORT_STATEMENT_TIMEOUT_MS / 1000
+
+
+def test_sqlite_a_long_read_is_interrupted_while_fetching_and_idle_connections_are_left_alone(tmp_path: Path) -> None:
+    """The watchdog interrupts a statement past its deadline in the middle of its rows; a connection that sat idle
+    past the deadline of its last statement runs the next one normally, as do other threads' connections."""
+    timed = open_store(f"sqlite:///{tmp_path / 'x.db'}", statement_timeout_ms=SLOW_STATEMENT_TIMEOUT_MS)
+    assert isinstance(timed, SqliteStore)
+    timed.migrate()
+    endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n"
+    try:
+        started = time.monotonic()
+        with pytest.raises(StatementTimeout), timed._read() as db:
+            for _row in db.execute(endless):
+                pass
+        assert time.monotonic() - started < 5
+        time.sleep(3 * SLOW_STATEMENT_TIMEOUT_MS / 1000)  # idle past the last deadline
+        with timed._read() as db:
+            assert db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] > 0
+        answers: list[int] = []
+        worker = threading.Thread(target=lambda: answers.append(len(timed.list_keys(str(uuid.uuid4())))))
+        worker.start()
+        worker.join()
+        assert answers == [0]
+    finally:
+        timed.close()

@@ -84,6 +84,13 @@ class Settings:
             "help": "On SIGTERM, how long `serve` lets in-flight requests finish before closing them.",
         },
     )
+    workers: int = field(
+        default=1,
+        metadata={
+            "env": "CXREPORT_WORKERS",
+            "help": "Server processes `serve` runs on its one port (rate limits apply per process).",
+        },
+    )
 
     write_concurrency: int = field(
         default=4,

@@ -10,6 +10,7 @@ Impossible values (`T25:00`, `2017-02-30`, `+25:00`) are rejected.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -83,6 +84,7 @@ def _offset_seconds(zone: str | None, text: str) -> int:
     return sign * (hours * 3600 + minutes * 60)
 
 
+@functools.lru_cache(maxsize=4096)  # the same instants recur: a search's window bounds, a page's boundaries
 def format_instant(micros: int) -> str:
     """Format epoch microseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (6 fractional digits when needed)."""
     moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)

@@ -18,9 +18,15 @@ from cxreport.store import open_store
 @database_option
 @click.option("--host", default=None, help="Address to listen on [env CXREPORT_HOST, default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port to listen on [env CXREPORT_PORT, default 8080].")
-def serve(database: str | None, host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Server processes on the one port [env CXREPORT_WORKERS, default 1]; rate limits apply per process.",
+)
+def serve(database: str | None, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the HTTP API (creates or upgrades the schema first)."""
-    settings = Settings.from_env(database_url=database, host=host, port=port)
+    settings = Settings.from_env(database_url=database, host=host, port=port, workers=workers)
     _serve(settings)
 
 
@@ -32,12 +38,22 @@ def _serve(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _terminated)
     store = open_store(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
     store.migrate()
-    _log_access_to_stderr()
-    connections = _guard_connections(settings)
+    log_access_to_stderr()
     where = f"http://{settings.host}:{settings.port}"
-    click.echo(f"cxreport serving {_redacted(settings.database_url)} on {where}", err=True)
-    uvicorn.run(
-        create_app(settings, store),
+    processes = f" ({settings.workers} worker processes)" if settings.workers > 1 else ""
+    click.echo(f"cxreport serving {_redacted(settings.database_url)} on {where}{processes}", err=True)
+    if settings.workers > 1:
+        from cxreport.cli.workers import serve_workers
+
+        store.close()  # each worker opens its own
+        serve_workers(settings, uvicorn_options(settings))
+        return
+    uvicorn.run(create_app(settings, store), **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    connections = guard_connections(settings)
+    return dict(
         host=settings.host,
         port=settings.port,
         log_level="info",
@@ -50,14 +66,15 @@ def _serve(settings: Settings) -> None:
     )
 
 
-def _guard_connections(settings: Settings) -> dict[str, Any]:
+def guard_connections(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for connections (docs/operations.md, "Connections"): h11 with head and body deadlines
     and a connection cap that fits the file limit, the keep-alive timeout, and asyncio's accept errors logged
     once a minute."""
     from cxreport.http.connections import AcceptErrorFilter, connection_cap, guarded
+    from cxreport.http.threads import WORKER_THREADS
 
     logging.getLogger("asyncio").addFilter(AcceptErrorFilter())
-    threads = 40 + settings.write_concurrency  # anyio's default pool for reads, plus the writers'
+    threads = WORKER_THREADS + settings.write_concurrency  # the readers' pool, plus the writers'
     cap = connection_cap(settings.max_connections, threads)
     return {
         "http": guarded(settings.header_timeout_seconds, settings.body_timeout_seconds, cap),
@@ -72,7 +89,7 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _log_access_to_stderr() -> None:
+def log_access_to_stderr() -> None:
     """The access log (`cxreport.access`, one JSON object per request) as bare lines on stderr."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))

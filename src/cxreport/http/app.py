@@ -18,6 +18,7 @@ from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.http.ratelimit import RateLimiter
 from cxreport.http.writes import WriteGate
 from cxreport.service.cursors import CursorCodec
+from cxreport.service.principal_cache import PrincipalMemo
 from cxreport.store.base import Store
 
 _SECURITY = Components(
@@ -83,6 +84,5 @@ def _state(settings: Settings, store: Store) -> Any:
     cursors = CursorCodec(store.secret("cursor-signing-key", lambda: secrets.token_hex(32)).encode())
     limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
     writes = WriteGate(settings.write_concurrency, settings.write_wait_ms)
-    return State(
-        {"settings": settings, "store": store, "cursors": cursors, "rate_limiter": limiter, "writes": writes}
-    )
+    return State({"settings": settings, "store": store, "cursors": cursors, "rate_limiter": limiter,
+                  "writes": writes, "principals": PrincipalMemo()})

@@ -12,7 +12,9 @@ from litestar.handlers.base import BaseRouteHandler
 
 from cxreport.errors import Unauthenticated
 from cxreport.http.ratelimit import charge
+from cxreport.http.threads import in_thread
 from cxreport.service.credentials import Principal, authenticate_key, authenticate_token
+from cxreport.service.principal_cache import PrincipalMemo
 from cxreport.store.base import Store
 
 
@@ -44,11 +46,19 @@ def principal_from_header(store: Store, header: str | None) -> Principal:
     raise Unauthenticated("unsupported Authorization scheme: use Basic, Token or Bearer")
 
 
-def require_role(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def require_role(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Guard: authenticate, count the request against the key's rate, then check the route's role and, on
-    tenant routes, the path's tenant."""
-    store: Store = connection.app.state.store
-    principal = principal_from_header(store, connection.headers.get("authorization"))
+    tenant routes, the path's tenant. A coroutine, so that it runs on the event loop: the credentials are
+    looked up in a worker thread only when the memo (`service.principal_cache`) does not know them."""
+    state = connection.app.state
+    header = connection.headers.get("authorization")
+    memo: PrincipalMemo = state.principals
+    digest = memo.digest(header) if header else None
+    principal = memo.get(digest) if digest is not None else None
+    if principal is None:
+        principal = await in_thread(principal_from_header, state.store, header)
+        if digest is not None:
+            memo.put(digest, principal)
     connection.state.principal = principal
     charge(connection, principal.key_id)
     tenant_id = connection.path_params.get("tenantId")

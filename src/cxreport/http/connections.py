@@ -123,12 +123,12 @@ class GuardedH11(H11Protocol):
 
 
 def guarded(header_timeout: float, body_timeout: float, max_connections: int) -> type[GuardedH11]:
-    """The protocol class `serve` hands uvicorn (`http=`), with these limits."""
-    return type(
-        "CxreportH11",
-        (GuardedH11,),
-        {"header_timeout": header_timeout, "body_timeout": body_timeout, "max_connections": max_connections},
-    )
+    """The protocol class `serve` hands uvicorn (`http=`), with these limits: the module's own class, so that
+    `serve --workers` can hand it to the processes it spawns by name; each process sets its limits once."""
+    GuardedH11.header_timeout = header_timeout
+    GuardedH11.body_timeout = body_timeout
+    GuardedH11.max_connections = max_connections
+    return GuardedH11
 
 
 class AcceptErrorFilter(logging.Filter):

@@ -169,4 +169,5 @@ async def create_key(
 )
 async def revoke_key(state: State, tenantId: TenantId, keyId: KeyId) -> Response[bytes]:
     key = await in_write_thread(state, credentials.revoke_key, state.store, keyId, tenantId.lower())
+    state.principals.forget_all()  # at once in this process; other processes' memos forget it within a second
     return Response(msgspec.json.encode(_key_info(key)), media_type=JSON)

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from typing import Annotated, Any, cast
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from litestar import Request
 from litestar.di import NamedDependency, Provide
@@ -190,9 +191,18 @@ def raw_params(request: Request[Any, Any, Any], accepted: frozenset[str]) -> dic
 
 def next_url_for(request: Request[Any, Any, Any]) -> Any:
     """A function: cursor → the same request's URL continuing at that cursor (page/offset dropped)."""
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "page", "offset")]
+    scope = request.scope
+    prefix = _next_url_prefix(scope.get("root_path", "") + scope["path"], scope["query_string"])
 
     def build(cursor: str) -> str:
-        return f"{request.url.path}?{urlencode([*kept, ('cursor', cursor)])}"
+        return prefix + urlencode([("cursor", cursor)])
 
     return build
+
+
+@functools.lru_cache(maxsize=1024)  # clients repeat their searches: the same query strings, other cursors
+def _next_url_prefix(path: str, query_string: bytes) -> str:
+    """`path?` and the query's parameters but cursor, page and offset, re-encoded, then `&` when any remain."""
+    parsed = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)  # as Litestar's query_params
+    kept = [(k, v) for k, v in parsed if k not in ("cursor", "page", "offset")]
+    return f"{path}?{urlencode(kept)}&" if kept else f"{path}?"

@@ -3,8 +3,8 @@ for the database's write lock can never take the worker threads that reads and `
 
 A write waits for a slot at most `CXREPORT_WRITE_WAIT_MS`, and once it has one (and has read and checked its
 body), for the store's write lock at most as long again; past either the answer is a 503 `busy` with
-`Retry-After`. Its own parsing does not count against its wait. Reads keep anyio's default
-pool (40 threads) to themselves.
+`Retry-After`. Its own parsing does not count against its wait. Reads keep the fixed pool of worker threads
+(`http/threads.py`, `WORKER_THREADS`) to themselves.
 """
 
 from __future__ import annotations

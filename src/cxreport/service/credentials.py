@@ -29,6 +29,8 @@ class Principal:
     tenant_id: str
     key_id: str
     role: str
+    expires_us: int | None = None
+    """When the credentials authenticated expire (a token's expiry); None for a key."""
 
     def require(self, role: str, tenant_id: str) -> None:
         """Raise Forbidden unless this principal may act with `role` on `tenant_id`."""
@@ -111,4 +113,4 @@ def authenticate_token(store: Store, token: str) -> Principal:
     key = store.get_key(found.key_id)
     if key is None or key.revoked_us is not None:
         raise Unauthenticated("the token is unknown, expired or revoked")
-    return Principal(key.tenant_id, key.id, key.role)
+    return Principal(key.tenant_id, key.id, key.role, found.expires_us)

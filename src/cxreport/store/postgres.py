@@ -200,8 +200,13 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         self._pool.close()
 
     def refresh_statistics(self) -> None:
-        with self._read() as db:
-            db.execute("ANALYZE interactions, interaction_facets, events, agent_events, queue_entry_facts")
+        """VACUUM (ANALYZE) the tables searches count and page through: a bulk load leaves their visibility map
+        unset, so every index-only scan (the counts of a search) visits the table too until autovacuum comes by
+        (the 1000-record page of a fresh 300,000-record demo: 9 req/s before, 32 after). The events tables,
+        read by index scans, are only analyzed."""
+        with self._read() as db:  # autocommit connections: VACUUM runs outside a transaction
+            db.execute("VACUUM (ANALYZE) interactions, interaction_facets, queue_entry_facts")
+            db.execute("ANALYZE events, agent_events")
 
     def ping(self) -> None:
         try:

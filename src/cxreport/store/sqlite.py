@@ -39,7 +39,7 @@ from cxreport.store.dialect import Dialect
 from cxreport.store.events import NewEvents, by_interaction, with_new
 from cxreport.store.facts import BACKFILL_BATCH, FACT_COLUMNS, backfill, fact_rows
 from cxreport.store.sqlite_checkpoints import BackgroundCheckpoints
-from cxreport.store.sqlite_deadline import DeadlineConnection, untimed
+from cxreport.store.sqlite_deadline import DeadlineConnection, is_interruption, translated, untimed
 from cxreport.store.sqlite_schema import MIGRATIONS
 from cxreport.store.statements import Statements, doc_column
 from cxreport.store.waits import busy, lock_wait
@@ -203,9 +203,11 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
             self._begin_immediate(db, wait)
             try:
                 yield db
-            except BaseException:
+            except BaseException as error:
                 if db.in_transaction:  # an interrupted statement has rolled its transaction back already
                     db.execute("ROLLBACK")
+                if is_interruption(error):  # while fetching rows (`execute` translates its own)
+                    raise translated(error) from None  # type: ignore[arg-type]
                 raise
             db.execute("COMMIT")
             if self._memory.background_checkpoints:
@@ -330,14 +332,19 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
 
     def export_docs(self, tenant_id: str, keys: list[ExportKey], include_nulls: bool) -> list[bytes]:
         column = doc_column(include_nulls)
+        with self._read() as db:
+            return self._export_docs(db, tenant_id, keys, column)
+
+    @staticmethod
+    def _export_docs(db: sqlite3.Connection, tenant_id: str, keys: list[ExportKey], column: str) -> list[bytes]:
         if keys and keys[0].row is not None:  # the rows themselves, by rowid
             handles: list[object] = [key.row for key in keys]
-            rows = self._db.execute(
+            rows = db.execute(
                 f"SELECT rowid, {column} FROM interactions WHERE rowid IN ({','.join('?' * len(handles))})", handles
             ).fetchall()
         else:
             handles = [key.interaction_id for key in keys]
-            rows = self._db.execute(
+            rows = db.execute(
                 f"SELECT interaction_id, {column} FROM interactions"
                 f" WHERE tenant_id = ? AND interaction_id IN ({','.join('?' * len(handles))})",
                 [tenant_id, *handles],
@@ -480,8 +487,9 @@ class _Reading:
     def __enter__(self) -> sqlite3.Connection:
         return self._db
 
-    def __exit__(self, *exc: object) -> None:
-        return None
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        if is_interruption(error):  # past the statement deadline while fetching rows
+            raise translated(error) from None  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
