@@ -23,6 +23,11 @@ else
   "$python" benchmarks/bench_statistics.py --count "$count"
 fi
 if [ -n "$postgres" ]; then
+  "$python" benchmarks/bench_realtime.py --count "$(( count < 20000 ? count : 20000 ))" --postgres "$postgres"
+else
+  "$python" benchmarks/bench_realtime.py --count "$(( count < 20000 ? count : 20000 ))"
+fi
+if [ -n "$postgres" ]; then
   "$python" benchmarks/soak.py --seconds 60 --postgres "$postgres"
 else
   "$python" benchmarks/soak.py --seconds 60

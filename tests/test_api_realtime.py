@@ -177,6 +177,23 @@ def test_todays_figures_equal_the_statistics_row_of_today(live_server: LiveServe
                         assert figure["min"] <= figure["avg"] <= figure["max"]
 
 
+def test_a_change_to_an_entry_summed_earlier_today_is_seen(live_server: LiveServer) -> None:
+    """Entries more than two hours old are summed once and kept: a later event of one of them is still counted."""
+    zone = afternoon_zone(clock.now_us())
+    keys = make_tenant_keys(live_server.store, timezone=zone)
+    day_start = local_day(zone, clock.now_us())[0]
+    early = Call("q-early")
+    post_events(live_server, keys, early.start(day_start + 30 * MINUTE))
+    assert realtime(live_server, keys, "offered")["count"] == 1
+    assert realtime(live_server, keys, "abandoned")["count"] == 0
+    post_events(live_server, keys, early.abandon(day_start + 31 * MINUTE))
+    assert realtime(live_server, keys, "abandoned")["count"] == 1
+    assert realtime(live_server, keys, "abandoned", queueId="q-early")["count"] == 1
+    later = Call("q-early")
+    post_events(live_server, keys, later.start(clock.now_us() - MINUTE))
+    assert realtime(live_server, keys, "offered")["count"] == 2
+
+
 def test_a_batch_reads_every_statistic_of_one_snapshot(live_server: LiveServer, tenant: TenantKeys) -> None:
     call = Call("q-b")
     post_events(live_server, tenant, call.start(clock.now_us() - 30 * SECOND))

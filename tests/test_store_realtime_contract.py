@@ -9,6 +9,7 @@ import uuid
 
 import msgspec
 
+from cxreport import clock
 from cxreport.service.events import read_events, store_events
 from cxreport.store import Store
 from cxreport.store.base import StoredAgentEvent, Tenant
@@ -110,3 +111,19 @@ def test_todays_sums_per_queue_and_agent(contract_store: Store) -> None:
     assert low_answer == high_answer == 10_000
     assert low_handle == high_handle is not None and low_handle > 0
     assert rows["q-a", None].extremes == (None, None, None, None)
+
+
+def test_entries_changed_tells_whether_a_window_of_sums_may_be_stale(contract_store: Store) -> None:
+    tenant_id = new_tenant(contract_store)
+    early, late = Call("q-a"), Call("q-a")
+    post(contract_store, tenant_id, [*early.start(T0), *late.start(T0 + 3600 * SECOND)])
+    written = contract_store.live_interactions(tenant_id, 0)  # (any read: the clock moved on since the writes)
+    assert written.fresh
+    read_at = clock.now_us() + SECOND
+    assert not contract_store.entries_changed(tenant_id, read_at, T0, T0 + 60 * SECOND)
+    assert contract_store.entries_changed(tenant_id, 0, T0, T0 + 60 * SECOND)
+    assert not contract_store.entries_changed(tenant_id, 0, T0 + 60 * SECOND, T0 + 120 * SECOND)
+    before = clock.now_us()
+    post(contract_store, tenant_id, early.abandon(T0 + 30 * SECOND))
+    assert contract_store.entries_changed(tenant_id, before, T0, T0 + 60 * SECOND)
+    assert not contract_store.entries_changed(tenant_id, before, T0 + 1800 * SECOND, T0 + 7200 * SECOND)

@@ -25,6 +25,12 @@ DEFAULT_STALE_AFTER_S = 4 * 3600
 the "now" figures and counted in `staleInteractions` (`CXREPORT_REALTIME_STALE_AFTER`)."""
 AGENT_STALE_AFTER_US = 24 * 3600 * 1_000_000
 """An agent whose latest state event (not a logout) is older than this counts as logged out: a missing logout."""
+SETTLED_AFTER_US = 2 * 3600 * 1_000_000
+"""Today's entries before the last quarter hour at least this old are summed once and kept (the settled part),
+while no record holding one is written again; only the entries after it are summed at each change."""
+SKEW_US = 60_000_000
+"""A margin for the clocks of the processes writing records and for transactions committing late: a record
+written up to this long before the settled part was read is taken as written after it."""
 REREAD_AFTER_US = 5_000_000
 """A snapshot is read again after this long even when nothing changed (stale interactions age out)."""
 _MAX_WAIT = FIGURE_NAMES.index("maxWaitTime")
@@ -99,6 +105,8 @@ class Realtime:
         self.store = store
         self.stale_after_us = stale_after_s * 1_000_000
         self._snapshots: dict[str, Snapshot] = {}
+        self._settled: dict[str, tuple[int, int, int, list[DayRow]]] = {}
+        """Per tenant: (day start, settled part's end, when it was read, its sums)."""
         self._lock = Lock()
 
     def snapshot(self, tenant_id: str, now_us: int | None = None) -> Snapshot:
@@ -124,4 +132,20 @@ class Realtime:
         store = self.store
         live = store.live_interactions(tenant.id, now_us - self.stale_after_us)
         return Snapshot(tenant, version, now_us, day, live, store.agent_presences(tenant.id),
-                        store.realtime_day(tenant.id, *day), self.stale_after_us)
+                        self._day_rows(tenant.id, day, now_us), self.stale_after_us)
+
+    def _day_rows(self, tenant_id: str, day: tuple[int, int], now_us: int) -> list[DayRow]:
+        """Today's sums: the settled part (kept while unchanged) and the recent part (summed now)."""
+        quarter = 15 * 60 * 1_000_000
+        boundary = max(day[0], (now_us - SETTLED_AFTER_US) // quarter * quarter)
+        if boundary <= day[0]:
+            return self.store.realtime_day(tenant_id, *day)
+        with self._lock:
+            kept = self._settled.get(tenant_id)
+        if kept is None or kept[:2] != (day[0], boundary) or self.store.entries_changed(
+            tenant_id, kept[2] - SKEW_US, day[0], boundary
+        ):
+            kept = (day[0], boundary, now_us, self.store.realtime_day(tenant_id, day[0], boundary))
+            with self._lock:
+                self._settled[tenant_id] = kept
+        return [*kept[3], *self.store.realtime_day(tenant_id, boundary, day[1])]

@@ -527,6 +527,11 @@ class Store(abc.ABC):
         """Each agent's latest state event, by agent id."""
 
     @abc.abstractmethod
+    def entries_changed(self, tenant_id: str, since_us: int, start_us: int, end_us: int) -> bool:
+        """Whether a record written at or after `since_us` (its last-update time) has a queue entry in
+        [start_us, end_us): whether sums of that window read before `since_us` may have changed."""
+
+    @abc.abstractmethod
     def realtime_day(self, tenant_id: str, start_us: int, end_us: int) -> list[DayRow]:
         """The queue-entry facts with an entry instant in [start_us, end_us) summed per queue and agent, by the
         same expressions as `queue_entry_slots` (only groups with entries)."""

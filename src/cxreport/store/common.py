@@ -297,6 +297,12 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         return [AgentPresence(str(agent), int(time_us), str(kind), state, reason) for agent, time_us, kind, state,
                 reason in rows]
 
+    def entries_changed(self, tenant_id: str, since_us: int, start_us: int, end_us: int) -> bool:
+        with self._read() as db:
+            row = db.execute(realtime.entries_changed_statement(self._dialect),
+                             (tenant_id, since_us, start_us, end_us)).fetchone()
+        return row is not None
+
     def realtime_day(self, tenant_id: str, start_us: int, end_us: int) -> list[DayRow]:
         statement = realtime.day_statement(tenant_id, start_us, end_us, self._dialect)
         with self._read() as db:

@@ -43,6 +43,14 @@ def live_statement(dialect: Dialect) -> str:
     )
 
 
+def entries_changed_statement(dialect: Dialect) -> str:
+    return dialect.sql(
+        "SELECT 1 FROM interactions AS i WHERE i.tenant_id = ? AND i.updated_us >= ? AND EXISTS ("
+        "SELECT 1 FROM queue_entry_facts AS f WHERE f.tenant_id = i.tenant_id AND f.interaction_id = i.interaction_id"
+        " AND f.entry_us >= ? AND f.entry_us < ?) LIMIT 1"
+    )
+
+
 def stale_statement(dialect: Dialect) -> str:
     return dialect.sql("SELECT count(*) FROM live_interactions WHERE tenant_id = ? AND last_us < ?")
 
