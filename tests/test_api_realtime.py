@@ -97,6 +97,8 @@ def test_now_figures_follow_calls_and_agent_states(live_server: LiveServer, tena
     assert realtime(live_server, tenant, "agents-busy")["count"] == 1  # Di now
     assert realtime(live_server, tenant, "answered")["count"] == 2
     assert realtime(live_server, tenant, "abandoned", queueId="q-support")["count"] == 1
+    assert realtime(live_server, tenant, "answered", queueId="q-sales", resourceId="ag-ana")["count"] == 1
+    assert realtime(live_server, tenant, "answered", queueId="q-support", resourceId="ag-ana")["count"] == 0
     post_events(live_server, tenant, talking.wrap_up_done(now))
     assert realtime(live_server, tenant, "agents-ready", resourceId="ag-ana")["state"] == "ready"
 

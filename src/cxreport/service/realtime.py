@@ -10,6 +10,7 @@ same: a request costs one indexed read of the counter when nothing changed. Figu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from threading import Lock
@@ -34,6 +35,8 @@ written up to this long before the settled part was read is taken as written aft
 REREAD_AFTER_US = 5_000_000
 """A snapshot is read again after this long even when nothing changed (stale interactions age out)."""
 _MAX_WAIT = FIGURE_NAMES.index("maxWaitTime")
+GROUPINGS: tuple[tuple[str, ...], ...] = ((), ("queue",), ("agent",))
+"""How today's sums are read: the tenant's, per queue, per agent (each summed by the database)."""
 
 
 @dataclass
@@ -45,8 +48,9 @@ class Sums:
     extremes: list[int | None] = field(default_factory=lambda: [None, None, None, None])
 
     def add(self, row: DayRow) -> None:
-        for i, value in enumerate(row.figures):
-            self.figures[i] = max(self.figures[i], value) if i == _MAX_WAIT else self.figures[i] + value
+        longest = max(self.figures[_MAX_WAIT], row.figures[_MAX_WAIT])
+        self.figures = [mine + theirs for mine, theirs in zip(self.figures, row.figures, strict=True)]
+        self.figures[_MAX_WAIT] = longest
         self.rules.update(rule for rule in row.rules if rule is not None)
         for i, extreme in enumerate(row.extremes):
             known = self.extremes[i]
@@ -64,8 +68,11 @@ class Snapshot:
     """Today in the tenant's zone: [start, end) in epoch µs."""
     live: LiveInteractions
     presences: list[AgentPresence]
-    day_rows: list[DayRow]
+    day_rows: dict[tuple[str, ...], list[DayRow]]
+    """Today's sums by grouping (`GROUPINGS`): the tenant's, per queue, per agent."""
     stale_after_us: int
+    both: Callable[[], list[DayRow]] = field(default=list, compare=False, repr=False)
+    """Today's sums per queue and agent, read when first asked (a scope naming both is rare)."""
     _sums: dict[tuple[str | None, str | None], Sums] = field(default_factory=dict, compare=False, repr=False)
 
     def sums(self, queue_id: str | None = None, agent_id: str | None = None) -> Sums:
@@ -74,15 +81,26 @@ class Snapshot:
         found = self._sums.get(key)
         if found is None:
             found = Sums()
-            for row in self.day_rows:
+            if queue_id is not None and agent_id is not None:
+                rows = self._sums_of_both()
+            else:
+                rows = self.day_rows[("queue",) if queue_id is not None else ("agent",) if agent_id is not None
+                                     else ()]
+            for row in rows:
                 if (queue_id is None or row.queue_id == queue_id) and (agent_id is None or row.agent_id == agent_id):
                     found.add(row)
             self._sums[key] = found
         return found
 
+    def _sums_of_both(self) -> list[DayRow]:
+        rows = self.day_rows.get(("queue", "agent"))
+        if rows is None:
+            rows = self.day_rows["queue", "agent"] = self.both()
+        return rows
+
     def queues(self) -> list[str]:
         """The queues seen today or with something in progress now."""
-        seen = {row.queue_id for row in self.day_rows if row.queue_id is not None}
+        seen = {row.queue_id for row in self.day_rows[("queue",)] if row.queue_id is not None}
         for interaction in self.live.fresh:
             seen.update(queue for _kind, queue, _agent, _since in interaction.activities if queue is not None)
         return sorted(seen)
@@ -105,7 +123,7 @@ class Realtime:
         self.store = store
         self.stale_after_us = stale_after_s * 1_000_000
         self._snapshots: dict[str, Snapshot] = {}
-        self._settled: dict[str, tuple[int, int, int, list[DayRow]]] = {}
+        self._settled: dict[str, tuple[int, int, int, dict[tuple[str, ...], list[DayRow]]]] = {}
         """Per tenant: (day start, settled part's end, when it was read, its sums)."""
         self._lock = Lock()
 
@@ -132,20 +150,25 @@ class Realtime:
         store = self.store
         live = store.live_interactions(tenant.id, now_us - self.stale_after_us)
         return Snapshot(tenant, version, now_us, day, live, store.agent_presences(tenant.id),
-                        self._day_rows(tenant.id, day, now_us), self.stale_after_us)
+                        self._day_rows(tenant.id, day, now_us), self.stale_after_us,
+                        lambda: store.realtime_day(tenant.id, *day, ("queue", "agent")))
 
-    def _day_rows(self, tenant_id: str, day: tuple[int, int], now_us: int) -> list[DayRow]:
+    def _sums(self, tenant_id: str, start_us: int, end_us: int) -> dict[tuple[str, ...], list[DayRow]]:
+        return {grouping: self.store.realtime_day(tenant_id, start_us, end_us, grouping) for grouping in GROUPINGS}
+
+    def _day_rows(self, tenant_id: str, day: tuple[int, int], now_us: int) -> dict[tuple[str, ...], list[DayRow]]:
         """Today's sums: the settled part (kept while unchanged) and the recent part (summed now)."""
         quarter = 15 * 60 * 1_000_000
         boundary = max(day[0], (now_us - SETTLED_AFTER_US) // quarter * quarter)
         if boundary <= day[0]:
-            return self.store.realtime_day(tenant_id, *day)
+            return self._sums(tenant_id, *day)
         with self._lock:
             kept = self._settled.get(tenant_id)
         if kept is None or kept[:2] != (day[0], boundary) or self.store.entries_changed(
             tenant_id, kept[2] - SKEW_US, day[0], boundary
         ):
-            kept = (day[0], boundary, now_us, self.store.realtime_day(tenant_id, day[0], boundary))
+            kept = (day[0], boundary, now_us, self._sums(tenant_id, day[0], boundary))
             with self._lock:
                 self._settled[tenant_id] = kept
-        return [*kept[3], *self.store.realtime_day(tenant_id, boundary, day[1])]
+        recent = self._sums(tenant_id, boundary, day[1])
+        return {grouping: [*kept[3][grouping], *recent[grouping]] for grouping in GROUPINGS}

@@ -340,7 +340,7 @@ class AgentPresence:
 
 @dataclass(frozen=True, slots=True)
 class DayRow:
-    """The queue-entry facts of a window summed per (queue id, answering agent id): the figures of
+    """The queue-entry facts of a window summed per queue id and/or answering agent id: the figures of
     `store/statistics.py` (`FIGURES` order, then `maxWaitTime`), the SLA rules, and the extremes of the time
     figures (min and max answer time, min and max handle time, in ms; None without any)."""
 
@@ -532,9 +532,11 @@ class Store(abc.ABC):
         [start_us, end_us): whether sums of that window read before `since_us` may have changed."""
 
     @abc.abstractmethod
-    def realtime_day(self, tenant_id: str, start_us: int, end_us: int) -> list[DayRow]:
-        """The queue-entry facts with an entry instant in [start_us, end_us) summed per queue and agent, by the
-        same expressions as `queue_entry_slots` (only groups with entries)."""
+    def realtime_day(self, tenant_id: str, start_us: int, end_us: int,
+                     group_by: tuple[str, ...] = ("queue", "agent")) -> list[DayRow]:
+        """The queue-entry facts with an entry instant in [start_us, end_us) summed per value of `group_by`
+        (`queue`, `agent`, both or neither; a row's other id is None), by the same expressions as
+        `queue_entry_slots` (only groups with entries)."""
 
     # service levels -----------------------------------------------------------------------------------
     @abc.abstractmethod

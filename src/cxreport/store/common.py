@@ -303,11 +303,12 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
                              (tenant_id, since_us, start_us, end_us)).fetchone()
         return row is not None
 
-    def realtime_day(self, tenant_id: str, start_us: int, end_us: int) -> list[DayRow]:
-        statement = realtime.day_statement(tenant_id, start_us, end_us, self._dialect)
+    def realtime_day(self, tenant_id: str, start_us: int, end_us: int,
+                     group_by: tuple[str, ...] = ("queue", "agent")) -> list[DayRow]:
+        statement = realtime.day_statement(tenant_id, start_us, end_us, group_by, self._dialect)
         with self._read() as db:
             rows = db.execute(statement.sql, statement.params).fetchall()
-        return realtime.day_rows(rows)
+        return realtime.day_rows(rows, group_by)
 
     # service levels -----------------------------------------------------------------------------------
     def create_sla(self, tenant_id: str, sla: Sla) -> None:

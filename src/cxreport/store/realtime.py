@@ -63,15 +63,17 @@ _EXTREMES = (
 )
 
 
-def day_statement(tenant_id: str, start_us: int, end_us: int, dialect: Dialect) -> Statement:
-    query = SlotQuery(start_us, end_us, max(end_us - start_us, 1), ("queue", "agent"))
+def day_statement(tenant_id: str, start_us: int, end_us: int, group_by: tuple[str, ...],
+                  dialect: Dialect) -> Statement:
+    query = SlotQuery(start_us, end_us, max(end_us - start_us, 1), group_by)
     return slots_statement(tenant_id, query, dialect, _EXTREMES)
 
 
-def day_rows(rows: Sequence[Sequence[Any]]) -> list[DayRow]:
+def day_rows(rows: Sequence[Sequence[Any]], group_by: tuple[str, ...]) -> list[DayRow]:
     found = []
-    for row, slot in zip(rows, slot_rows(rows, 2), strict=True):
+    for row, slot in zip(rows, slot_rows(rows, len(group_by)), strict=True):
         low_answer, high_answer, low_handle, high_handle = (None if v is None else int(v) for v in row[-4:])
-        found.append(DayRow(slot.group[0], slot.group[1], slot.figures, slot.rules,
+        group = dict(zip(group_by, slot.group, strict=True))
+        found.append(DayRow(group.get("queue"), group.get("agent"), slot.figures, slot.rules,
                             (low_answer, high_answer, low_handle, high_handle)))
     return found
