@@ -14,7 +14,7 @@ the staleness limit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from cxreport.metrics import events as ev
 from cxreport.metrics.timeline import Timed
@@ -30,7 +30,13 @@ class LiveActivity(NamedTuple):
     since_us: int
 
 
-_ENDS_CONVERSATION = (ev.ConversationEnded, ev.AgentDisconnect, ev.WrapupStarted, ev.WrapupEnded)
+_ENDS_CONVERSATION = frozenset({ev.ConversationEnded, ev.AgentDisconnect, ev.WrapupStarted, ev.WrapupEnded})
+_ENDS_INTERACTION = frozenset({ev.InteractionEnded, ev.CustomerDisconnect})
+_OFFERS = frozenset({ev.WorkOffered, ev.WorkAccepted})
+_DECLINES = frozenset({ev.WorkRejected, ev.WorkMissed})
+_RELEVANT = frozenset({ev.QueueEntered, ev.QueueExited, ev.ConversationStarted}) | _ENDS_CONVERSATION | \
+    _ENDS_INTERACTION | _OFFERS | _DECLINES
+"""The events that change what is in progress (compared by exact class: `isinstance` on a Struct is slow)."""
 
 
 def live_activities(ordered: Sequence[Timed]) -> tuple[tuple[LiveActivity, ...], int | None]:
@@ -43,24 +49,31 @@ def live_activities(ordered: Sequence[Timed]) -> tuple[tuple[LiveActivity, ...],
     wrapping: dict[str, LiveActivity] = {}
     allocations: dict[str, tuple[str, str | None]] = {}
     for time_us, _rank, _event_id, event in ordered:
-        if isinstance(event, ev.QueueEntered):
-            waiting[event.interactionQueueId] = LiveActivity(WAITING, event.queueId, None, time_us)
-        elif isinstance(event, ev.QueueExited):
-            waiting.pop(event.interactionQueueId, None)
-        elif isinstance(event, ev.InteractionEnded | ev.CustomerDisconnect):
+        kind = type(event)
+        if kind not in _RELEVANT:
+            continue
+        if kind is ev.QueueEntered:
+            entered = cast(ev.QueueEntered, event)
+            waiting[entered.interactionQueueId] = LiveActivity(WAITING, entered.queueId, None, time_us)
+        elif kind is ev.QueueExited:
+            waiting.pop(cast(ev.QueueExited, event).interactionQueueId, None)
+        elif kind in _ENDS_INTERACTION:
             waiting.clear()
-        elif isinstance(event, ev.WorkOffered | ev.WorkAccepted):
-            allocations[event.interactionAgentId] = (event.agentId, event.queueId)
-        elif isinstance(event, ev.WorkRejected | ev.WorkMissed):
-            talking.pop(event.interactionAgentId, None)
-        elif isinstance(event, ev.ConversationStarted):
-            agent_id, queue_id = allocations.get(event.interactionAgentId, (None, None))
-            talking[event.interactionAgentId] = LiveActivity(CONVERSATION, queue_id, agent_id, time_us)
-        if isinstance(event, _ENDS_CONVERSATION):
-            talking.pop(event.interactionAgentId, None)
-            if isinstance(event, ev.WrapupStarted):
-                agent_id, queue_id = allocations.get(event.interactionAgentId, (None, None))
-                wrapping[event.interactionAgentId] = LiveActivity(WRAP_UP, queue_id, agent_id, time_us)
-            elif isinstance(event, ev.WrapupEnded):
-                wrapping.pop(event.interactionAgentId, None)
+        elif kind in _OFFERS:
+            work = cast(ev.WorkOffered, event)
+            allocations[work.interactionAgentId] = (work.agentId, work.queueId)
+        elif kind in _DECLINES:
+            talking.pop(cast(ev.WorkRejected, event).interactionAgentId, None)
+        elif kind is ev.ConversationStarted:
+            step = cast(ev.ConversationStarted, event)
+            agent_id, queue_id = allocations.get(step.interactionAgentId, (None, None))
+            talking[step.interactionAgentId] = LiveActivity(CONVERSATION, queue_id, agent_id, time_us)
+        else:  # one that ends a conversation
+            allocation = cast(ev.ConversationEnded, event).interactionAgentId
+            talking.pop(allocation, None)
+            if kind is ev.WrapupStarted:
+                agent_id, queue_id = allocations.get(allocation, (None, None))
+                wrapping[allocation] = LiveActivity(WRAP_UP, queue_id, agent_id, time_us)
+            elif kind is ev.WrapupEnded:
+                wrapping.pop(allocation, None)
     return (*waiting.values(), *talking.values(), *wrapping.values()), ordered[-1][0]

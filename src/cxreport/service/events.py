@@ -37,7 +37,7 @@ from cxreport.metrics import (
     versioned_lookup,
 )
 from cxreport.metrics.live import live_activities
-from cxreport.metrics.timeline import timeline
+from cxreport.metrics.timeline import Timed
 from cxreport.records.facets import record_view
 from cxreport.records.facts import facts_view
 from cxreport.records.stored import StoredRecord, stored_record
@@ -145,8 +145,9 @@ def rebuilder(tenant_id: str, policy: PolicyLookup, known: Sequence[InteractionI
                     event, time_us = decode_interaction_event(doc)
                     instants[event.timestamp] = time_us
                 events.append(event)
-            record = derived_record(derive_record(tenant_id, events, policy, instants), tenant_id)
-            live, last_us = live_activities(timeline(events, instants).events)  # what is in progress now
+            timed: list[Timed] = []
+            record = derived_record(derive_record(tenant_id, events, policy, instants, timed), tenant_id)
+            live, last_us = live_activities(timed)  # what is in progress now
             records.append(replace(record, live=live, last_event_us=last_us))
         return records
 
