@@ -117,6 +117,38 @@ def batch_latency(base: str, read: tuple[str, str], ingest: tuple[str, str], rep
             "in_queue_now": found["interactions-in-queue"]["results"]["count"]}
 
 
+def in_process(url: str, repeat: int) -> dict[str, Any]:
+    """The batch's work without HTTP (`Realtime.snapshot` and the 10 figures), wall and CPU time, after a change
+    (an event stored in process first) and with nothing changed, interleaved round by round."""
+    from cxreport import clock
+    from cxreport.service.events import read_events, store_events
+    from cxreport.service.realtime import Realtime
+    from cxreport.service.realtime_figures import RealtimeRequest, figure
+
+    store = open_store(url)
+    figures = Realtime(store)
+
+    def read() -> None:
+        snapshot = figures.snapshot(TENANT_ID)
+        now_us = clock.now_us()
+        for name in BATCH:
+            figure(snapshot, RealtimeRequest(name), now_us)
+
+    samples: dict[str, list[float]] = {"after_a_change": [], "nothing_changed": []}
+    cpu: dict[str, float] = {"after_a_change": 0.0, "nothing_changed": 0.0}
+    read()
+    for _ in range(repeat):
+        store_events(store, TENANT_ID, read_events(event_of_a_new_call("bench-q"), TENANT_ID))
+        for name in ("after_a_change", "nothing_changed"):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            read()
+            samples[name].append(time.perf_counter() - started)
+            cpu[name] += time.process_time() - cpu_started
+    store.close()
+    return {name: percentiles(found) | {"cpu_ms_mean": round(cpu[name] * 1000 / repeat, 3)}
+            for name, found in samples.items()}
+
+
 def process_usage(pid: int) -> tuple[float, float]:
     """(RSS in MB, CPU seconds) of a process."""
     with open(f"/proc/{pid}/status") as status:
@@ -133,9 +165,10 @@ async def streams(base: str, read: tuple[str, str], ingest: tuple[str, str], cou
                f"Authorization: Basic {auth}\r\nAccept: text/event-stream\r\n\r\n").encode()
     rss_before, cpu_before = process_usage(pid)
     arrivals: dict[int, list[float]] = {}
+    sizes: list[int] = []
 
     async def watch(index: int, ready: asyncio.Event) -> None:
-        reader, writer = await asyncio.open_connection(host, int(port))
+        reader, writer = await asyncio.open_connection(host, int(port), limit=2**24)  # a picture is one line
         writer.write(request)
         await writer.drain()
         seen = 0
@@ -144,6 +177,8 @@ async def streams(base: str, read: tuple[str, str], ingest: tuple[str, str], cou
                 line = await reader.readline()
                 if not line:
                     return
+                if line.startswith(b"data: "):
+                    sizes.append(len(line))
                 if line.startswith(b"event: statistics"):
                     seen += 1
                     if seen == 1:
@@ -189,6 +224,7 @@ async def streams(base: str, read: tuple[str, str], ingest: tuple[str, str], cou
         "cpu_s_20_idle_seconds": round(cpu_idle - cpu_open, 2),
         "cpu_s_20_events": round(cpu_busy - cpu_idle, 2),
         "cpu_ms_per_push_per_stream": round((cpu_busy - cpu_idle) * 1000 / (20 * count), 3),
+        "data_line_bytes_last": sizes[-1] if sizes else None,
         "event_to_push": percentiles(latencies) | {"max_ms": round(max(latencies) * 1000, 1),
                                                    "pushes": len(latencies), "expected": 20 * count},
     }
@@ -201,19 +237,24 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--postgres")
+    parser.add_argument("--reuse", action="store_true", help="query the SQLite file of an earlier run (no load)")
     args = parser.parse_args()
     if args.postgres:
         url, label = args.postgres, "postgres"
     else:
         OUT.mkdir(exist_ok=True)
         db = OUT / f"realtime-{args.count}-{args.history}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        if not args.reuse:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
         url, label = f"sqlite:///{db}", "sqlite"
     result: dict[str, Any] = {"store": label, "count": args.count, "history": args.history,
                               "load_average_start": os.getloadavg()}
-    result["load"] = load(url, args)
-    print(json.dumps(result["load"]), file=sys.stderr)
+    if not args.reuse:
+        result["load"] = load(url, args)
+        print(json.dumps(result["load"]), file=sys.stderr)
+    result["in_process"] = in_process(url, args.repeat)
+    print(json.dumps(result["in_process"]), file=sys.stderr)
     store = open_store(url)
     read = credentials.issue_key(store, TENANT_ID, "read")
     ingest = credentials.issue_key(store, TENANT_ID, "ingest")
