@@ -32,6 +32,11 @@ else
   echo "skipping bench_http.py: it needs wrk (apt-get install -y wrk)" >&2
 fi
 if [ -n "$postgres" ]; then
+  "$python" benchmarks/bench_realtime.py --count "$(( count < 20000 ? count : 20000 ))" --postgres "$postgres"
+else
+  "$python" benchmarks/bench_realtime.py --count "$(( count < 20000 ? count : 20000 ))"
+fi
+if [ -n "$postgres" ]; then
   "$python" benchmarks/soak.py --seconds 60 --postgres "$postgres"
 else
   "$python" benchmarks/soak.py --seconds 60

@@ -15,7 +15,7 @@ from cxreport.metrics.instants import format_us
 from cxreport.metrics.model import InteractionState
 from cxreport.metrics.render import Record, render
 from cxreport.metrics.sla import PolicyLookup, SlaPolicy, policy_lookup
-from cxreport.metrics.timeline import timeline
+from cxreport.metrics.timeline import Timed, timeline
 
 
 class MixedInteractions(ValueError):
@@ -23,15 +23,19 @@ class MixedInteractions(ValueError):
 
 
 def derive_record(
-    tenant_id: str, events: Iterable[Event], sla: SlaPolicy | PolicyLookup, instants: dict[str, int] | None = None
+    tenant_id: str, events: Iterable[Event], sla: SlaPolicy | PolicyLookup, instants: dict[str, int] | None = None,
+    timed_into: list[Timed] | None = None,
 ) -> Record:
     """The interaction record that these events (all of one interaction) make, in the seed's shape.
 
     `sla` is one policy for every queue entry, or `policy_for(queue_id, instant_us)` giving the version in
     force for that queue at that instant. `instants`: timestamps already parsed (text → epoch µs), a memo
     that this call reads and fills (see `timeline`). Raises ValueError for no events, MixedInteractions for several
-    interactions' events."""
+    interactions' events. `timed_into`, when given, receives the events in canonical order (what `metrics/live.py`
+    reads, so that they are not ordered twice)."""
     timed, revision = timeline(events, instants)
+    if timed_into is not None:
+        timed_into.extend(timed)
     if not timed:
         raise ValueError("derive_record needs at least one event")
     named = {item[3].interactionId for item in timed}
