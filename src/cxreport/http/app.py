@@ -12,7 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from cxreport import __version__
 from cxreport.config import Settings
-from cxreport.http import agents, credentials, events, health, interactions, slas, statistics, wfm
+from cxreport.http import agents, console, credentials, events, health, interactions, slas, statistics, wfm
 from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.http.ratelimit import RateLimiter
@@ -56,6 +56,8 @@ def create_app(settings: Settings, store: Store) -> Litestar:
             credentials.revoke_key,
             health.health,
             openapi_document,
+            console.console_page,
+            console.console_file,
         ],
         state=_state(settings, store),
         exception_handlers=EXCEPTION_HANDLERS,
