@@ -4,13 +4,25 @@ tab: its sessionStorage is empty). Screenshots go to tests/output/console/."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support.browser import CHROMIUM, ConsoleServer, console_server, run_axe, screenshot
+from support.browser import (
+    CHROMIUM,
+    DAY,
+    DAY_END,
+    DAY_START,
+    INTERACTIONS,
+    ConsoleServer,
+    console_server,
+    run_axe,
+    screenshot,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
@@ -114,3 +126,132 @@ def test_an_expired_token_returns_to_sign_in_with_a_message(tab: Tab) -> None:
     tab.errors.clear()
 
 
+
+
+def _day_ids(server: ConsoleServer) -> list[str]:
+    with server.api() as client:
+        answer = client.get(f"/v1/tenants/{server.keys.id}/interactions/export",
+                            params={"startTimeRange": DAY_START, "endTimeRange": DAY_END})
+    assert answer.status_code == 200
+    return [json.loads(line)["interactionId"] for line in answer.text.splitlines() if line]
+
+
+def _row_ids(page: Any) -> list[str]:
+    ids: list[str] = page.eval_on_selector_all("table.results tbody tr", "rows => rows.map(r => r.dataset.id)")
+    return ids
+
+
+def test_search_the_day_page_to_its_end_and_back_and_export_it(tab: Tab) -> None:
+    expected = _day_ids(tab.server)
+    assert len(expected) == INTERACTIONS
+    page = tab.sign_in()
+    page.get_by_role("link", name="Interactions").click()
+    page.get_by_label("From (day)").fill(DAY)
+    page.get_by_label("To (day, included)").fill(DAY)
+    page.get_by_label("Per page").select_option("50")
+    page.get_by_role("button", name="Search").click()
+    pager = page.locator(".pager .where")
+    pager.filter(has_text=f"of {INTERACTIONS}").wait_for()
+    assert run_axe(page) == []
+    screenshot(page, "04-interactions")
+    seen: list[str] = []
+    for number in range(1, INTERACTIONS // 50 + 1):
+        pager.filter(has_text=f"page {number}").wait_for()
+        seen += _row_ids(page)
+        older = page.get_by_role("button", name="Older →")
+        if number < INTERACTIONS // 50:
+            older.click()
+    assert seen == expected, "cursor paging returns every interaction of the day once, newest first"
+    assert page.get_by_role("button", name="Older →").is_disabled()
+    page.get_by_role("button", name="← Newer").click()
+    pager.filter(has_text=f"page {INTERACTIONS // 50 - 1}").wait_for()
+    assert _row_ids(page) == expected[-100:-50]
+    first_cell = page.locator("table.results tbody tr").first.locator("td").first.inner_text()
+    assert first_cell.startswith(DAY), "start times are shown in the tenant's zone"
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Export CSV").click()
+    path = download_info.value.path()
+    text = Path(path).read_text("utf-8")
+    lines = text.splitlines()
+    assert lines[0].startswith("interactionId,tenantId,startTimestamp")
+    assert [line.split(",")[0] for line in lines[1:]] == expected
+    assert download_info.value.suggested_filename == f"interactions-{DAY}-to-{DAY}.csv"
+
+
+def test_filters_narrow_the_search_and_an_empty_result_says_what_to_do(tab: Tab) -> None:
+    page = tab.sign_in()
+    page.goto(f"{tab.server.base_url}/#/interactions?from={DAY}&to={DAY}&channelType=email&abandoned=false&limit=100")
+    page.locator(".pager .where").wait_for()
+    with tab.server.api() as client:
+        answer = client.get(f"/v1/tenants/{tab.server.keys.id}/interactions", params={
+            "startTimeRange": DAY_START, "endTimeRange": DAY_END, "channelType": "email", "abandoned": "false",
+            "limit": 100}).json()
+    assert _row_ids(page) == [record["interactionId"] for record in answer["results"]]
+    assert f"of {answer['total']}" in page.locator(".pager .where").inner_text()
+    channels = page.eval_on_selector_all("table.results tbody tr td:nth-child(2)",
+                                         "cells => cells.map(c => c.textContent)")
+    assert set(channels) == {"email"}
+    page.get_by_label("Customer").fill("+10000000000")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_text("No interactions match.").wait_for()
+    assert "clear a filter" in page.inner_text("main")
+    screenshot(page, "05-interactions-empty")
+    page.get_by_role("button", name="Clear filters").last.click()
+    page.locator(".pager .where").wait_for()
+
+
+def _an_interaction_with(server: ConsoleServer, *fields: str) -> dict[str, Any]:
+    with server.api() as client:
+        answer = client.get(f"/v1/tenants/{server.keys.id}/interactions/export",
+                            params={"startTimeRange": DAY_START, "endTimeRange": DAY_END})
+    for line in answer.text.splitlines():
+        record: dict[str, Any] = json.loads(line)
+        if all(record.get(name) for name in fields):
+            return record
+    raise AssertionError(f"the dataset has no interaction with {fields}")
+
+
+def test_one_interaction_shows_its_timeline_statistics_events_and_json(tab: Tab) -> None:
+    record = _an_interaction_with(tab.server, "customerTransfers", "customerHoldTime")
+    page = tab.sign_in()
+    page.goto(f"{tab.server.base_url}/#/interactions/{record['interactionId']}")
+    timeline = page.locator("svg.timeline")
+    timeline.wait_for()
+    lanes = page.eval_on_selector_all("svg.timeline g[data-lane]", "gs => gs.map(g => g.dataset.lane)")
+    assert lanes[0] == "Interaction"
+    assert "Customer on hold" in lanes
+    assert sum(lane.startswith("Queue · ") for lane in lanes) == len(record["queues"])
+    assert sum(lane.startswith("Agent · ") for lane in lanes) == len(record["agents"])
+    assert sum(lane.startswith("Segment ") for lane in lanes) == len(record["segments"])
+    kinds = set(page.eval_on_selector_all("svg.timeline rect", "rs => rs.map(r => r.dataset.kind)"))
+    assert {"ivr", "queue", "offer", "talk", "hold", "wrap", "transfer"} <= kinds
+    # To scale: the first queue bar starts and ends where the record says.
+    queue = record["queues"][0]
+    bar = page.locator("svg.timeline rect[data-kind=queue]").first
+    assert bar.get_attribute("data-start") == queue["startTimestamp"]
+    assert bar.get_attribute("data-end") == queue["endTimestamp"]
+    statistics = page.locator(".statistics")
+    for name in ("interactionTime", "customerHoldTime", "queueTime", "agentHandleTime", "segmentTime"):
+        assert statistics.get_by_text(name, exact=True).count() >= 1
+    assert run_axe(page) == []
+    screenshot(page, "06-interaction")
+
+    with tab.server.api() as client:
+        events = client.get(f"/v1/tenants/{tab.server.keys.id}/interactions/{record['interactionId']}"
+                            "/reporting-events").json()["results"]
+    page.get_by_role("button", name=f"Events ({len(events)})").click()
+    assert page.locator("table.events tbody tr").count() == len(events)
+    page.get_by_role("button", name="Raw JSON").click()
+    shown = json.loads(page.locator("pre.raw").inner_text())
+    assert shown["interactionId"] == record["interactionId"]
+    assert shown["queues"] == record["queues"]
+    page.get_by_role("link", name="← Back to the interactions").click()
+    page.get_by_role("heading", name="Interactions").wait_for()
+
+
+def test_an_unknown_interaction_says_so(tab: Tab) -> None:
+    page = tab.sign_in()
+    page.goto(f"{tab.server.base_url}/#/interactions/00000000-0000-4000-8000-000000000000")
+    page.get_by_text("No such interaction.").wait_for()
+    tab.errors.clear()  # the browser logs the 404 itself
