@@ -255,3 +255,70 @@ def test_an_unknown_interaction_says_so(tab: Tab) -> None:
     page.goto(f"{tab.server.base_url}/#/interactions/00000000-0000-4000-8000-000000000000")
     page.get_by_text("No such interaction.").wait_for()
     tab.errors.clear()  # the browser logs the 404 itself
+
+
+def _table(page: Any, caption: str) -> list[list[str]]:
+    table = page.locator("table.numbers").filter(has=page.locator("caption", has_text=caption))
+    rows: list[list[str]] = table.evaluate("""t => [...t.tBodies[0].rows].map(r =>
+        [r.cells[0].textContent, ...[...r.cells].slice(1).map(c => c.dataset.value)])""")
+    return rows
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text != "" else None
+
+
+def test_the_dashboard_of_the_day_matches_the_statistics(tab: Tab) -> None:
+    page = tab.sign_in()
+    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_text("No queue entries in this range.").first.wait_for()  # today: the dataset is of 2017
+    assert "Try another range" in page.inner_text("main")
+    page.get_by_label("From", exact=True).fill(DAY)
+    page.get_by_label("To (included)").fill(DAY)
+    page.get_by_role("button", name="Show").click()
+    page.locator("svg.chart").first.wait_for()
+    assert "US/Eastern" in page.inner_text("main")
+    with tab.server.api() as client:
+        base = f"/v1/tenants/{tab.server.keys.id}"
+        stats = client.get(f"{base}/statistics", params={"start": DAY_START, "end": DAY_END, "interval": "hour"}).json()
+        queues = client.get(f"{base}/statistics", params={"start": DAY_START, "end": DAY_END, "interval": "total",
+                                                          "groupBy": "queue"}).json()
+        agents = client.get(f"{base}/agent-statistics", params={"start": DAY_START, "end": DAY_END,
+                                                                "interval": "total"}).json()
+    assert len(stats["rows"]) == 24
+    volume = _table(page, "Queue entries per hour")
+    assert [row[0] for row in volume] == [row["start"][11:16] if row["start"][11:16] != "00:00" else
+                                          f"{row['start'][5:10]} 00:00" for row in stats["rows"]]
+    assert [[_number(v) for v in row[1:]] for row in volume] == [
+        [row["offered"], row["answered"], row["abandoned"]] for row in stats["rows"]]
+    assert sum(row["offered"] for row in stats["rows"]) > 500
+    # The bars carry the same values.
+    bars = page.eval_on_selector_all("svg.chart rect[data-series=Offered]",
+                                     "rs => rs.map(r => Number(r.dataset.value))")
+    assert bars == [row["offered"] for row in stats["rows"]]
+    service = _table(page, "Service level per hour")
+    assert [_number(row[1]) for row in service] == [row["serviceLevel"] for row in stats["rows"]]
+    per_queue = _table(page, "Per queue, over the range")
+    expected_queues = [row for row in queues["rows"] if row["offered"] > 0]
+    assert [row[0] for row in per_queue] == [row["queueName"] or row["queueId"] for row in expected_queues]
+    assert [[_number(v) for v in row[5:7]] for row in per_queue] == [
+        [row["averageSpeedOfAnswer"], row["averageHandleTime"]] for row in expected_queues]
+    agent_rows = _table(page, "Agents over the range")
+    assert len(agent_rows) == len(agents["rows"]) == len(tab.server.agent_ids)
+    by_agent = {row["agentName"] or row["agentId"]: row for row in agents["rows"]}
+    for row in agent_rows:
+        expected = by_agent[row[0]]
+        assert [_number(v) for v in row[1:]] == [expected["answered"], expected["averageHandleTime"],
+                                                 expected["occupancy"], expected["notReadyTime"],
+                                                 expected["loggedInTime"]]
+        assert expected["notReadyTime"] == 1800  # the lunch break of tests/support/browser.py's shift
+    totals = page.locator("[data-testid=totals]").inner_text()
+    assert f"{sum(row['offered'] for row in stats['rows']):,}" in totals
+    assert run_axe(page) == []
+    screenshot(page, "03-dashboard")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").first.click()
+    csv_lines = Path(download_info.value.path()).read_text("utf-8").splitlines()
+    assert len(csv_lines) == 25 and "offered" in csv_lines[0]
+    assert download_info.value.suggested_filename == f"statistics-{DAY}-to-{DAY}-hour.csv"
