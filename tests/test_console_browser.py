@@ -406,3 +406,49 @@ def test_without_realtime_routes_the_wallboard_says_where_to_look(tab: Tab) -> N
     screenshot(page, "02-wallboard-unavailable")
     page.get_by_role("link", name="Open today's dashboard").click()
     page.get_by_role("heading", name="Dashboard").wait_for()
+
+
+def test_the_keyboard_alone_signs_in_and_moves_between_views_with_a_visible_focus(tab: Tab) -> None:
+    page = tab.open()
+    page.get_by_label("Key id").wait_for()
+    key_id, secret = tab.server.keys.read
+    assert page.evaluate("() => document.activeElement.name") == "keyId"
+    page.keyboard.type(key_id)
+    page.keyboard.press("Tab")
+    page.keyboard.type(secret)
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Sign out").wait_for()
+    assert page.evaluate("() => document.activeElement.id") == "main", "focus moves to the new view"
+    page.reload()
+    page.get_by_role("button", name="Sign out").wait_for()
+    page.keyboard.press("Tab")  # the skip link first
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+    stops = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("""() => {
+            const e = document.activeElement, style = getComputedStyle(e);
+            return [e.textContent.trim(), style.outlineStyle, parseFloat(style.outlineWidth)];
+        }"""))
+    assert [stop[0] for stop in stops] == ["Wallboard", "Dashboard", "Interactions", "Sign out"]
+    assert all(style != "none" and width >= 2 for _, style, width in stops), stops
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")  # Interactions
+    page.get_by_role("heading", name="Interactions").wait_for()
+
+
+@pytest.mark.parametrize("view", ["interactions", "dashboard"])
+def test_phone_width_keeps_every_view_within_the_screen(browser: Any, server: ConsoleServer, view: str) -> None:
+    phone = Tab(browser, server, width=390, height=844)
+    try:
+        page = phone.sign_in()
+        hash_path = {"interactions": f"#/interactions?from={DAY}&to={DAY}",
+                     "dashboard": f"#/dashboard?range=custom&from={DAY}&to={DAY}"}[view]
+        page.goto(f"{server.base_url}/{hash_path}")
+        page.locator(".pager .where, svg.chart").first.wait_for()
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert run_axe(page) == []
+        screenshot(page, f"07-phone-{view}")
+        assert phone.errors == []
+    finally:
+        phone.close()

@@ -55,7 +55,7 @@ function showSignIn() {
     try {
       await signIn(keyId.value.trim(), secret.value);
       secret.value = "";
-      route();
+      route("signed-in");
     } catch (error) {
       const text = error instanceof ApiError ? error.message : "Signing in failed.";
       replace(problem, message("error", "Not signed in", text));
@@ -86,7 +86,7 @@ function markNav(view) {
 
 const VIEWS = { wallboard, dashboard, interactions };
 
-function route() {
+function route(event) {
   if (cleanup) {
     cleanup();
     cleanup = null;
@@ -108,6 +108,7 @@ function route() {
   markNav(view);
   replace(main);
   cleanup = module.render(main, { id: parts[1], params, session: current, navigate }) || null;
+  if (event) main.focus({ preventScroll: false }); // a keyboard user starts on the new view, not the old link
 }
 
 onSessionEnd((reason) => {

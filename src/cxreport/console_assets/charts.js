@@ -1,7 +1,7 @@
 // Charts as inline SVG drawn here (no library), each with its numbers as a table and a CSV download.
 
 import { ApiError, download } from "./api.js";
-import { h, s, uid } from "./dom.js";
+import { h, s, scrollBox, uid } from "./dom.js";
 
 const WIDTH = 820;
 const HEIGHT = 260;
@@ -63,7 +63,7 @@ export function legend(items) {
 
 /** The chart's numbers: a header row, then one row per label. cells(i) gives [{text, value}] for row i. */
 export function dataTable(caption, headers, rows) {
-  return h("div", { class: "table-wrap" }, h("table", { class: "numbers" },
+  return scrollBox(caption, h("table", { class: "numbers" },
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, headers.map((text, i) => h("th", { scope: "col", class: i ? "num" : null }, text)))),
     h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell, i) => (i

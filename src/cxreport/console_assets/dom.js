@@ -77,3 +77,8 @@ export function message(kind, title, text, ...actions) {
     h("p", { class: "message-title" }, title), text ? h("p", {}, text) : null,
     actions.length ? h("p", { class: "actions" }, actions) : null);
 }
+
+/** A horizontally scrollable box around a wide table, reachable by keyboard (so it can be scrolled). */
+export function scrollBox(label, child) {
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label }, child);
+}

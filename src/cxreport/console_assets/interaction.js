@@ -1,7 +1,7 @@
 // One interaction: a summary, its timeline to scale, every statistic, its events and its raw JSON.
 
 import { ApiError, getJson } from "./api.js";
-import { h, message, replace } from "./dom.js";
+import { h, message, replace, scrollBox } from "./dom.js";
 import { duration, localTime } from "./format.js";
 import { LAST_SEARCH } from "./interactions.js";
 import { agentNames, handleTime, outcome, queueNames, waitTime } from "./record.js";
@@ -32,7 +32,7 @@ function eventsTable(events, zone) {
     return message("empty", "No stored events.", "This record was ingested directly (POST …/interactions or cxreport import), so it has no events to show; its statistics are as sent.");
   }
   const common = new Set(["type", "eventId", "interactionId", "timestamp", "tenantId"]);
-  return h("div", { class: "table-wrap" }, h("table", { class: "events" },
+  return scrollBox("Events", h("table", { class: "events" },
     h("caption", {}, `${events.length} events, in time order`),
     h("thead", {}, h("tr", {}, ["Time", "Type", "Details"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, events.map((event) => h("tr", {},

@@ -1,7 +1,7 @@
 // Interactions: filters, a table newest first with cursor paging, and a CSV export of the same search.
 
 import { ApiError, download, getJson } from "./api.js";
-import { field, h, message, replace, select, uid } from "./dom.js";
+import { field, h, message, replace, scrollBox, select, uid } from "./dom.js";
 import { addDays, duration, isoInstant, localTime, midnight, parseDate } from "./format.js";
 import { agentNames, handleTime, outcome, queueNames, waitTime } from "./record.js";
 
@@ -81,7 +81,7 @@ async function suggest(lists, params, signal) {
 }
 
 function table(records, zone) {
-  return h("div", { class: "table-wrap" }, h("table", { class: "results" },
+  return scrollBox("Interactions", h("table", { class: "results" },
     h("caption", { class: "visually-hidden" }, "Interactions, newest first"),
     h("thead", {}, h("tr", {},
       h("th", { scope: "col" }, "Start"), h("th", { scope: "col" }, "Channel"),

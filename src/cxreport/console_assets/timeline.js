@@ -2,7 +2,7 @@
 // transfers), per segment. Times come from the record; the events, when the interaction has them, give the exact
 // conversation, hold and wrap-up instants (without events they are placed from the record's durations).
 
-import { h, s } from "./dom.js";
+import { h, s, scrollBox } from "./dom.js";
 import { duration, durationWords, localTime } from "./format.js";
 
 const ms = (iso) => (iso ? Date.parse(iso) : null);
@@ -143,7 +143,7 @@ export function drawTimeline(record, events, zone) {
     [["ivr", "IVR"], ["queue", "queue wait"], ["abandoned", "abandoned"], ["offer", "offer"], ["talk", "conversation"], ["hold", "hold"], ["wrap", "wrap-up"], ["transfer", "transfer"]]
       .map(([kind, label]) => h("li", {}, h("span", { class: `swatch ${kind}` }), label)));
   const listing = h("details", { class: "data" }, h("summary", {}, "Timeline as a table"),
-    h("div", { class: "table-wrap" }, h("table", {},
+    scrollBox("Timeline as a table", h("table", {},
       h("thead", {}, h("tr", {}, ["Lane", "What", "From", "To", "Duration"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, rows.flatMap((lane) => lane.bars.map((bar) => h("tr", {},
         h("td", {}, lane.label), h("td", {}, bar.text),
