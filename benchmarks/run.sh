@@ -22,6 +22,9 @@ if [ -n "$postgres" ]; then
 else
   "$python" benchmarks/bench_statistics.py --count "$count"
 fi
+# The console's views in the browser, on the database bench_statistics.py just loaded (its tenant, its busiest days).
+"$python" benchmarks/bench_console.py --database "sqlite:///benchmarks/out/statistics-${count}-90d-30q-300a-7.db" \
+  --tenant 5eed0000-0000-4000-8000-000000000012 --day 2024-02-15
 if [ -n "$postgres" ]; then
   "$python" benchmarks/soak.py --seconds 60 --postgres "$postgres"
 else

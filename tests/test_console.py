@@ -78,3 +78,11 @@ def test_the_json_api_is_unchanged_beside_the_console(live_server: LiveServer, h
     assert http.get("/health").json()["status"] == "up"
     assert http.get("/openapi.json").status_code == 200
     assert http.get("/v1/tenants/2336d1ec-c956-47e1-b3b1-fe8fde81b2b4/interactions").status_code == 401
+
+
+def test_the_page_preloads_every_module_it_imports() -> None:
+    files = assets()
+    page = files["index.html"].body.decode()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/console/([\w.-]+)">', page))
+    modules = {name for name in files if name.endswith(".js")} - {"app.js"}
+    assert preloaded == modules, "index.html preloads every module, so the browser fetches them at once"
