@@ -354,8 +354,7 @@ def test_the_wallboard_changes_when_events_arrive(tab: Tab) -> None:
     page.locator("[data-queue='all']").wait_for()
     waiting = int(_figure(page, "all", "waiting").replace(",", ""))
     offered = int(_figure(page, "all", "offered").replace(",", ""))
-    ready = int(_figure(page, "all", "agents-ready").replace(",", "")) if page.locator(
-        "[data-figure='agents-ready']").count() else 0
+    ready = int(_figure(page, "agents", "agents-ready").replace(",", ""))
     marker = page.evaluate("() => { window.__sameDocument = true; return location.href; }")
     now = datetime.now(UTC)
     stamp = lambda seconds: (now + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")  # noqa: E731
@@ -376,7 +375,7 @@ def test_the_wallboard_changes_when_events_arrive(tab: Tab) -> None:
         seconds = _wait_for_figure(page, "all", "waiting", f"{waiting + 1:,}")
         print(f"wallboard: waiting count changed {seconds:.2f} s after the events were accepted")
         _wait_for_figure(page, "all", "offered", f"{offered + 1:,}")
-        _wait_for_figure(page, "all", "agents-ready", f"{ready + 1:,}")
+        _wait_for_figure(page, "agents", "agents-ready", f"{ready + 1:,}")
         page.locator("[data-queue='wall-queue']").wait_for()
         assert "Wall Queue" in page.locator("[data-queue='wall-queue'] h2").inner_text()
         longest = page.locator("[data-queue='wall-queue'] [data-figure='longest']")

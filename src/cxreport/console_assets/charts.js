@@ -3,7 +3,6 @@
 import { ApiError, download } from "./api.js";
 import { h, s, scrollBox, uid } from "./dom.js";
 
-const WIDTH = 820;
 const HEIGHT = 260;
 const LEFT = 56;
 const RIGHT = 12;
@@ -22,6 +21,8 @@ function niceMax(value) {
  * series: [{name, cls, values: [number|null]}]; format(value) writes a value; target: {value, label} draws a line.
  */
 export function barChart({ title, labels, series, format, max, target, below }) {
+  // As wide as the screen allows (up to 820), so that the labels keep their size on a phone.
+  const WIDTH = Math.round(Math.min(820, Math.max(320, window.innerWidth - 56)));
   const plotWidth = WIDTH - LEFT - RIGHT;
   const plotHeight = HEIGHT - TOP - BOTTOM;
   const values = series.flatMap((one) => one.values).filter((v) => v !== null && v !== undefined);
@@ -29,7 +30,7 @@ export function barChart({ title, labels, series, format, max, target, below }) 
   const group = plotWidth / Math.max(1, labels.length);
   const barWidth = Math.max(1, (group * 0.8) / series.length);
   const y = (v) => TOP + plotHeight - (v / top) * plotHeight;
-  const every = Math.max(1, Math.ceil(labels.length / 12));
+  const every = Math.max(1, Math.ceil(labels.length / Math.max(3, Math.floor(plotWidth / 64))));
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * top);
   return s("svg", { class: "chart", viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-label": `${title}. The table below the chart has every value.` },
     ticks.map((t) => [

@@ -69,7 +69,7 @@ function agentsLine(results) {
   const reasons = (results["agents-not-ready"] && results["agents-not-ready"].reasons) || {};
   const reasonText = Object.entries(reasons).filter(([, n]) => n).map(([reason, n]) => `${reason || "no reason"} ${n}`).join(", ");
   const states = [["agents-ready", "Ready"], ["agents-busy", "Busy"], ["agents-wrap-up", "Wrap-up"], ["agents-not-ready", "Not ready"], ["agents-unknown-state", "Unknown"], ["agents-logged-out", "Logged out"]];
-  return h("section", { class: "tile agents", "aria-label": "Agents by state" },
+  return h("section", { class: "tile agents", "aria-label": "Agents by state", "data-queue": "agents" },
     h("h2", {}, "Agents"),
     h("div", { class: "figures" }, states.map(([name, label]) => big(label, count(figureOf(results, name)), null, name))),
     reasonText ? h("p", { class: "agents-line" }, `Not ready: ${reasonText}`) : null);
