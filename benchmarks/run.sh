@@ -26,6 +26,11 @@ fi
 "$python" benchmarks/bench_console.py --database "sqlite:///benchmarks/out/statistics-${count}-90d-30q-300a-7.db" \
   --tenant 5eed0000-0000-4000-8000-000000000012 --day 2024-02-15
 if [ -n "$postgres" ]; then
+  "$python" benchmarks/bench_realtime.py --count "$(( count < 20000 ? count : 20000 ))" --postgres "$postgres"
+else
+  "$python" benchmarks/bench_realtime.py --count "$(( count < 20000 ? count : 20000 ))"
+fi
+if [ -n "$postgres" ]; then
   "$python" benchmarks/soak.py --seconds 60 --postgres "$postgres"
 else
   "$python" benchmarks/soak.py --seconds 60

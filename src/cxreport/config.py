@@ -84,6 +84,21 @@ class Settings:
             "help": "On SIGTERM, how long `serve` lets in-flight requests finish before closing them.",
         },
     )
+    realtime_stale_after_seconds: int = field(
+        default=4 * 3600,
+        metadata={
+            "env": "CXREPORT_REALTIME_STALE_AFTER",
+            "help": "Realtime statistics leave out (and count as stale) an interaction in progress whose latest "
+            "event is older than this many seconds.",
+        },
+    )
+    realtime_max_streams: int = field(
+        default=1000,
+        metadata={
+            "env": "CXREPORT_REALTIME_MAX_STREAMS",
+            "help": "Realtime statistics streams open at once per tenant, per server process; one more is a 429.",
+        },
+    )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

@@ -101,6 +101,13 @@ class RateLimited(CxError):
         self.retry_after = retry_after
 
 
+class TooManyStreams(CxError):
+    """The tenant has as many realtime statistics streams open on this process as it may."""
+
+    status = 429
+    code = "too_many_streams"
+
+
 class StoreUnavailable(CxError):
     status = 503
     code = "store_unavailable"

@@ -13,14 +13,14 @@ import cxreport
 from support.servers import LiveServer
 
 CODES_BY_STATUS = {
-    400: {"invalid_parameter", "invalid_body", "invalid_record"},
+    400: {"invalid_parameter", "unknown_parameter", "invalid_body", "invalid_record"},
     401: {"unauthenticated"},
     403: {"forbidden"},
     404: {"not_found"},
     405: {"method_not_allowed"},
     413: {"payload_too_large"},
     414: {"query_too_long"},
-    429: {"rate_limited"},
+    429: {"rate_limited", "too_many_streams"},
     431: {"headers_too_large"},
     503: {"timeout"},
 }

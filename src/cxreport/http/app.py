@@ -12,11 +12,24 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from cxreport import __version__
 from cxreport.config import Settings
-from cxreport.http import agents, console, credentials, events, health, interactions, slas, statistics, wfm
+from cxreport.http import (
+    agents,
+    console,
+    credentials,
+    events,
+    health,
+    interactions,
+    realtime,
+    slas,
+    statistics,
+    wfm,
+)
 from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.http.ratelimit import RateLimiter
+from cxreport.http.realtime_stream import Hub
 from cxreport.service.cursors import CursorCodec
+from cxreport.service.realtime import Realtime
 from cxreport.store.base import Store
 
 _SECURITY = Components(
@@ -50,6 +63,10 @@ def create_app(settings: Settings, store: Store) -> Litestar:
             statistics.interval_statistics,
             statistics.agent_statistics,
             wfm.wfm_intervals,
+            realtime.available,
+            realtime.stream,
+            realtime.batch,
+            realtime.one_statistic,
             credentials.create_token,
             credentials.list_keys,
             credentials.create_key,
@@ -83,4 +100,7 @@ def _state(settings: Settings, store: Store) -> Any:
 
     cursors = CursorCodec(store.secret("cursor-signing-key", lambda: secrets.token_hex(32)).encode())
     limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
-    return State({"settings": settings, "store": store, "cursors": cursors, "rate_limiter": limiter})
+    figures = Realtime(store, settings.realtime_stale_after_seconds)
+    hub = Hub(figures, settings.realtime_max_streams)
+    return State({"settings": settings, "store": store, "cursors": cursors, "rate_limiter": limiter,
+                  "realtime": figures, "hub": hub})

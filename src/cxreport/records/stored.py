@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from cxreport.metrics.live import LiveActivity
 from cxreport.records.facets import FACETS, RecordView, Viewable, facets_of
 from cxreport.records.facts import Factual, QueueEntryFact, facts_of, facts_of_doc
 
@@ -36,6 +37,10 @@ class StoredRecord:
     """(kind, value) pairs a search can filter on, e.g. ("agentId", "e054…"), served by an index."""
     facts: tuple[QueueEntryFact, ...] = ()
     """One per `queues[]` entry: what interval statistics count (`records/facts.py`), written with the record."""
+    live: tuple[LiveActivity, ...] = ()
+    """What is in progress in the interaction (derived records only: `metrics/live.py`)."""
+    last_event_us: int | None = None
+    """Its latest event's instant (derived records only)."""
 
     def supersedes(self, stored_revision: int | None) -> bool:
         """Whether this record may replace one stored with `stored_revision` (see `Store.upsert_records`)."""

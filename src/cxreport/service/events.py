@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import cast
 
 import msgspec
@@ -35,6 +36,8 @@ from cxreport.metrics import (
     split_events,
     versioned_lookup,
 )
+from cxreport.metrics.live import live_activities
+from cxreport.metrics.timeline import timeline
 from cxreport.records.facets import record_view
 from cxreport.records.facts import facts_view
 from cxreport.records.stored import StoredRecord, stored_record
@@ -142,7 +145,9 @@ def rebuilder(tenant_id: str, policy: PolicyLookup, known: Sequence[InteractionI
                     event, time_us = decode_interaction_event(doc)
                     instants[event.timestamp] = time_us
                 events.append(event)
-            records.append(derived_record(derive_record(tenant_id, events, policy, instants), tenant_id))
+            record = derived_record(derive_record(tenant_id, events, policy, instants), tenant_id)
+            live, last_us = live_activities(timeline(events, instants).events)  # what is in progress now
+            records.append(replace(record, live=live, last_event_us=last_us))
         return records
 
     return rebuild

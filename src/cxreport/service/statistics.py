@@ -229,7 +229,20 @@ def _figures(bucket: _Bucket | None) -> dict[str, Any]:
     return row
 
 
+def row_figures(sums: list[int], rules: set[str]) -> dict[str, Any]:
+    """A `/statistics` row's figures from its sums (`FIGURE_NAMES` order) and the SLA rules of its entries: what
+    realtime statistics show of today, by the same formulas."""
+    return _figures(_Bucket(sums, rules))
+
+
 __all__ = [
-    "GROUPS", "WEEKDAYS", "RowPage", "StatisticsRequest", "StatisticsTable", "check_group_by", "nonempty_rows",
+    "GROUPS",
+    "WEEKDAYS",
+    "RowPage",
+    "StatisticsRequest",
+    "StatisticsTable",
+    "check_group_by",
+    "nonempty_rows",
+    "row_figures",
     "statistics",
 ]

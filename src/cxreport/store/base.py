@@ -308,6 +308,49 @@ class SlotRow:
     """The least and greatest abandonType of the SLAs that judged the slot's entries (None when none did)."""
 
 
+@dataclass(frozen=True, slots=True)
+class LiveInteraction:
+    """An interaction with something in progress (`metrics/live.py`), as the events transaction stored it."""
+
+    interaction_id: str
+    last_us: int
+    """Its latest event's instant."""
+    activities: tuple[tuple[str, str | None, str | None, int], ...]
+    """(kind, queue id, agent id, since µs) of each thing in progress."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveInteractions:
+    fresh: list[LiveInteraction]
+    """Those whose latest event is at or after the staleness cutoff asked for."""
+    stale: int
+    """How many others there are (their events stopped before the cutoff without an end)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPresence:
+    """An agent's latest state event (by time, then login < change < logout, then eventId)."""
+
+    agent_id: str
+    time_us: int
+    type: str
+    state: str | None
+    reason_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    """The queue-entry facts of a window summed per (queue id, answering agent id): the figures of
+    `store/statistics.py` (`FIGURES` order, then `maxWaitTime`), the SLA rules, and the extremes of the time
+    figures (min and max answer time, min and max handle time, in ms; None without any)."""
+
+    queue_id: str | None
+    agent_id: str | None
+    figures: tuple[int, ...]
+    rules: tuple[str | None, str | None]
+    extremes: tuple[int | None, int | None, int | None, int | None]
+
+
 class Store(abc.ABC):
     """What cxreport needs from a database. Implementations: SqliteStore, and PostgreSQL next."""
 
@@ -467,6 +510,31 @@ class Store(abc.ABC):
     def queue_entry_slots(self, tenant_id: str, query: SlotQuery) -> list[SlotRow]:
         """The queue-entry facts of `query`'s window summed per slot and group (only those with entries), read
         from `queue_entry_facts` alone (no record is decoded)."""
+
+    # realtime -----------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def realtime_version(self, tenant_id: str) -> int:
+        """The tenant's change counter: it grows in every transaction that stores an event, a record or a
+        restatement of the tenant (committed with it), so equal values mean the same stored data."""
+
+    @abc.abstractmethod
+    def live_interactions(self, tenant_id: str, fresh_from_us: int) -> LiveInteractions:
+        """The tenant's interactions with something in progress whose latest event is at or after
+        `fresh_from_us`, and how many older ones there are."""
+
+    @abc.abstractmethod
+    def agent_presences(self, tenant_id: str) -> list[AgentPresence]:
+        """Each agent's latest state event, by agent id."""
+
+    @abc.abstractmethod
+    def entries_changed(self, tenant_id: str, since_us: int, start_us: int, end_us: int) -> bool:
+        """Whether a record written at or after `since_us` (its last-update time) has a queue entry in
+        [start_us, end_us): whether sums of that window read before `since_us` may have changed."""
+
+    @abc.abstractmethod
+    def realtime_day(self, tenant_id: str, start_us: int, end_us: int) -> list[DayRow]:
+        """The queue-entry facts with an entry instant in [start_us, end_us) summed per queue and agent, by the
+        same expressions as `queue_entry_slots` (only groups with entries)."""
 
     # service levels -----------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -8,16 +8,24 @@ transaction's steps (see `events.py`), export by position, pings and statistics.
 from __future__ import annotations
 
 import abc
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any, Generic, Protocol, TypeVar
 
+import msgspec
+
 from cxreport import clock
 from cxreport.errors import Conflict, SchemaTooNew
+from cxreport.store import realtime
 from cxreport.store.base import (
+    AgentPresence,
     ApiKey,
+    DayRow,
     ExportKey,
+    LiveInteraction,
+    LiveInteractions,
     Page,
     PageRequest,
     Query,
@@ -36,11 +44,13 @@ from cxreport.store.base import (
     sla_conflict,
 )
 from cxreport.store.dialect import Dialect
-from cxreport.store.events import EventsTransaction, NewEvents
+from cxreport.store.events import PRESENCE_RANK, EventsTransaction, NewEvents
 from cxreport.store.facts import FACTS_VERSION
 from cxreport.store.querying import export_keys_statement, run_search
 from cxreport.store.statements import Statements, restatement_statement
 from cxreport.store.statistics import slot_rows, slots_statement
+
+_decode_live = msgspec.json.Decoder(list[tuple[str, str | None, str | None, int]]).decode
 
 _EVERY_ROW = 2**63 - 1
 """`NewEvents.before` when no event is new: every stored event is one to rebuild from."""
@@ -173,7 +183,10 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         if not records:
             return UpsertCounts()
         with self._write() as db:
-            return self._upsert(db, tenant_id, records, now_us, derived=False)
+            counts = self._upsert(db, tenant_id, records, now_us, derived=False)
+            if counts.inserted or counts.updated:
+                self._note_change(db, tenant_id, records[0].interaction_id)
+            return counts
 
     def search(self, tenant_id: str, request: PageRequest) -> Page:
         with self._read() as db:
@@ -249,6 +262,53 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             rows = db.execute(statement.sql, statement.params).fetchall()
         return slot_rows(rows, len(query.group_by))
 
+    # realtime -----------------------------------------------------------------------------------------
+    def _note_change(self, db: Db, tenant_id: str, key: str) -> None:
+        shard = zlib.crc32(key.encode()) % realtime.SHARDS
+        db.execute(self._dialect.sql(realtime.NOTE_CHANGE), (tenant_id, shard))
+
+    def _note_presence(self, db: Db, tenant_id: str, latest: Sequence[StoredAgentEvent]) -> None:
+        sql = self._dialect.sql(realtime.NOTE_PRESENCE)
+        for e in latest:
+            rank = PRESENCE_RANK.get(e.type, 2)
+            db.execute(sql, (tenant_id, e.agent_id, e.time_us, rank, e.event_id, e.type, e.state, e.reason_code))
+
+    def realtime_version(self, tenant_id: str) -> int:
+        with self._read() as db:
+            row = db.execute(self._dialect.sql(realtime.VERSION), (tenant_id,)).fetchone()
+        return int(row[0])
+
+    def live_interactions(self, tenant_id: str, fresh_from_us: int) -> LiveInteractions:
+        d = self._dialect
+        with self._read() as db:
+            rows = db.execute(realtime.live_statement(d), (tenant_id, fresh_from_us)).fetchall()
+            stale = db.execute(realtime.stale_statement(d), (tenant_id, fresh_from_us)).fetchone()
+        fresh = [
+            LiveInteraction(str(interaction_id), int(last_us), tuple(
+                (str(kind), queue_id, agent_id, int(since)) for kind, queue_id, agent_id, since in _decode_live(text)
+            ))
+            for interaction_id, last_us, text in rows
+        ]
+        return LiveInteractions(fresh, int(stale[0]))
+
+    def agent_presences(self, tenant_id: str) -> list[AgentPresence]:
+        with self._read() as db:
+            rows = db.execute(self._dialect.sql(realtime.PRESENCES), (tenant_id,)).fetchall()
+        return [AgentPresence(str(agent), int(time_us), str(kind), state, reason) for agent, time_us, kind, state,
+                reason in rows]
+
+    def entries_changed(self, tenant_id: str, since_us: int, start_us: int, end_us: int) -> bool:
+        with self._read() as db:
+            row = db.execute(realtime.entries_changed_statement(self._dialect),
+                             (tenant_id, since_us, start_us, end_us)).fetchone()
+        return row is not None
+
+    def realtime_day(self, tenant_id: str, start_us: int, end_us: int) -> list[DayRow]:
+        statement = realtime.day_statement(tenant_id, start_us, end_us, self._dialect)
+        with self._read() as db:
+            rows = db.execute(statement.sql, statement.params).fetchall()
+        return realtime.day_rows(rows)
+
     # service levels -----------------------------------------------------------------------------------
     def create_sla(self, tenant_id: str, sla: Sla) -> None:
         try:
@@ -313,4 +373,7 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         every_event = NewEvents(0, sorted(interaction_ids), before=_EVERY_ROW)
         with self._write() as db:
             stored = self._events_to_rebuild(db, tenant_id, every_event)
-            return self._upsert(db, tenant_id, rebuild(stored), now_us, derived=True)
+            counts = self._upsert(db, tenant_id, rebuild(stored), now_us, derived=True)
+            if counts.inserted or counts.updated:
+                self._note_change(db, tenant_id, interaction_ids[0])
+            return counts

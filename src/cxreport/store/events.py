@@ -13,6 +13,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import msgspec
+
 from cxreport.store.base import (
     AgentEventKey,
     EventCounts,
@@ -66,9 +68,15 @@ class EventsTransaction(abc.ABC, Generic[Db]):
                 new_agent_events = self._insert_agent_events(db, tenant_id, agents)
             if unique:
                 new = self._insert_new_events(db, tenant_id, unique)
+            if new_agent_events:
+                self._note_presence(db, tenant_id, latest_per_agent(agents.values()))
             if new.touched:
                 stored = self._events_to_rebuild(db, tenant_id, new)
-                self._upsert(db, tenant_id, rebuild(stored), now_us, derived=True)
+                records = rebuild(stored)
+                self._upsert(db, tenant_id, records, now_us, derived=True)
+                self._replace_live(db, tenant_id, records)
+            if new.count or new_agent_events:
+                self._note_change(db, tenant_id, (new.touched or sorted(agent for agent, _ in agents))[0])
         accepted = new.count + new_agent_events
         return EventCounts(accepted, len(events) + len(agent_events) - accepted, len(new.touched))
 
@@ -85,6 +93,19 @@ class EventsTransaction(abc.ABC, Generic[Db]):
         """Insert the agent-state events the tenant does not have yet (by agentId and eventId); say how many."""
 
     @abc.abstractmethod
+    def _note_presence(self, db: Db, tenant_id: str, latest: Sequence[StoredAgentEvent]) -> None:
+        """Keep each agent's latest state event (`agent_presence`): these replace older ones."""
+
+    @abc.abstractmethod
+    def _replace_live(self, db: Db, tenant_id: str, records: Sequence[StoredRecord]) -> None:
+        """Replace what these derived records' interactions have in progress (`live_interactions`)."""
+
+    @abc.abstractmethod
+    def _note_change(self, db: Db, tenant_id: str, key: str) -> None:
+        """Bump the tenant's change counter (`Store.realtime_version`) in this transaction; `key` picks the
+        shard (concurrent transactions with different keys mostly bump different rows)."""
+
+    @abc.abstractmethod
     def _events_to_rebuild(self, db: Db, tenant_id: str, new: NewEvents) -> dict[str, list[bytes]]:
         """Every event of the touched interactions, as this transaction sees them (JSON text, any order)."""
 
@@ -93,6 +114,24 @@ class EventsTransaction(abc.ABC, Generic[Db]):
         self, db: Db, tenant_id: str, records: Sequence[StoredRecord], now_us: int, *, derived: bool
     ) -> UpsertCounts:
         """`Store.upsert_records` inside an open transaction; `derived` marks records made from events."""
+
+
+PRESENCE_RANK = {"agent-logged-in": 0, "agent-state-changed": 1, "agent-logged-out": 2}
+"""At one instant: a login, then presence changes, then a logout (the order `agent_presence` keeps the latest in)."""
+
+
+def presence_key(event: StoredAgentEvent) -> tuple[int, int, str]:
+    return event.time_us, PRESENCE_RANK.get(event.type, 2), event.event_id
+
+
+def latest_per_agent(events: Iterable[StoredAgentEvent]) -> list[StoredAgentEvent]:
+    """Each agent's latest event among `events` (by `presence_key`), by agent id."""
+    latest: dict[str, StoredAgentEvent] = {}
+    for event in events:
+        previous = latest.get(event.agent_id)
+        if previous is None or presence_key(event) > presence_key(previous):
+            latest[event.agent_id] = event
+    return [latest[agent] for agent in sorted(latest)]
 
 
 def by_interaction(rows: Iterable[Any], found: dict[str, list[bytes]]) -> dict[str, list[bytes]]:
@@ -111,3 +150,12 @@ def with_new(stored: dict[str, list[bytes]], new: Sequence[StoredEvent]) -> dict
             docs = merged[event.interaction_id] = []
         docs.append(event.doc)
     return merged
+
+
+def live_rows(tenant_id: str, records: Sequence[StoredRecord]) -> list[tuple[str, str, int, str]]:
+    """(tenant id, interaction id, latest event µs, activities as JSON) of the records with something in progress."""
+    return [
+        (tenant_id, r.interaction_id, r.last_event_us or r.start_us, msgspec.json.encode(r.live).decode())
+        for r in records
+        if r.live
+    ]

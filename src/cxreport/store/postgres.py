@@ -37,7 +37,7 @@ from cxreport.store.base import (
 )
 from cxreport.store.common import SqlStore
 from cxreport.store.dialect import Dialect
-from cxreport.store.events import NewEvents, by_interaction
+from cxreport.store.events import NewEvents, by_interaction, live_rows
 from cxreport.store.facts import BACKFILL_BATCH, FACT_COLUMNS, backfill, fact_rows
 from cxreport.store.postgres_schema import MIGRATIONS
 from cxreport.store.statements import Statements, doc_column
@@ -108,6 +108,8 @@ _EVENTS_OF = "SELECT interaction_id::text, doc FROM events WHERE tenant_id = %s 
 _LOCK_BUCKETS = 256
 """Event ingestion locks interactions by hash bucket (at most this many locks a transaction)."""
 _DELETE_FACETS = "DELETE FROM interaction_facets WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
+_DELETE_LIVE = "DELETE FROM live_interactions WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s::uuid[])"
+_INSERT_LIVE = "INSERT INTO live_interactions (tenant_id, interaction_id, last_us, activities) VALUES (%s, %s, %s, %s)"
 _DELETE_QUEUE_FACTS = "DELETE FROM queue_entry_facts WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
 _COPY_QUEUE_FACTS = f"COPY queue_entry_facts ({FACT_COLUMNS.format(start='start_ts')}) FROM STDIN"
 DIALECT = Dialect(
@@ -308,6 +310,13 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         with db.cursor() as cursor:
             cursor.executemany(self._sql.insert_agent_event, rows)
             return max(cursor.rowcount, 0)
+
+    def _replace_live(self, db: psycopg.Connection[Any], tenant_id: str, records: Sequence[StoredRecord]) -> None:
+        db.execute(_DELETE_LIVE, {"tenant": tenant_id, "ids": [record.interaction_id for record in records]})
+        rows = live_rows(tenant_id, records)
+        if rows:
+            with db.cursor() as cursor:
+                cursor.executemany(_INSERT_LIVE, rows)
 
     def _events_to_rebuild(self, db: psycopg.Connection[Any], tenant_id: str, new: NewEvents) -> dict[str, list[bytes]]:
         """Every event of the touched interactions, read back: this transaction sees its own new ones."""

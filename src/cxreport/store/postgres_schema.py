@@ -161,4 +161,40 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX queue_entry_facts_by_entry ON queue_entry_facts (tenant_id, entry_us);
     """,
+    # 6: realtime statistics (see the SQLite schema's migration 6)
+    """
+    CREATE TABLE live_interactions (
+        tenant_id      uuid NOT NULL,
+        interaction_id uuid NOT NULL,
+        last_us        bigint NOT NULL,
+        activities     text NOT NULL,
+        PRIMARY KEY (tenant_id, interaction_id)
+    );
+    CREATE INDEX live_interactions_by_last ON live_interactions (tenant_id, last_us);
+    CREATE TABLE agent_presence (
+        tenant_id   uuid NOT NULL,
+        agent_id    text NOT NULL,
+        time_us     bigint NOT NULL,
+        rank        integer NOT NULL,
+        event_id    text NOT NULL,
+        type        text NOT NULL,
+        state       text,
+        reason_code text,
+        PRIMARY KEY (tenant_id, agent_id)
+    );
+    INSERT INTO agent_presence (tenant_id, agent_id, time_us, rank, event_id, type, state, reason_code)
+    SELECT DISTINCT ON (tenant_id, agent_id) tenant_id, agent_id,
+        (extract(epoch FROM time_ts) * 1000000)::bigint,
+        CASE type WHEN 'agent-logged-in' THEN 0 WHEN 'agent-state-changed' THEN 1 ELSE 2 END,
+        event_id, type, state, reason_code
+    FROM agent_events
+    ORDER BY tenant_id, agent_id, time_ts DESC,
+        CASE type WHEN 'agent-logged-in' THEN 0 WHEN 'agent-state-changed' THEN 1 ELSE 2 END DESC, event_id DESC;
+    CREATE TABLE realtime_changes (
+        tenant_id uuid NOT NULL,
+        shard     integer NOT NULL,
+        counter   bigint NOT NULL,
+        PRIMARY KEY (tenant_id, shard)
+    );
+    """,
 ]

@@ -35,7 +35,7 @@ from cxreport.store.base import (
 )
 from cxreport.store.common import SqlStore
 from cxreport.store.dialect import Dialect
-from cxreport.store.events import NewEvents, by_interaction, with_new
+from cxreport.store.events import NewEvents, by_interaction, live_rows, with_new
 from cxreport.store.facts import BACKFILL_BATCH, FACT_COLUMNS, backfill, fact_rows
 from cxreport.store.sqlite_checkpoints import BackgroundCheckpoints
 from cxreport.store.sqlite_deadline import DeadlineConnection, untimed
@@ -77,6 +77,8 @@ _FACT_COLUMNS = FACT_COLUMNS.format(start="start_us")
 _INSERT_FACT = (
     f"INSERT INTO queue_entry_facts ({_FACT_COLUMNS}) VALUES ({', '.join('?' * (_FACT_COLUMNS.count(',') + 1))})"
 )
+_DELETE_LIVE = "DELETE FROM live_interactions WHERE tenant_id = ? AND interaction_id = ?"
+_INSERT_LIVE = "INSERT INTO live_interactions (tenant_id, interaction_id, last_us, activities) VALUES (?, ?, ?, ?)"
 _DELETE_FACTS = "DELETE FROM queue_entry_facts WHERE tenant_id = ? AND interaction_id = ?"
 _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (tenant_id, event_id, interaction_id, time_us, type, doc) VALUES (?, ?, ?, ?, ?, ?)"
@@ -345,6 +347,10 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         before = db.total_changes
         db.executemany(self._sql.insert_agent_event, rows)
         return db.total_changes - before
+
+    def _replace_live(self, db: sqlite3.Connection, tenant_id: str, records: Sequence[StoredRecord]) -> None:
+        db.executemany(_DELETE_LIVE, [(tenant_id, record.interaction_id) for record in records])
+        db.executemany(_INSERT_LIVE, live_rows(tenant_id, records))
 
     def _events_to_rebuild(self, db: sqlite3.Connection, tenant_id: str, new: NewEvents) -> dict[str, list[bytes]]:
         """The events stored before this transaction (rowid up to `new.before`: an interaction new to the store

@@ -171,4 +171,43 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX queue_entry_facts_by_interaction ON queue_entry_facts (tenant_id, interaction_id);
     """,
+    # 6: realtime statistics (`service/realtime.py`): what each interaction has in progress now (written by the
+    # events transaction), each agent's latest state event (filled from the stored ones here), and a per-tenant
+    # change counter bumped in every transaction that changes the tenant's figures (in shards, so that
+    # concurrent transactions of one tenant do not wait for one row)
+    """
+    CREATE TABLE live_interactions (
+        tenant_id      TEXT NOT NULL,
+        interaction_id TEXT NOT NULL,
+        last_us        INTEGER NOT NULL,
+        activities     TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, interaction_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX live_interactions_by_last ON live_interactions (tenant_id, last_us);
+    CREATE TABLE agent_presence (
+        tenant_id   TEXT NOT NULL,
+        agent_id    TEXT NOT NULL,
+        time_us     INTEGER NOT NULL,
+        rank        INTEGER NOT NULL,
+        event_id    TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        state       TEXT,
+        reason_code TEXT,
+        PRIMARY KEY (tenant_id, agent_id)
+    ) WITHOUT ROWID;
+    INSERT INTO agent_presence (tenant_id, agent_id, time_us, rank, event_id, type, state, reason_code)
+    SELECT tenant_id, agent_id, time_us, rank, event_id, type, state, reason_code FROM (
+        SELECT e.*, CASE e.type WHEN 'agent-logged-in' THEN 0 WHEN 'agent-state-changed' THEN 1 ELSE 2 END AS rank,
+            row_number() OVER (PARTITION BY tenant_id, agent_id ORDER BY time_us DESC,
+                CASE e.type WHEN 'agent-logged-in' THEN 0 WHEN 'agent-state-changed' THEN 1 ELSE 2 END DESC,
+                event_id DESC) AS latest
+        FROM agent_events AS e
+    ) WHERE latest = 1;
+    CREATE TABLE realtime_changes (
+        tenant_id TEXT NOT NULL,
+        shard     INTEGER NOT NULL,
+        counter   INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, shard)
+    ) WITHOUT ROWID;
+    """,
 ]

@@ -77,8 +77,9 @@ _JUDGED_BY_THRESHOLD = _count(f"({_ANSWERED} AND f.sla_ms IS NOT NULL) OR f.sla_
 _RULE = "CASE WHEN f.sla_met IS NOT NULL THEN coalesce(v.abandon_type, 'ignore-abandons') END"
 
 
-def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect) -> Statement:
-    """SELECT slot, group ids…, names…, figures…, max wait, least and greatest rule, per slot and group."""
+def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect, extra: Sequence[str] = ()) -> Statement:
+    """SELECT slot, group ids…, names…, figures…, max wait, least and greatest rule, per slot and group (then
+    the `extra` aggregate columns)."""
     ids = [f"f.{GROUP_COLUMNS[name][0]}" for name in query.group_by]
     names = [f"max(f.{column})" if column else "NULL" for _id, column in (GROUP_COLUMNS[n] for n in query.group_by)]
     threshold = query.sla_threshold_ms is not None
@@ -99,7 +100,7 @@ def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect) -> State
         )
         params += [probe.kind, *probe.values]
     columns = ["(f.entry_us - ?) / ? AS slot", *ids, *names, *sums,
-               f"max(CASE WHEN {_WAITED} THEN f.queue_ms END)", f"min({_RULE})", f"max({_RULE})"]
+               f"max(CASE WHEN {_WAITED} THEN f.queue_ms END)", f"min({_RULE})", f"max({_RULE})", *extra]
     sql = (
         f"SELECT {', '.join(columns)} FROM queue_entry_facts AS f"
         f" LEFT JOIN sla_versions AS v ON v.tenant_id = f.tenant_id AND v.sla_id{dialect.as_text} = f.sla_id"
