@@ -348,7 +348,7 @@ def _wait_for_figure(page: Any, queue: str, figure: str, value: str) -> float:
 
 def test_the_wallboard_changes_when_events_arrive(tab: Tab) -> None:
     if not _realtime_routes(tab.server):
-        pytest.skip("this server has no realtime routes (issue 13): the wallboard says so (test below)")
+        pytest.skip("this server has no realtime routes (issue 13)")
     page = tab.sign_in()
     page.get_by_text("Live · updated").wait_for()
     page.locator("[data-queue='all']").wait_for()
@@ -394,17 +394,6 @@ def test_the_wallboard_changes_when_events_arrive(tab: Tab) -> None:
     _wait_for_figure(page, "all", "waiting", f"{waiting:,}")
     _wait_for_figure(page, "wall-queue", "abandoned", "1")
     assert page.evaluate("() => window.__sameDocument === true && location.href") == marker, "no reload"
-
-
-def test_without_realtime_routes_the_wallboard_says_where_to_look(tab: Tab) -> None:
-    if _realtime_routes(tab.server):
-        pytest.skip("this server has the realtime routes: the test above covers the wallboard")
-    page = tab.sign_in()
-    page.get_by_text("Realtime statistics are not available on this server.").wait_for()
-    assert run_axe(page) == []
-    screenshot(page, "02-wallboard-unavailable")
-    page.get_by_role("link", name="Open today's dashboard").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
 
 
 def test_the_keyboard_alone_signs_in_and_moves_between_views_with_a_visible_focus(tab: Tab) -> None:
