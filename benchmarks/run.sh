@@ -31,6 +31,9 @@ if command -v wrk >/dev/null; then
 else
   echo "skipping bench_http.py: it needs wrk (apt-get install -y wrk)" >&2
 fi
+# The console's views in the browser, on the database bench_statistics.py just loaded (its tenant, its busiest days).
+"$python" benchmarks/bench_console.py --database "sqlite:///benchmarks/out/statistics-${count}-90d-30q-300a-7.db" \
+  --tenant 5eed0000-0000-4000-8000-000000000012 --day 2024-02-15
 if [ -n "$postgres" ]; then
   "$python" benchmarks/bench_realtime.py --count "$(( count < 20000 ? count : 20000 ))" --postgres "$postgres"
 else

@@ -217,7 +217,9 @@ def test_forbidden_on_another_tenant(http: httpx.Client, live_server: LiveServer
 # --- 404 ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", "/v1", "/v1/tenants", "/v1/interactions", "/v2/tokens",
+# `/` is the web console's page (tests/test_console.py); its unknown files are JSON 404s like any unknown route.
+@pytest.mark.parametrize("path", ["/console", "/console/nope.js", "/nope", "/v1", "/v1/tenants", "/v1/interactions",
+                                  "/v2/tokens",
                                   "/v1/tenants/{t}/nope", "/v1/tenants/{t}/interactions/{id}/more",
                                   "/health/more"])
 def test_unknown_routes(http: httpx.Client, live_server: LiveServer, victim: TenantKeys, path: str) -> None:

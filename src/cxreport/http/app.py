@@ -11,7 +11,18 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from cxreport import __version__
 from cxreport.config import Settings
-from cxreport.http import agents, credentials, events, health, interactions, realtime, slas, statistics, wfm
+from cxreport.http import (
+    agents,
+    console,
+    credentials,
+    events,
+    health,
+    interactions,
+    realtime,
+    slas,
+    statistics,
+    wfm,
+)
 from cxreport.http.docs_page import DocsPage
 from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
@@ -64,6 +75,8 @@ def create_app(settings: Settings, store: Store) -> Litestar:
             credentials.revoke_key,
             health.health,
             openapi_document,
+            console.console_page,
+            console.console_file,
         ],
         state=_state(settings, store),
         exception_handlers=EXCEPTION_HANDLERS,
