@@ -158,6 +158,12 @@ def test_fuzz(api_schema: Any, session: requests.Session, live_server: LiveServe
     def run(case: Any) -> None:
         if mode.is_positive and breaks_a_rule_the_schema_cannot_state(case, max_ttl):
             return
-        case.call_and_validate(session=session, excluded_checks=excluded)
+        response = case.call(session=session)
+        if mode.is_negative and response.status_code == 414:
+            # a path over CXREPORT's path cap is refused before any route (schemathesis' list of rejections
+            # lacks 414): the one error shape, with its code
+            assert response.json()["code"] == "path_too_long"
+            return
+        case.validate_response(response, excluded_checks=excluded)
 
     run()
