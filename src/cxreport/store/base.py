@@ -294,6 +294,9 @@ class SlotQuery:
     group_by: tuple[str, ...] = ()
     filters: tuple[Filter, ...] = ()
     sla_threshold_ms: int | None = None
+    use_rollups: bool = True
+    """Read the 15-minute rollups when they cover the query (`store/rollups.py`); False: always the facts (the
+    same sums; tests compare the two)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from cxreport import clock
 from cxreport.errors import Conflict, SchemaTooNew
+from cxreport.store import rollups
 from cxreport.store.base import (
     ApiKey,
     ExportKey,
@@ -39,6 +40,7 @@ from cxreport.store.dialect import Dialect
 from cxreport.store.events import EventsTransaction, NewEvents
 from cxreport.store.facts import FACTS_VERSION
 from cxreport.store.querying import export_keys_statement, run_search
+from cxreport.store.rollups import ROLLUPS_MARK, rollup_for, rollup_statement
 from cxreport.store.statements import Statements, restatement_statement
 from cxreport.store.statistics import slot_rows, slots_statement
 
@@ -109,6 +111,8 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
                     db.execute(statement)
                 if version == FACTS_VERSION:
                     self._fill_facts(db)
+                if ROLLUPS_MARK in migrations[version - 1]:
+                    rollups.fill(db.execute, self._dialect)
                 db.execute(self._sql.record_migration, (version, clock.now_us()))
         return len(migrations)
 
@@ -244,7 +248,11 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
 
     # interval statistics ------------------------------------------------------------------------------
     def queue_entry_slots(self, tenant_id: str, query: SlotQuery) -> list[SlotRow]:
-        statement = slots_statement(tenant_id, query, self._dialect)
+        rollup = rollup_for(query)
+        if rollup is None:
+            statement = slots_statement(tenant_id, query, self._dialect)
+        else:
+            statement = rollup_statement(tenant_id, query, rollup, self._dialect)
         with self._read() as db:
             rows = db.execute(statement.sql, statement.params).fetchall()
         return slot_rows(rows, len(query.group_by))
