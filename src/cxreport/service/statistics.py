@@ -55,6 +55,10 @@ class StatisticsRequest:
     filters: tuple[Filter, ...] = ()
     sla_threshold: float | None = None
     """Seconds: count answeredWithinSla against this threshold instead of each entry's SLA version's."""
+    limit: int | None = None
+    """Rows per page (at most `MAX_BUCKETS`); None: every row in one answer (refused beyond `MAX_BUCKETS`)."""
+    page: int = 0
+    """The page (from 0) of `limit` rows: rows page × limit to (page + 1) × limit − 1 of the whole table."""
 
 
 @dataclass
@@ -72,6 +76,8 @@ class StatisticsTable:
     columns: tuple[str, ...]
     """The row's keys, in order: start, end, the groups' ids and names, the figures."""
     rows: list[dict[str, Any]]
+    total_rows: int = 0
+    """Rows in the whole table (buckets × groups), of which `rows` are the page asked for (all when unpaged)."""
 
 
 def columns_for(group_by: tuple[str, ...]) -> tuple[str, ...]:
@@ -93,25 +99,61 @@ def check_group_by(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> StatisticsTable:
+    """The table of `request`: every bucket × group seen in the range, by bucket then group; with `limit`, only
+    the rows of its page, whose buckets alone are summed."""
+    if request.limit is not None:
+        return _page(store, tenant_id, request, request.limit)
     folded = _fold(store, tenant_id, request)
     found, ordered = folded.buckets, folded.ordered
     if len(found) * len(ordered) > MAX_BUCKETS:
         raise InvalidParameter(
             f"{len(found)} buckets × {len(ordered)} groups make more than {MAX_BUCKETS} rows: ask for a shorter "
-            "range, a longer interval or fewer groups",
+            f"range, a longer interval or fewer groups, or page through them with limit (at most {MAX_BUCKETS})",
             parameter="interval",
         )
-    labels = folded.labels(request.group_by)
-    local = [found.local(boundary) for boundary in found.boundaries]
+    rows = _rows(folded, request.group_by, range(len(found)), 0, len(found) * len(ordered))
+    return StatisticsTable(folded.tenant.id, folded.tenant.name, folded.zone_name, request,
+                           columns_for(request.group_by), rows, len(rows))
+
+
+def _page(store: Store, tenant_id: str, request: StatisticsRequest, limit: int) -> StatisticsTable:
+    """Rows [page × limit, (page + 1) × limit) of the table: the groups (and their names) of the whole range
+    first, then the sums of the buckets those rows are in."""
+    if not 0 <= limit <= MAX_BUCKETS:
+        raise InvalidParameter(f"limit must be between 0 and {MAX_BUCKETS}, got {limit}", parameter="limit")
+    if request.page < 0:
+        raise InvalidParameter(f"page must be 0 or more, got {request.page}", parameter="page")
+    whole = _fold(store, tenant_id, request, whole_range=True)
+    found, groups = whole.buckets, len(whole.ordered)
+    total = len(found) * groups
+    first, last = min(request.page * limit, total), min((request.page + 1) * limit, total)
+    rows: list[dict[str, Any]] = []
+    if first < last:
+        bucket_range = range(first // groups, (last - 1) // groups + 1)
+        sliced = _fold(store, tenant_id, request, buckets_of=(whole, bucket_range))
+        rows = _rows(sliced, request.group_by, bucket_range, first - bucket_range.start * groups, last - first)
+    return StatisticsTable(whole.tenant.id, whole.tenant.name, whole.zone_name, request,
+                           columns_for(request.group_by), rows, total)
+
+
+def _rows(folded: _Folded, group_by: tuple[str, ...], indexes: range, skip: int, count: int) -> list[dict[str, Any]]:
+    """`count` rows after the first `skip` of these buckets' (each bucket's groups in `folded.ordered` order)."""
+    found, ordered = folded.buckets, folded.ordered
+    labels = folded.labels(group_by)
+    local = {index: found.local(found.boundaries[index]) for index in (*indexes, indexes.stop)}
     empty = _figures(None)
-    rows = []
-    for index in range(len(found)):
-        for group, label in zip(ordered, labels, strict=True):
+    rows: list[dict[str, Any]] = []
+    for index in indexes:
+        for position, (group, label) in enumerate(zip(ordered, labels, strict=True)):
+            at = (index - indexes.start) * len(ordered) + position
+            if at < skip:
+                continue
+            if at >= skip + count:
+                return rows
             found_sums = folded.sums.get((index, group))
             rows.append({"start": local[index], "end": local[index + 1], **label,
                          **(_figures(found_sums) if found_sums is not None else empty)})
-    return StatisticsTable(folded.tenant.id, folded.tenant.name, folded.zone_name, request,
-                           columns_for(request.group_by), rows)
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,21 +198,30 @@ class _Folded:
         return [_group_fields(group_by, group, self.names.get(group)) for group in self.ordered]
 
 
-def _fold(store: Store, tenant_id: str, request: StatisticsRequest) -> _Folded:
-    """The store's slot sums of `request` folded into its buckets, per group."""
-    tenant = tenant_or_404(store, tenant_id)
-    zone_name = request.timezone or tenant.timezone
-    check_group_by(request.group_by)
-    found = buckets(request.start_us, request.end_us, request.interval, zone_named(zone_name), request.week_start)
+def _fold(store: Store, tenant_id: str, request: StatisticsRequest, *, whole_range: bool = False,
+          buckets_of: tuple[_Folded, range] | None = None) -> _Folded:
+    """The store's slot sums of `request` folded into its buckets, per group. `whole_range`: one slot, the
+    whole range (its groups and names; `sums` are then not per bucket). `buckets_of`: only these buckets'
+    sums, with the groups and names of that earlier fold of the whole range."""
+    if buckets_of is None:
+        tenant = tenant_or_404(store, tenant_id)
+        zone_name = request.timezone or tenant.timezone
+        check_group_by(request.group_by)
+        found = buckets(request.start_us, request.end_us, request.interval, zone_named(zone_name),
+                        request.week_start)
+        start_us, end_us = request.start_us, request.end_us
+        slot_us = end_us - start_us if whole_range else found.slot_us
+    else:
+        whole, indexes = buckets_of
+        tenant, zone_name, found = whole.tenant, whole.zone_name, whole.buckets
+        start_us, end_us, slot_us = found.boundaries[indexes.start], found.boundaries[indexes.stop], found.slot_us
     threshold_ms = None if request.sla_threshold is None else round(request.sla_threshold * 1000)
-    query = SlotQuery(request.start_us, request.end_us, found.slot_us, request.group_by, request.filters,
-                      threshold_ms)
-    slot_us = found.slot_us
+    query = SlotQuery(start_us, end_us, slot_us, request.group_by, request.filters, threshold_ms)
     folded: dict[tuple[int, tuple[str | None, ...]], _Bucket] = {}
     groups: set[tuple[str | None, ...]] = set() if request.group_by else {()}
     names: dict[tuple[str | None, ...], list[str | None]] = {}
     for row in store.queue_entry_slots(tenant.id, query):
-        bucket = found.index_of(request.start_us + row.slot * slot_us)
+        bucket = found.index_of(start_us + row.slot * slot_us)
         groups.add(row.group)
         known = names.setdefault(row.group, list(row.names))
         for i, name in enumerate(row.names):
@@ -186,6 +237,8 @@ def _fold(store: Store, tenant_id: str, request: StatisticsRequest) -> _Folded:
                 sums[i] += value
             sums[_MAX_WAIT] = max(longest, row.figures[_MAX_WAIT])  # a maximum, not a sum
         into.rules.update(rule for rule in row.rules if rule is not None)
+    if buckets_of is not None:
+        return _Folded(tenant, zone_name, found, folded, buckets_of[0].ordered, buckets_of[0].names)
     ordered = sorted(groups, key=lambda key: tuple((value is not None, value or "") for value in key))
     return _Folded(tenant, zone_name, found, folded, ordered, names)
 
@@ -230,6 +283,6 @@ def _figures(bucket: _Bucket | None) -> dict[str, Any]:
 
 
 __all__ = [
-    "GROUPS", "WEEKDAYS", "RowPage", "StatisticsRequest", "StatisticsTable", "check_group_by", "nonempty_rows",
-    "statistics",
+    "GROUPS", "MAX_BUCKETS", "WEEKDAYS", "RowPage", "StatisticsRequest", "StatisticsTable", "check_group_by",
+    "nonempty_rows", "statistics",
 ]
