@@ -208,3 +208,21 @@ def test_the_migration_fills_the_rollups_of_facts_stored_before(fresh_database_u
     assert answers(store, tenant, query) == (expected, expected)
     assert sum(row.figures[0] for row in answers(store, other, query)[0]) == 15
     store.close()
+
+
+@pytest.mark.parametrize("group_by", [("queue",), ("agent",), ("agent", "queue"), ("channelType",)])
+def test_cells_are_the_slots_and_groups_the_sums_have(contract_store: Store, group_by: tuple[str, ...]) -> None:
+    tenant = new_tenant(contract_store)
+    rng = random.Random(11)
+    drawn = [(rng.choice(["voice", "email"]), "inbound", None, False,
+              [(rng.choice(["q1", "q2", None]), rng.randrange(0, 6 * 3600), rng.choice(OUTCOMES), 5000, 2)
+               for _ in range(2)]) for _ in range(30)]
+    contract_store.upsert_records(tenant, build(tenant, drawn, [None, None, None]), 1)
+    for use_rollups in (True, False):
+        query = SlotQuery(BASE, BASE + 8 * HOUR, SLOT_US, group_by, use_rollups=use_rollups)
+        sums = contract_store.queue_entry_slots(tenant, query)
+        cells = contract_store.queue_entry_cells(tenant, query)
+        assert len(sums) > 5
+        assert sorted((row.slot, repr(row.group), row.names) for row in cells) == sorted(
+            (row.slot, repr(row.group), row.names) for row in sums)
+        assert all(row.figures == () and row.rules == (None, None) for row in cells)

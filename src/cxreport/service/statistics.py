@@ -167,20 +167,52 @@ class RowPage:
 def nonempty_rows(store: Store, tenant_id: str, request: StatisticsRequest, offset: int, limit: int,
                   keep: Callable[[tuple[str | None, ...]], bool] | None = None) -> RowPage:
     """The rows of `statistics` that hold a queue entry and whose group (its ids, in `group_by` order) `keep`
-    accepts, in the same order: how many, and those of [offset, offset + limit) with their figures (the
-    others' are never computed). No limit on buckets × groups: such rows are at most as many as the range's
-    queue entries. What the WFM intervals page through."""
-    folded = _fold(store, tenant_id, request)
-    found, ordered = folded.buckets, folded.ordered
+    accepts, in the same order: how many, and those of [offset, offset + limit) with their figures. Which
+    buckets and groups hold entries is read without sums (`Store.queue_entry_cells`); only the buckets of the
+    page's rows are summed. No limit on buckets × groups: such rows are at most as many as the range's queue
+    entries. What the WFM intervals page through."""
+    tenant = tenant_or_404(store, tenant_id)
+    zone_name = request.timezone or tenant.timezone
+    check_group_by(request.group_by)
+    found = buckets(request.start_us, request.end_us, request.interval, zone_named(zone_name), request.week_start)
+    threshold_ms = None if request.sla_threshold is None else round(request.sla_threshold * 1000)
+    query = SlotQuery(request.start_us, request.end_us, found.slot_us, request.group_by, request.filters,
+                      threshold_ms)
+    names: dict[tuple[str | None, ...], list[str | None]] = {}
+    occupied: set[tuple[int, tuple[str | None, ...]]] = set()
+    for row in store.queue_entry_cells(tenant.id, query):
+        occupied.add((found.index_of(request.start_us + row.slot * found.slot_us), row.group))
+        _keep_names(names, row.group, row.names)
+    ordered: list[tuple[str | None, ...]] = sorted(names, key=_group_order) if request.group_by else [()]
     at = {group: position for position, group in enumerate(ordered) if keep is None or keep(group)}
-    cells = sorted((index, at[group]) for index, group in folded.sums if group in at)
+    cells = sorted((index, at[group]) for index, group in occupied if group in at)
+    page = cells[offset : offset + limit]
+    whole = _Folded(tenant, zone_name, found, {}, ordered, names)
+    if not page:
+        return RowPage(tenant, len(cells), [])
+    folded = _fold(store, tenant_id, request, buckets_of=(whole, range(page[0][0], page[-1][0] + 1)))
     labels = folded.labels(request.group_by)
     rows = [
         {"start": found.local(found.boundaries[index]), "end": found.local(found.boundaries[index + 1]),
          **labels[position], **_figures(folded.sums[index, ordered[position]])}
-        for index, position in cells[offset : offset + limit]
+        for index, position in page
     ]
-    return RowPage(folded.tenant, len(cells), rows)
+    return RowPage(tenant, len(cells), rows)
+
+
+def _group_order(group: tuple[str | None, ...]) -> tuple[tuple[bool, str], ...]:
+    """Rows' order of groups: by each id, nulls first."""
+    return tuple((value is not None, value or "") for value in group)
+
+
+def _keep_names(names: dict[tuple[str | None, ...], list[str | None]], group: tuple[str | None, ...],
+                found: tuple[str | None, ...]) -> None:
+    """A group's names: the greatest seen of each (as the facts' max())."""
+    known = names.setdefault(group, list(found))
+    for i, name in enumerate(found):
+        previous = known[i]
+        if name is not None and (previous is None or name > previous):
+            known[i] = name
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,11 +255,7 @@ def _fold(store: Store, tenant_id: str, request: StatisticsRequest, *, whole_ran
     for row in store.queue_entry_slots(tenant.id, query):
         bucket = found.index_of(start_us + row.slot * slot_us)
         groups.add(row.group)
-        known = names.setdefault(row.group, list(row.names))
-        for i, name in enumerate(row.names):
-            previous = known[i]
-            if name is not None and (previous is None or name > previous):
-                known[i] = name
+        _keep_names(names, row.group, row.names)
         into = folded.get((bucket, row.group))
         if into is None:
             folded[bucket, row.group] = into = _Bucket(list(row.figures))
@@ -239,7 +267,7 @@ def _fold(store: Store, tenant_id: str, request: StatisticsRequest, *, whole_ran
         into.rules.update(rule for rule in row.rules if rule is not None)
     if buckets_of is not None:
         return _Folded(tenant, zone_name, found, folded, buckets_of[0].ordered, buckets_of[0].names)
-    ordered = sorted(groups, key=lambda key: tuple((value is not None, value or "") for value in key))
+    ordered = sorted(groups, key=_group_order)
     return _Folded(tenant, zone_name, found, folded, ordered, names)
 
 

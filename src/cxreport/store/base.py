@@ -471,6 +471,12 @@ class Store(abc.ABC):
         """The queue-entry facts of `query`'s window summed per slot and group (only those with entries), read
         from `queue_entry_facts` alone (no record is decoded)."""
 
+    @abc.abstractmethod
+    def queue_entry_cells(self, tenant_id: str, query: SlotQuery) -> list[SlotRow]:
+        """The slots and groups of `query`'s window that hold a queue entry, with the groups' names, as
+        `queue_entry_slots` finds them but without their sums (`figures` empty, `rules` None): cheaper, for
+        paging through them."""
+
     # service levels -----------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_sla(self, tenant_id: str, sla: Sla) -> None:

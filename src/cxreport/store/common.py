@@ -248,14 +248,20 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
 
     # interval statistics ------------------------------------------------------------------------------
     def queue_entry_slots(self, tenant_id: str, query: SlotQuery) -> list[SlotRow]:
+        return self._slots(tenant_id, query, sums=True)
+
+    def queue_entry_cells(self, tenant_id: str, query: SlotQuery) -> list[SlotRow]:
+        return self._slots(tenant_id, query, sums=False)
+
+    def _slots(self, tenant_id: str, query: SlotQuery, *, sums: bool) -> list[SlotRow]:
         rollup = rollup_for(query)
         if rollup is None:
-            statement = slots_statement(tenant_id, query, self._dialect)
+            statement = slots_statement(tenant_id, query, self._dialect, sums=sums)
         else:
-            statement = rollup_statement(tenant_id, query, rollup, self._dialect)
+            statement = rollup_statement(tenant_id, query, rollup, self._dialect, sums=sums)
         with self._read() as db:
             rows = db.execute(statement.sql, statement.params).fetchall()
-        return slot_rows(rows, len(query.group_by))
+        return slot_rows(rows, len(query.group_by), sums=sums)
 
     # service levels -----------------------------------------------------------------------------------
     def create_sla(self, tenant_id: str, sla: Sla) -> None:

@@ -73,13 +73,15 @@ def rollup_for(query: SlotQuery) -> Rollup | None:
     return None
 
 
-def rollup_statement(tenant_id: str, query: SlotQuery, rollup: Rollup, dialect: Dialect) -> Statement:
-    """The same columns as `statistics.slots_statement`, summed from `rollup`'s rows of the range."""
+def rollup_statement(tenant_id: str, query: SlotQuery, rollup: Rollup, dialect: Dialect, *,
+                     sums: bool = True) -> Statement:
+    """The same columns as `statistics.slots_statement` (with or without `sums`), from `rollup`'s rows."""
     ids = [f"r.{GROUP_COLUMNS[name][0]}" for name in query.group_by]
     names = [f"max(r.{column})" if column else "NULL" for _id, column in (GROUP_COLUMNS[n] for n in query.group_by)]
-    sums = [f"sum(r.{column})" for column in FIGURE_COLUMNS]
-    columns = ["(r.slot_us - ?) / ? AS slot", *ids, *names, *sums,
-               "max(r.max_wait_ms)", "min(r.min_rule)", "max(r.max_rule)"]
+    columns = ["(r.slot_us - ?) / ? AS slot", *ids, *names]
+    if sums:
+        columns += [*(f"sum(r.{column})" for column in FIGURE_COLUMNS),
+                    "max(r.max_wait_ms)", "min(r.min_rule)", "max(r.max_rule)"]
     sql = (
         f"SELECT {', '.join(columns)} FROM {rollup.table} AS r"
         f" WHERE r.tenant_id = ? AND r.slot_us >= ? AND r.slot_us < ? GROUP BY {', '.join(['1', *ids])}"

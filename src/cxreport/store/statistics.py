@@ -97,12 +97,12 @@ def facts_joined(dialect: Dialect) -> str:
     )
 
 
-def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect) -> Statement:
-    """SELECT slot, group ids…, names…, figures…, max wait, least and greatest rule, per slot and group."""
+def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect, *, sums: bool = True) -> Statement:
+    """SELECT slot, group ids…, names…, figures…, max wait, least and greatest rule, per slot and group;
+    without `sums`, only slot, group ids… and names… (which slots and groups hold an entry)."""
     ids = [f"f.{GROUP_COLUMNS[name][0]}" for name in query.group_by]
     names = [f"max(f.{column})" if column else "NULL" for _id, column in (GROUP_COLUMNS[n] for n in query.group_by)]
-    threshold = query.sla_threshold_ms is not None
-    sums = figure_sums(by_threshold=threshold)
+    threshold = sums and query.sla_threshold_ms is not None
     params: list[object] = [query.start_us, query.slot_us]
     if threshold:
         params.append(query.sla_threshold_ms)
@@ -117,14 +117,19 @@ def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect) -> State
             f" AND g.{start_column} = f.{start_column} AND g.interaction_id = f.interaction_id)"
         )
         params += [probe.kind, *probe.values]
-    columns = ["(f.entry_us - ?) / ? AS slot", *ids, *names, *sums, *TAIL]
+    columns = ["(f.entry_us - ?) / ? AS slot", *ids, *names]
+    source = "FROM queue_entry_facts AS f"
+    if sums:
+        columns += [*figure_sums(by_threshold=threshold), *TAIL]
+        source = facts_joined(dialect)
     group = ", ".join(["1", *ids])
-    sql = f"SELECT {', '.join(columns)} {facts_joined(dialect)} WHERE {' AND '.join(where)} GROUP BY {group}"
+    sql = f"SELECT {', '.join(columns)} {source} WHERE {' AND '.join(where)} GROUP BY {group}"
     return Statement(dialect.sql(sql), params)
 
 
-def slot_rows(rows: Sequence[Sequence[Any]], group_count: int) -> list[SlotRow]:
-    """The statement's rows as `SlotRow`s (PostgreSQL sums arrive as Decimal: whole numbers, made ints)."""
+def slot_rows(rows: Sequence[Sequence[Any]], group_count: int, *, sums: bool = True) -> list[SlotRow]:
+    """The statement's rows as `SlotRow`s (PostgreSQL sums arrive as Decimal: whole numbers, made ints); without
+    `sums`, rows of no figures and no rules."""
     found = []
     figures = len(FIGURES) + 1
     for row in rows:
@@ -136,8 +141,8 @@ def slot_rows(rows: Sequence[Sequence[Any]], group_count: int) -> list[SlotRow]:
                 int(row[0]),
                 tuple(None if value is None else str(value) for value in group),
                 tuple(None if name is None else str(name) for name in names),
-                tuple(int(value or 0) for value in values[:figures]),
-                (values[figures], values[figures + 1]),
+                tuple(int(value or 0) for value in values[:figures]) if sums else (),
+                (values[figures], values[figures + 1]) if sums else (None, None),
             )
         )
     return found
