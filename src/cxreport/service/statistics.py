@@ -233,7 +233,7 @@ class _Folded:
 def _fold(store: Store, tenant_id: str, request: StatisticsRequest, *, whole_range: bool = False,
           buckets_of: tuple[_Folded, range] | None = None) -> _Folded:
     """The store's slot sums of `request` folded into its buckets, per group. `whole_range`: one slot, the
-    whole range (its groups and names; `sums` are then not per bucket). `buckets_of`: only these buckets'
+    whole range, its groups and names only (`sums` empty). `buckets_of`: only these buckets'
     sums, with the groups and names of that earlier fold of the whole range."""
     if buckets_of is None:
         tenant = tenant_or_404(store, tenant_id)
@@ -252,7 +252,12 @@ def _fold(store: Store, tenant_id: str, request: StatisticsRequest, *, whole_ran
     folded: dict[tuple[int, tuple[str | None, ...]], _Bucket] = {}
     groups: set[tuple[str | None, ...]] = set() if request.group_by else {()}
     names: dict[tuple[str | None, ...], list[str | None]] = {}
-    for row in store.queue_entry_slots(tenant.id, query):
+    read = store.queue_entry_cells if whole_range else store.queue_entry_slots  # the whole range: groups alone
+    for row in read(tenant.id, query):
+        if whole_range:
+            groups.add(row.group)
+            _keep_names(names, row.group, row.names)
+            continue
         bucket = found.index_of(start_us + row.slot * slot_us)
         groups.add(row.group)
         _keep_names(names, row.group, row.names)
