@@ -11,6 +11,12 @@ versions, which are never changed once created), so both paths give the same fig
 by rebuilding every slot a write touches — the slots of the facts written and of those they replace — from the
 facts, in the transaction that writes them (`refresh`), and filled from the facts right after the migration
 that creates them (`fill`).
+
+One case the rollups do not follow: a record ingested directly that names an SLA version not created yet
+(`slaId` of an existing definition with a `slaVersion` beyond its last) is judged by the built-in abandon
+threshold in both paths until that version is created; from then on the facts path joins the new version and
+the rollups keep the built-in threshold for `shortAbandoned` and the rule until a write touches those quarter
+hours. Derived records only ever name versions that exist.
 """
 
 from __future__ import annotations
