@@ -180,8 +180,9 @@ def nonempty_rows(store: Store, tenant_id: str, request: StatisticsRequest, offs
                       threshold_ms)
     names: dict[tuple[str | None, ...], list[str | None]] = {}
     occupied: set[tuple[int, tuple[str | None, ...]]] = set()
+    slot_us = query.slot_us  # `Buckets.slot_us` is computed on every read
     for row in store.queue_entry_cells(tenant.id, query):
-        occupied.add((found.index_of(request.start_us + row.slot * found.slot_us), row.group))
+        occupied.add((found.index_of(request.start_us + row.slot * slot_us), row.group))
         _keep_names(names, row.group, row.names)
     ordered: list[tuple[str | None, ...]] = sorted(names, key=_group_order) if request.group_by else [()]
     at = {group: position for position, group in enumerate(ordered) if keep is None or keep(group)}
