@@ -37,10 +37,11 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -56,6 +57,7 @@ from cxreport.service import statistics as service
 from cxreport.service.intervals import buckets, zone_named
 from cxreport.store import Store, open_store
 from cxreport.store.base import SlotQuery, Tenant
+from cxreport.store.rollups import rollup_for
 from cxreport.times import format_instant
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -142,16 +144,35 @@ def load_events(url: str, tenant: Tenant, path: Path, events: int, batch_size: i
 
 
 def timed(action: Callable[[], Any], repeat: int, budget: float) -> dict[str, float]:
-    """p50/p99 of `action`: 3 unmeasured runs, then up to `repeat` runs or `budget` seconds (10 runs at least)."""
-    for _ in range(3):
-        action()
-    samples: list[float] = []
+    """p50/p99 of `action`: 3 unmeasured runs, then up to `repeat` runs or `budget` seconds (10 runs at least);
+    wall clock, and CPU time of this process (`cpu_p50_ms`, `cpu_p99_ms`: what a query costs in process,
+    whatever else the machine runs; over HTTP or on PostgreSQL the work is in another process)."""
+    return timed_side_by_side({"": action}, repeat, budget)[""]
+
+
+def timed_side_by_side(actions: dict[str, Callable[[], Any]], repeat: int,
+                       budget: float) -> dict[str, dict[str, float]]:
+    """`timed` of several actions in interleaved rounds (one run of each per round), so each sees the same
+    machine; the budget is for all of them."""
+    for action in actions.values():
+        for _ in range(3):
+            action()
+    walls: dict[str, list[float]] = {name: [] for name in actions}
+    cpus: dict[str, list[float]] = {name: [] for name in actions}
     deadline = time.perf_counter() + budget
-    while len(samples) < repeat and (len(samples) < 10 or time.perf_counter() < deadline):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return percentiles(samples)
+    rounds = 0
+    while rounds < repeat and (rounds < 10 or time.perf_counter() < deadline):
+        for name, action in actions.items():
+            started, cpu_started = time.perf_counter(), time.process_time()
+            action()
+            walls[name].append(time.perf_counter() - started)
+            cpus[name].append(time.process_time() - cpu_started)
+        rounds += 1
+    found = {}
+    for name in actions:
+        cpu = percentiles(cpus[name])
+        found[name] = {**percentiles(walls[name]), "cpu_p50_ms": cpu["p50_ms"], "cpu_p99_ms": cpu["p99_ms"]}
+    return found
 
 
 @contextmanager
@@ -173,9 +194,16 @@ def in_process(store: Store, query: Query, zone: str, repeat: int, budget: float
     request = request_of(query, zone)
     found = buckets(query.start_us, query.end_us, query.interval, zone_named(zone), 0)
     slots = SlotQuery(query.start_us, query.end_us, found.slot_us, query.group_by, (), None)
-    result: dict[str, Any] = {"buckets": len(found)}
-    result["store_sums"] = timed(lambda: list(store.queue_entry_slots(TENANT_ID, slots)), repeat, budget)
+    from_facts = replace(slots, use_rollups=False)
+    result: dict[str, Any] = {"buckets": len(found), "rollup": getattr(rollup_for(slots), "table", None)}
+    sums = timed_side_by_side({"rollups": lambda: store.queue_entry_slots(TENANT_ID, slots),
+                               "facts": lambda: store.queue_entry_slots(TENANT_ID, from_facts)}, repeat, budget)
+    result["store_sums"], result["store_sums_from_facts"] = sums["rollups"], sums["facts"]
     result["slot_rows"] = len(list(store.queue_entry_slots(TENANT_ID, slots)))
+    def ordered(query: SlotQuery) -> list[Any]:
+        return sorted(store.queue_entry_slots(TENANT_ID, query), key=lambda row: (row.slot, repr(row.group)))
+
+    assert ordered(slots) == ordered(from_facts), "the rollups and the facts disagree"
 
     def body() -> bytes:
         return json_body(service.statistics(store, TENANT_ID, request))
@@ -187,6 +215,19 @@ def in_process(store: Store, query: Query, zone: str, repeat: int, budget: float
         with row_limit_lifted():
             table = service.statistics(store, TENANT_ID, request)
             result["service_and_body_row_limit_lifted"] = timed(body, repeat, budget)
+        pages = -(-len(table.rows) // service.MAX_BUCKETS)
+
+        def every_page() -> None:
+            for page in range(pages):
+                json_body(service.statistics(store, TENANT_ID, replace(request, limit=service.MAX_BUCKETS,
+                                                                       page=page)))
+
+        def first_page() -> None:
+            json_body(service.statistics(store, TENANT_ID, replace(request, limit=service.MAX_BUCKETS)))
+
+        paged = timed_side_by_side({"first": first_page, "every": every_page}, repeat, budget)
+        result["pages"] = pages
+        result["service_and_body_first_page"], result["service_and_body_every_page"] = paged["first"], paged["every"]
     else:
         result["service_and_body"] = timed(body, repeat, budget)
     result["rows"] = len(table.rows)
@@ -217,7 +258,17 @@ def over_http(url: str, store: Store, found: list[Query], zone: str, repeat: int
                 def get(params: dict[str, str] = params, status: int = status) -> None:
                     assert client.get(path, params=params).status_code == status
 
-                results.append({"status": status, **timed(get, repeat, budget)})
+                measured: dict[str, Any] = {"status": status, **timed(get, repeat, budget)}
+                if status == 400:  # the same table in pages of 10,000 rows, following nextUrl
+
+                    def every_page(params: dict[str, str] = params) -> None:
+                        response = client.get(path, params={**params, "limit": str(service.MAX_BUCKETS)})
+                        while (following := response.json()["nextUrl"]) is not None:
+                            response = client.get(following)
+                            assert response.status_code == 200
+
+                    measured["every_page"] = timed(every_page, repeat, budget)
+                results.append(measured)
         return results
     finally:
         server.terminate()
@@ -257,7 +308,10 @@ def run(name: str, url: str, args: argparse.Namespace, path: Path | None, events
 
 def report(result: dict[str, Any]) -> None:
     def ms(figure: dict[str, float] | None) -> str:
-        return f"{figure['p50_ms']:>9.1f} {figure['p99_ms']:>9.1f} {figure['n']:>4}" if figure else " " * 24
+        if not figure:
+            return " " * 24
+        cpu = f" (CPU {figure['cpu_p50_ms']:.1f} / {figure['cpu_p99_ms']:.1f})" if "cpu_p50_ms" in figure else ""
+        return f"{figure['p50_ms']:>9.1f} {figure['p99_ms']:>9.1f} {figure['n']:>4}{cpu}"
 
     print(f"\n{result['store']}: {result['count']:,} interactions over {result['days']} days,"
           f" {result['queues']} queues, {result['agents']} agents, zone {result['timezone']};"
@@ -272,15 +326,33 @@ def report(result: dict[str, Any]) -> None:
     for entry in result["queries"]:
         done = entry["in_process"]
         what = f"{done['buckets']} buckets, {done['rows']:,} rows, {done['offered']:,} offered"
+        source = f"from {done['rollup']}" if done["rollup"] else "from the facts"
         print(f"  {entry['name']:<58} {'store sums (' + str(done['slot_rows']) + ' slot rows)':<36}"
               f" {ms(done['store_sums'])}")
+        print(f"  {'  ' + source:<58} {'store sums from the facts, interleaved':<36}"
+              f" {ms(done['store_sums_from_facts'])}")
         if "refused" in done:
             print(f"  {what:<58} {'in process (row limit lifted)':<36} {ms(done['service_and_body_row_limit_lifted'])}")
+            pages = f"{done['pages']} pages of <= 10,000 rows"
+            first = ms(done["service_and_body_first_page"])
+            print(f"  {'  paged: ' + pages:<58} {'in process, first page':<36} {first}")
+            print(f"  {'':<58} {'in process, every page':<36} {ms(done['service_and_body_every_page'])}")
             print(f"  {'  refused: ' + done['refused'][:44]:<58} {'HTTP (the 400)':<36} {ms(entry['http'])}")
+            print(f"  {'':<58} {'HTTP, every page (nextUrl)':<36} {ms(entry['http'].get('every_page'))}")
         else:
             print(f"  {what:<58} {'in process (service + JSON body)':<36} {ms(done['service_and_body'])}")
             size = f"{done['body_bytes']:,} bytes of JSON"
             print(f"  {size:<58} {'HTTP (cxreport serve)':<36} {ms(entry['http'])}")
+
+
+def kept_postgres_database(admin_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `admin_url`, created (empty) when missing."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
 
 
 def main() -> None:
@@ -296,6 +368,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="events a transaction")
     parser.add_argument("--postgres", default=os.environ.get("CXREPORT_BENCH_POSTGRES_URL"),
                         help="admin URL of a PostgreSQL server: a fresh database is created on it and dropped after")
+    parser.add_argument("--keep-postgres", metavar="DATABASE",
+                        help="load into this database on the --postgres server (made if missing) and keep it; a later "
+                        "run with the same name queries it again without loading")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--reuse-sqlite", action="store_true",
                         help="query the SQLite file an earlier run of the same parameters left, without loading")
@@ -313,7 +388,14 @@ def main() -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         results.append(run("sqlite", f"sqlite:///{db}", args, None if reuse else path, events))
-    if args.postgres:
+    if args.postgres and args.keep_postgres:
+        url = kept_postgres_database(args.postgres, args.keep_postgres)
+        loaded = open_store(url)
+        loaded.migrate()
+        reuse = loaded.get_tenant(TENANT_ID) is not None
+        loaded.close()
+        results.append(run("postgresql", url, args, None if reuse else path, events))
+    elif args.postgres:
         sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
         from support.postgres import temporary_postgres_database
 

@@ -287,6 +287,56 @@ def test_too_many_buckets_times_groups_is_a_400_saying_so(live_server: LiveServe
     body = statistics(live_server, dst_tenant, 400, start="2026-03-01T00:00:00-05:00",
                       end="2026-06-01T00:00:00-04:00", interval="15m", groupBy="queue")
     assert body["parameter"] == "interval" and "groups" in body["message"]
+    assert "limit" in body["message"]
+
+
+def test_pages_of_limit_rows_make_the_table_a_single_answer_gives(live_server: LiveServer,
+                                                                   dst_tenant: TenantKeys) -> None:
+    asked = {"start": "2026-03-07T00:00:00-05:00", "end": "2026-03-10T00:00:00-04:00", "interval": "hour",
+             "groupBy": "queue"}
+    whole = statistics(live_server, dst_tenant, **asked)
+    assert whole["totalRows"] == len(whole["rows"]) == 71 * 2 and whole["nextUrl"] is None
+    assert (whole["page"], whole["limit"]) == (None, None)
+    paged, url, pages = [], None, 0
+    first = statistics(live_server, dst_tenant, limit="25", **asked)
+    assert (first["page"], first["limit"], first["totalRows"]) == (0, 25, 142)
+    body = first
+    while True:
+        paged += body["rows"]
+        pages += 1
+        url = body["nextUrl"]
+        if url is None:
+            break
+        assert f"page={pages}" in url
+        with live_server.client(dst_tenant.read) as client:
+            response = client.get(url)
+        assert response.status_code == 200 and response.headers["x-total-rows"] == "142"
+        body = response.json()
+    assert pages == 6 and paged == whole["rows"]  # 25 rows a page; the last one 17
+    odd = statistics(live_server, dst_tenant, limit="7", page="3", **asked)  # a page that starts mid-bucket
+    assert odd["rows"] == whole["rows"][21:28]
+    assert statistics(live_server, dst_tenant, limit="25", page="6", **asked)["rows"] == []
+    assert statistics(live_server, dst_tenant, limit="0", **asked)["rows"] == []
+    csv_page = statistics(live_server, dst_tenant, limit="7", page="3", format="csv", **asked)
+    assert len(csv_page.strip().splitlines()) == 8
+
+
+def test_a_table_over_10000_rows_comes_in_pages_of_at_most_10000(live_server: LiveServer,
+                                                                dst_tenant: TenantKeys) -> None:
+    asked = {"start": "2026-03-01T00:00:00-05:00", "end": "2026-06-01T00:00:00-04:00", "interval": "15m",
+             "groupBy": "queue"}
+    buckets = (92 * 24 - 1) * 4
+    page = statistics(live_server, dst_tenant, limit="10000", page="0", **asked)
+    assert page["totalRows"] == buckets * 2 and len(page["rows"]) == 10_000 and page["nextUrl"]
+    last = statistics(live_server, dst_tenant, limit="10000", page="1", **asked)
+    assert len(last["rows"]) == buckets * 2 - 10_000 and last["nextUrl"] is None
+    assert last["rows"][-1]["end"] == "2026-06-01T00:00:00-04:00"
+    offered = sum(row["offered"] for row in page["rows"] + last["rows"])
+    by_day = statistics(live_server, dst_tenant, **{**asked, "interval": "day"})["rows"]
+    assert offered == sum(row["offered"] for row in by_day) == 3 * 72  # the spring-forward series
+    for params, parameter in [({"limit": "10001"}, "limit"), ({"page": "1"}, "page"),
+                              ({"limit": "5", "page": "-1"}, "page"), ({"limit": "1.5"}, "limit")]:
+        assert statistics(live_server, dst_tenant, 400, **{**asked, **params})["parameter"] == parameter
 
 
 def test_csv_neutralises_text_cells_a_spreadsheet_would_run(live_server: LiveServer) -> None:

@@ -7,6 +7,7 @@ import csv
 import io
 import math
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get
@@ -34,7 +35,8 @@ JSON = "application/json"
 CSV = "text/csv; charset=utf-8"
 MAX_SLA_THRESHOLD = 86_400 * 365
 PARAMETERS = frozenset(
-    {"start", "end", "interval", "groupBy", "timezone", "weekStart", "slaThreshold", "format", *FILTER_PARAMETERS}
+    {"start", "end", "interval", "groupBy", "timezone", "weekStart", "slaThreshold", "format", "limit", "page",
+     *FILTER_PARAMETERS}
 )
 
 Instant = Annotated[str, QueryParameter(description=f"{q.TIME_HELP} On a bucket boundary.", format="date-time")]
@@ -56,6 +58,18 @@ SlaThreshold = Annotated[
     ),
 ]
 Format = Annotated[str | None, QueryParameter(description="json (default) or csv.", enum=["json", "csv"])]
+RowLimit = Annotated[
+    int | None,
+    QueryParameter(
+        description=f"Rows per page, at most {service.MAX_BUCKETS}; without it every row comes in one answer, "
+        f"refused when there are more than {service.MAX_BUCKETS}.",
+        schema_extra={"minimum": 0, "maximum": service.MAX_BUCKETS},
+    ),
+]
+RowPage = Annotated[
+    int | None,
+    QueryParameter(description="0-based page of limit rows (with limit).", schema_extra={"minimum": 0}),
+]
 
 
 @get(
@@ -90,10 +104,14 @@ async def interval_statistics(
     weekStart: WeekStart = None,
     slaThreshold: SlaThreshold = None,
     format: Format = None,
+    limit: RowLimit = None,
+    page: RowPage = None,
 ) -> Response[bytes]:
     params = q.raw_params(request, PARAMETERS)
     if format not in (None, "json", "csv"):
         raise InvalidParameter("format must be json or csv", parameter="format")
+    if page is not None and limit is None:
+        raise InvalidParameter("page needs limit: the rows of a page", parameter="page")
     asked = service.StatisticsRequest(
         start_us=_required_time(start, "start"),
         end_us=_required_time(end, "end"),
@@ -103,11 +121,26 @@ async def interval_statistics(
         week_start=weekday_named(weekStart),
         filters=filters,
         sla_threshold=_threshold(slaThreshold),
+        limit=limit,
+        page=page or 0,
     )
     table = await in_thread(service.statistics, state.store, tenantId, asked)
+    following = _next_page(request, table)
+    headers = {"X-Total-Rows": str(table.total_rows)}
     if format == "csv":
-        return Response(csv_body(table), media_type=CSV)
-    return Response(json_body(table), media_type=JSON)
+        if following is not None:
+            headers["Link"] = f'<{following}>; rel="next"'
+        return Response(csv_body(table), media_type=CSV, headers=headers)
+    return Response(json_body(table, following), media_type=JSON, headers=headers)
+
+
+def _next_page(request: Request[Any, Any, Any], table: service.StatisticsTable) -> str | None:
+    """The URL of the next page of a paged answer (the same query, page + 1), None on the last or unpaged."""
+    asked = table.request
+    if asked.limit is None or (asked.page + 1) * asked.limit >= table.total_rows:
+        return None
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    return f"{request.url.path}?{urlencode([*kept, ('page', str(asked.page + 1))])}"
 
 
 def _required_time(text: str, parameter: str) -> int:
@@ -132,7 +165,7 @@ def _threshold(text: str | None) -> float | None:
     return value
 
 
-def json_body(table: service.StatisticsTable) -> bytes:
+def json_body(table: service.StatisticsTable, next_url: str | None = None) -> bytes:
     asked = table.request
     return msgspec.json.encode(
         {
@@ -145,6 +178,10 @@ def json_body(table: service.StatisticsTable) -> bytes:
             "weekStart": WEEKDAYS[asked.week_start],
             "groupBy": list(asked.group_by),
             "slaThreshold": asked.sla_threshold,
+            "totalRows": table.total_rows,
+            "page": None if asked.limit is None else asked.page,
+            "limit": asked.limit,
+            "nextUrl": next_url,
             "rows": table.rows,
         }
     )

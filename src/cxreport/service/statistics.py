@@ -55,6 +55,10 @@ class StatisticsRequest:
     filters: tuple[Filter, ...] = ()
     sla_threshold: float | None = None
     """Seconds: count answeredWithinSla against this threshold instead of each entry's SLA version's."""
+    limit: int | None = None
+    """Rows per page (at most `MAX_BUCKETS`); None: every row in one answer (refused beyond `MAX_BUCKETS`)."""
+    page: int = 0
+    """The page (from 0) of `limit` rows: rows page × limit to (page + 1) × limit − 1 of the whole table."""
 
 
 @dataclass
@@ -72,6 +76,8 @@ class StatisticsTable:
     columns: tuple[str, ...]
     """The row's keys, in order: start, end, the groups' ids and names, the figures."""
     rows: list[dict[str, Any]]
+    total_rows: int = 0
+    """Rows in the whole table (buckets × groups), of which `rows` are the page asked for (all when unpaged)."""
 
 
 def columns_for(group_by: tuple[str, ...]) -> tuple[str, ...]:
@@ -93,25 +99,61 @@ def check_group_by(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> StatisticsTable:
+    """The table of `request`: every bucket × group seen in the range, by bucket then group; with `limit`, only
+    the rows of its page, whose buckets alone are summed."""
+    if request.limit is not None:
+        return _page(store, tenant_id, request, request.limit)
     folded = _fold(store, tenant_id, request)
     found, ordered = folded.buckets, folded.ordered
     if len(found) * len(ordered) > MAX_BUCKETS:
         raise InvalidParameter(
             f"{len(found)} buckets × {len(ordered)} groups make more than {MAX_BUCKETS} rows: ask for a shorter "
-            "range, a longer interval or fewer groups",
+            f"range, a longer interval or fewer groups, or page through them with limit (at most {MAX_BUCKETS})",
             parameter="interval",
         )
-    labels = folded.labels(request.group_by)
-    local = [found.local(boundary) for boundary in found.boundaries]
+    rows = _rows(folded, request.group_by, range(len(found)), 0, len(found) * len(ordered))
+    return StatisticsTable(folded.tenant.id, folded.tenant.name, folded.zone_name, request,
+                           columns_for(request.group_by), rows, len(rows))
+
+
+def _page(store: Store, tenant_id: str, request: StatisticsRequest, limit: int) -> StatisticsTable:
+    """Rows [page × limit, (page + 1) × limit) of the table: the groups (and their names) of the whole range
+    first, then the sums of the buckets those rows are in."""
+    if not 0 <= limit <= MAX_BUCKETS:
+        raise InvalidParameter(f"limit must be between 0 and {MAX_BUCKETS}, got {limit}", parameter="limit")
+    if request.page < 0:
+        raise InvalidParameter(f"page must be 0 or more, got {request.page}", parameter="page")
+    whole = _fold(store, tenant_id, request, whole_range=True)
+    found, groups = whole.buckets, len(whole.ordered)
+    total = len(found) * groups
+    first, last = min(request.page * limit, total), min((request.page + 1) * limit, total)
+    rows: list[dict[str, Any]] = []
+    if first < last:
+        bucket_range = range(first // groups, (last - 1) // groups + 1)
+        sliced = _fold(store, tenant_id, request, buckets_of=(whole, bucket_range))
+        rows = _rows(sliced, request.group_by, bucket_range, first - bucket_range.start * groups, last - first)
+    return StatisticsTable(whole.tenant.id, whole.tenant.name, whole.zone_name, request,
+                           columns_for(request.group_by), rows, total)
+
+
+def _rows(folded: _Folded, group_by: tuple[str, ...], indexes: range, skip: int, count: int) -> list[dict[str, Any]]:
+    """`count` rows after the first `skip` of these buckets' (each bucket's groups in `folded.ordered` order)."""
+    found, ordered = folded.buckets, folded.ordered
+    labels = folded.labels(group_by)
+    local = {index: found.local(found.boundaries[index]) for index in (*indexes, indexes.stop)}
     empty = _figures(None)
-    rows = []
-    for index in range(len(found)):
-        for group, label in zip(ordered, labels, strict=True):
+    rows: list[dict[str, Any]] = []
+    for index in indexes:
+        for position, (group, label) in enumerate(zip(ordered, labels, strict=True)):
+            at = (index - indexes.start) * len(ordered) + position
+            if at < skip:
+                continue
+            if at >= skip + count:
+                return rows
             found_sums = folded.sums.get((index, group))
             rows.append({"start": local[index], "end": local[index + 1], **label,
                          **(_figures(found_sums) if found_sums is not None else empty)})
-    return StatisticsTable(folded.tenant.id, folded.tenant.name, folded.zone_name, request,
-                           columns_for(request.group_by), rows)
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,20 +167,53 @@ class RowPage:
 def nonempty_rows(store: Store, tenant_id: str, request: StatisticsRequest, offset: int, limit: int,
                   keep: Callable[[tuple[str | None, ...]], bool] | None = None) -> RowPage:
     """The rows of `statistics` that hold a queue entry and whose group (its ids, in `group_by` order) `keep`
-    accepts, in the same order: how many, and those of [offset, offset + limit) with their figures (the
-    others' are never computed). No limit on buckets × groups: such rows are at most as many as the range's
-    queue entries. What the WFM intervals page through."""
-    folded = _fold(store, tenant_id, request)
-    found, ordered = folded.buckets, folded.ordered
+    accepts, in the same order: how many, and those of [offset, offset + limit) with their figures. Which
+    buckets and groups hold entries is read without sums (`Store.queue_entry_cells`); only the buckets of the
+    page's rows are summed. No limit on buckets × groups: such rows are at most as many as the range's queue
+    entries. What the WFM intervals page through."""
+    tenant = tenant_or_404(store, tenant_id)
+    zone_name = request.timezone or tenant.timezone
+    check_group_by(request.group_by)
+    found = buckets(request.start_us, request.end_us, request.interval, zone_named(zone_name), request.week_start)
+    threshold_ms = None if request.sla_threshold is None else round(request.sla_threshold * 1000)
+    query = SlotQuery(request.start_us, request.end_us, found.slot_us, request.group_by, request.filters,
+                      threshold_ms)
+    names: dict[tuple[str | None, ...], list[str | None]] = {}
+    occupied: set[tuple[int, tuple[str | None, ...]]] = set()
+    slot_us = query.slot_us  # `Buckets.slot_us` is computed on every read
+    for row in store.queue_entry_cells(tenant.id, query):
+        occupied.add((found.index_of(request.start_us + row.slot * slot_us), row.group))
+        _keep_names(names, row.group, row.names)
+    ordered: list[tuple[str | None, ...]] = sorted(names, key=_group_order) if request.group_by else [()]
     at = {group: position for position, group in enumerate(ordered) if keep is None or keep(group)}
-    cells = sorted((index, at[group]) for index, group in folded.sums if group in at)
+    cells = sorted((index, at[group]) for index, group in occupied if group in at)
+    page = cells[offset : offset + limit]
+    whole = _Folded(tenant, zone_name, found, {}, ordered, names)
+    if not page:
+        return RowPage(tenant, len(cells), [])
+    folded = _fold(store, tenant_id, request, buckets_of=(whole, range(page[0][0], page[-1][0] + 1)))
     labels = folded.labels(request.group_by)
     rows = [
         {"start": found.local(found.boundaries[index]), "end": found.local(found.boundaries[index + 1]),
          **labels[position], **_figures(folded.sums[index, ordered[position]])}
-        for index, position in cells[offset : offset + limit]
+        for index, position in page
     ]
-    return RowPage(folded.tenant, len(cells), rows)
+    return RowPage(tenant, len(cells), rows)
+
+
+def _group_order(group: tuple[str | None, ...]) -> tuple[tuple[bool, str], ...]:
+    """Rows' order of groups: by each id, nulls first."""
+    return tuple((value is not None, value or "") for value in group)
+
+
+def _keep_names(names: dict[tuple[str | None, ...], list[str | None]], group: tuple[str | None, ...],
+                found: tuple[str | None, ...]) -> None:
+    """A group's names: the greatest seen of each (as the facts' max())."""
+    known = names.setdefault(group, list(found))
+    for i, name in enumerate(found):
+        previous = known[i]
+        if name is not None and (previous is None or name > previous):
+            known[i] = name
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,27 +231,37 @@ class _Folded:
         return [_group_fields(group_by, group, self.names.get(group)) for group in self.ordered]
 
 
-def _fold(store: Store, tenant_id: str, request: StatisticsRequest) -> _Folded:
-    """The store's slot sums of `request` folded into its buckets, per group."""
-    tenant = tenant_or_404(store, tenant_id)
-    zone_name = request.timezone or tenant.timezone
-    check_group_by(request.group_by)
-    found = buckets(request.start_us, request.end_us, request.interval, zone_named(zone_name), request.week_start)
+def _fold(store: Store, tenant_id: str, request: StatisticsRequest, *, whole_range: bool = False,
+          buckets_of: tuple[_Folded, range] | None = None) -> _Folded:
+    """The store's slot sums of `request` folded into its buckets, per group. `whole_range`: one slot, the
+    whole range, its groups and names only (`sums` empty). `buckets_of`: only these buckets'
+    sums, with the groups and names of that earlier fold of the whole range."""
+    if buckets_of is None:
+        tenant = tenant_or_404(store, tenant_id)
+        zone_name = request.timezone or tenant.timezone
+        check_group_by(request.group_by)
+        found = buckets(request.start_us, request.end_us, request.interval, zone_named(zone_name),
+                        request.week_start)
+        start_us, end_us = request.start_us, request.end_us
+        slot_us = end_us - start_us if whole_range else found.slot_us
+    else:
+        whole, indexes = buckets_of
+        tenant, zone_name, found = whole.tenant, whole.zone_name, whole.buckets
+        start_us, end_us, slot_us = found.boundaries[indexes.start], found.boundaries[indexes.stop], found.slot_us
     threshold_ms = None if request.sla_threshold is None else round(request.sla_threshold * 1000)
-    query = SlotQuery(request.start_us, request.end_us, found.slot_us, request.group_by, request.filters,
-                      threshold_ms)
-    slot_us = found.slot_us
+    query = SlotQuery(start_us, end_us, slot_us, request.group_by, request.filters, threshold_ms)
     folded: dict[tuple[int, tuple[str | None, ...]], _Bucket] = {}
     groups: set[tuple[str | None, ...]] = set() if request.group_by else {()}
     names: dict[tuple[str | None, ...], list[str | None]] = {}
-    for row in store.queue_entry_slots(tenant.id, query):
-        bucket = found.index_of(request.start_us + row.slot * slot_us)
+    read = store.queue_entry_cells if whole_range else store.queue_entry_slots  # the whole range: groups alone
+    for row in read(tenant.id, query):
+        if whole_range:
+            groups.add(row.group)
+            _keep_names(names, row.group, row.names)
+            continue
+        bucket = found.index_of(start_us + row.slot * slot_us)
         groups.add(row.group)
-        known = names.setdefault(row.group, list(row.names))
-        for i, name in enumerate(row.names):
-            previous = known[i]
-            if name is not None and (previous is None or name > previous):
-                known[i] = name
+        _keep_names(names, row.group, row.names)
         into = folded.get((bucket, row.group))
         if into is None:
             folded[bucket, row.group] = into = _Bucket(list(row.figures))
@@ -186,7 +271,9 @@ def _fold(store: Store, tenant_id: str, request: StatisticsRequest) -> _Folded:
                 sums[i] += value
             sums[_MAX_WAIT] = max(longest, row.figures[_MAX_WAIT])  # a maximum, not a sum
         into.rules.update(rule for rule in row.rules if rule is not None)
-    ordered = sorted(groups, key=lambda key: tuple((value is not None, value or "") for value in key))
+    if buckets_of is not None:
+        return _Folded(tenant, zone_name, found, folded, buckets_of[0].ordered, buckets_of[0].names)
+    ordered = sorted(groups, key=_group_order)
     return _Folded(tenant, zone_name, found, folded, ordered, names)
 
 
@@ -237,6 +324,7 @@ def row_figures(sums: list[int], rules: set[str]) -> dict[str, Any]:
 
 __all__ = [
     "GROUPS",
+    "MAX_BUCKETS",
     "WEEKDAYS",
     "RowPage",
     "StatisticsRequest",

@@ -294,6 +294,9 @@ class SlotQuery:
     group_by: tuple[str, ...] = ()
     filters: tuple[Filter, ...] = ()
     sla_threshold_ms: int | None = None
+    use_rollups: bool = True
+    """Read the 15-minute rollups when they cover the query (`store/rollups.py`); False: always the facts (the
+    same sums; tests compare the two)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,6 +516,12 @@ class Store(abc.ABC):
     def queue_entry_slots(self, tenant_id: str, query: SlotQuery) -> list[SlotRow]:
         """The queue-entry facts of `query`'s window summed per slot and group (only those with entries), read
         from `queue_entry_facts` alone (no record is decoded)."""
+
+    @abc.abstractmethod
+    def queue_entry_cells(self, tenant_id: str, query: SlotQuery) -> list[SlotRow]:
+        """The slots and groups of `query`'s window that hold a queue entry, with the groups' names, as
+        `queue_entry_slots` finds them but without their sums (`figures` empty, `rules` None): cheaper, for
+        paging through them."""
 
     # realtime -----------------------------------------------------------------------------------------
     @abc.abstractmethod

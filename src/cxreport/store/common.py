@@ -18,7 +18,7 @@ import msgspec
 
 from cxreport import clock
 from cxreport.errors import Conflict, SchemaTooNew, TooManyKeys, TooManyTokens
-from cxreport.store import realtime
+from cxreport.store import realtime, rollups
 from cxreport.store.base import (
     AgentPresence,
     ApiKey,
@@ -47,6 +47,7 @@ from cxreport.store.dialect import Dialect
 from cxreport.store.events import PRESENCE_RANK, EventsTransaction, NewEvents
 from cxreport.store.facts import FACTS_VERSION
 from cxreport.store.querying import export_keys_statement, run_search
+from cxreport.store.rollups import ROLLUPS_MARK, rollup_for, rollup_statement
 from cxreport.store.statements import Statements, restatement_statement
 from cxreport.store.statistics import slot_rows, slots_statement
 
@@ -119,6 +120,8 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
                     db.execute(statement)
                 if version == FACTS_VERSION:
                     self._fill_facts(db)
+                if ROLLUPS_MARK in migrations[version - 1]:
+                    rollups.fill(db.execute, self._dialect)
                 db.execute(self._sql.record_migration, (version, clock.now_us()))
         return len(migrations)
 
@@ -272,10 +275,20 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
 
     # interval statistics ------------------------------------------------------------------------------
     def queue_entry_slots(self, tenant_id: str, query: SlotQuery) -> list[SlotRow]:
-        statement = slots_statement(tenant_id, query, self._dialect)
+        return self._slots(tenant_id, query, sums=True)
+
+    def queue_entry_cells(self, tenant_id: str, query: SlotQuery) -> list[SlotRow]:
+        return self._slots(tenant_id, query, sums=False)
+
+    def _slots(self, tenant_id: str, query: SlotQuery, *, sums: bool) -> list[SlotRow]:
+        rollup = rollup_for(query)
+        if rollup is None:
+            statement = slots_statement(tenant_id, query, self._dialect, sums=sums)
+        else:
+            statement = rollup_statement(tenant_id, query, rollup, self._dialect, sums=sums)
         with self._read() as db:
             rows = db.execute(statement.sql, statement.params).fetchall()
-        return slot_rows(rows, len(query.group_by))
+        return slot_rows(rows, len(query.group_by), sums=sums)
 
     # realtime -----------------------------------------------------------------------------------------
     def _note_change(self, db: Db, tenant_id: str, key: str) -> None:

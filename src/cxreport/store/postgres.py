@@ -25,6 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from cxreport.errors import StatementTimeout, StoreUnavailable
 from cxreport.ids import normalize_uuid
+from cxreport.store import rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -47,6 +48,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EARLIEST_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
 _LATEST_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
 _MIGRATION_LOCK = 7_236_505_106_417_152_001  # pg_advisory_xact_lock key: one migrator at a time
+_ROLLUPS_LOCK = 1_263_816_012  # pg_advisory_xact_lock(this, tenant hash): one rollup writer per tenant at a time
 
 _RECORD_COLUMNS = (
     "tenant_id, interaction_id, start_ts, end_ts, updated_us, revision, record_revision, channel_type, direction, "
@@ -111,7 +113,9 @@ _LOCK_BUCKETS = 256
 _DELETE_FACETS = "DELETE FROM interaction_facets WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
 _DELETE_LIVE = "DELETE FROM live_interactions WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s::uuid[])"
 _INSERT_LIVE = "INSERT INTO live_interactions (tenant_id, interaction_id, last_us, activities) VALUES (%s, %s, %s, %s)"
-_DELETE_QUEUE_FACTS = "DELETE FROM queue_entry_facts WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
+_DELETE_QUEUE_FACTS = (
+    "DELETE FROM queue_entry_facts WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s) RETURNING entry_us"
+)
 _COPY_QUEUE_FACTS = f"COPY queue_entry_facts ({FACT_COLUMNS.format(start='start_ts')}) FROM STDIN"
 DIALECT = Dialect(
     time_columns={"start": "start_ts", "end": "end_ts", "updated": "updated_us"},
@@ -369,13 +373,25 @@ def _copy_facets(
 def _write_queue_facts(
     db: psycopg.Connection[Any], tenant_id: str, records: dict[str, StoredRecord], written: list[Any]
 ) -> None:
-    """The queue-entry facts of the records just written: a replaced record's old facts go first."""
+    """The queue-entry facts of the records just written: a replaced record's old facts go first; then the
+    rollups of every quarter hour that held or holds one of them, one transaction of the tenant at a time (a
+    transaction-scoped advisory lock, taken last: the rollups are what the transaction writes last)."""
+    instants: list[int] = []
     replaced = [interaction_id for interaction_id, was_insert in written if not was_insert]
     if replaced:
-        db.execute(_DELETE_QUEUE_FACTS, {"tenant": tenant_id, "ids": replaced})
+        removed = db.execute(_DELETE_QUEUE_FACTS, {"tenant": tenant_id, "ids": replaced}).fetchall()
+        instants += [int(entry_us) for (entry_us,) in removed]
     rows = fact_rows(tenant_id, (records[str(interaction_id)] for interaction_id, _ in written), timestamp_param)
     if rows:
         _copy_rows(db, rows)
+        instants += [int(row[1]) for row in rows]  # type: ignore[call-overload]
+    if instants:
+        db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
+        rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+
+
+def _signed32(value: int) -> int:
+    return value - 2**32 if value >= 2**31 else value
 
 
 def _copy_rows(db: psycopg.Connection[Any], rows: Sequence[tuple[object, ...]]) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 import msgspec
 
 from cxreport.errors import ConfigError, StoreUnavailable
+from cxreport.store import rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -430,12 +431,26 @@ float, str or bytearray, and adapting a `bytes` costs a formatted AttributeError
 def _write_facts(
     db: sqlite3.Connection, tenant_id: str, inserts: list[StoredRecord], updates: list[StoredRecord]
 ) -> None:
-    """The queue-entry facts of the records just written: a replaced record's old facts go first."""
+    """The queue-entry facts of the records just written: a replaced record's old facts go first; then the
+    rollups of every quarter hour that held or holds one of them."""
+    instants: list[int] = []
     if updates:
-        db.executemany(_DELETE_FACTS, [(tenant_id, record.interaction_id) for record in updates])
+        replaced = [record.interaction_id for record in updates]
+        for start in range(0, len(replaced), _LOOKUP_CHUNK):
+            chunk = replaced[start : start + _LOOKUP_CHUNK]
+            found = db.execute(
+                f"SELECT entry_us FROM queue_entry_facts WHERE tenant_id = ? AND interaction_id IN"
+                f" ({','.join('?' * len(chunk))})",
+                (tenant_id, *chunk),
+            )
+            instants += [entry_us for (entry_us,) in found]
+        db.executemany(_DELETE_FACTS, [(tenant_id, interaction_id) for interaction_id in replaced])
     rows = fact_rows(tenant_id, [*inserts, *updates], int)
     if rows:
         db.executemany(_INSERT_FACT, rows)
+        instants += [row[1] for row in rows]  # type: ignore[misc]
+    if instants:
+        rollups.refresh(db.execute, DIALECT, tenant_id, instants)
 
 
 def _promoted(record: StoredRecord) -> tuple[object, ...]:

@@ -77,14 +77,34 @@ _JUDGED_BY_THRESHOLD = _count(f"({_ANSWERED} AND f.sla_ms IS NOT NULL) OR f.sla_
 _RULE = "CASE WHEN f.sla_met IS NOT NULL THEN coalesce(v.abandon_type, 'ignore-abandons') END"
 
 
-def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect, extra: Sequence[str] = ()) -> Statement:
+def figure_sums(*, by_threshold: bool) -> list[str]:
+    """The SQL sums of `FIGURES` over the facts `f` (joined to their SLA version `v`), in order; `by_threshold`:
+    answeredWithinSla and slaJudged against a threshold given as the statement's first `?` after the slot's."""
+    within, judged = (_WITHIN_THRESHOLD, _JUDGED_BY_THRESHOLD) if by_threshold else (_WITHIN_SLA, _JUDGED)
+    return [f"sum({expression.format(within=within, judged=judged)})" for _name, expression in FIGURES]
+
+
+TAIL = (f"max(CASE WHEN {_WAITED} THEN f.queue_ms END)", f"min({_RULE})", f"max({_RULE})")
+"""What follows the sums: the longest wait, the least and greatest abandonType rule."""
+
+
+def facts_joined(dialect: Dialect) -> str:
+    """FROM the facts `f` joined to the SLA version `v` that judged each (none: the built-in SLA)."""
+    return (
+        f"FROM queue_entry_facts AS f"
+        f" LEFT JOIN sla_versions AS v ON v.tenant_id = f.tenant_id AND v.sla_id{dialect.as_text} = f.sla_id"
+        f" AND v.version = f.sla_version"
+    )
+
+
+def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect, extra: Sequence[str] = (), *,
+                    sums: bool = True) -> Statement:
     """SELECT slot, group ids…, names…, figures…, max wait, least and greatest rule, per slot and group (then
-    the `extra` aggregate columns)."""
+    the `extra` aggregate columns); without `sums`, only slot, group ids… and names… (which slots and groups
+    hold an entry)."""
     ids = [f"f.{GROUP_COLUMNS[name][0]}" for name in query.group_by]
     names = [f"max(f.{column})" if column else "NULL" for _id, column in (GROUP_COLUMNS[n] for n in query.group_by)]
-    threshold = query.sla_threshold_ms is not None
-    within, judged = (_WITHIN_THRESHOLD, _JUDGED_BY_THRESHOLD) if threshold else (_WITHIN_SLA, _JUDGED)
-    sums = [f"sum({expression.format(within=within, judged=judged)})" for _name, expression in FIGURES]
+    threshold = sums and query.sla_threshold_ms is not None
     params: list[object] = [query.start_us, query.slot_us]
     if threshold:
         params.append(query.sla_threshold_ms)
@@ -99,19 +119,19 @@ def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect, extra: S
             f" AND g.{start_column} = f.{start_column} AND g.interaction_id = f.interaction_id)"
         )
         params += [probe.kind, *probe.values]
-    columns = ["(f.entry_us - ?) / ? AS slot", *ids, *names, *sums,
-               f"max(CASE WHEN {_WAITED} THEN f.queue_ms END)", f"min({_RULE})", f"max({_RULE})", *extra]
-    sql = (
-        f"SELECT {', '.join(columns)} FROM queue_entry_facts AS f"
-        f" LEFT JOIN sla_versions AS v ON v.tenant_id = f.tenant_id AND v.sla_id{dialect.as_text} = f.sla_id"
-        f" AND v.version = f.sla_version"
-        f" WHERE {' AND '.join(where)} GROUP BY {', '.join(['1', *ids])}"
-    )
+    columns = ["(f.entry_us - ?) / ? AS slot", *ids, *names]
+    source = "FROM queue_entry_facts AS f"
+    if sums:
+        columns += [*figure_sums(by_threshold=threshold), *TAIL, *extra]
+        source = facts_joined(dialect)
+    group = ", ".join(["1", *ids])
+    sql = f"SELECT {', '.join(columns)} {source} WHERE {' AND '.join(where)} GROUP BY {group}"
     return Statement(dialect.sql(sql), params)
 
 
-def slot_rows(rows: Sequence[Sequence[Any]], group_count: int) -> list[SlotRow]:
-    """The statement's rows as `SlotRow`s (PostgreSQL sums arrive as Decimal: whole numbers, made ints)."""
+def slot_rows(rows: Sequence[Sequence[Any]], group_count: int, *, sums: bool = True) -> list[SlotRow]:
+    """The statement's rows as `SlotRow`s (PostgreSQL sums arrive as Decimal: whole numbers, made ints); without
+    `sums`, rows of no figures and no rules."""
     found = []
     figures = len(FIGURES) + 1
     for row in rows:
@@ -123,8 +143,8 @@ def slot_rows(rows: Sequence[Sequence[Any]], group_count: int) -> list[SlotRow]:
                 int(row[0]),
                 tuple(None if value is None else str(value) for value in group),
                 tuple(None if name is None else str(name) for name in names),
-                tuple(int(value or 0) for value in values[:figures]),
-                (values[figures], values[figures + 1]),
+                tuple(int(value or 0) for value in values[:figures]) if sums else (),
+                (values[figures], values[figures + 1]) if sums else (None, None),
             )
         )
     return found
