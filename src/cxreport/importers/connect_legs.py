@@ -369,7 +369,7 @@ def _holds(out: _Writer, agent: AgentInfo, allocation: str, connected: int, talk
     else:
         durations = [hold // count] * count
         durations[-1] += hold - sum(durations)
-    gap = (talk or 0) // (count + 1)
+    gap = (talk or 0) // (count + 1) // 1000 * 1000  # whole milliseconds: the canonical timestamp form
     at = connected
     for number, duration in enumerate(durations, start=1):
         at += gap

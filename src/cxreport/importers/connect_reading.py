@@ -32,6 +32,7 @@ _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n"
 _CANDIDATE = re.compile(rb"\}(?=[ \t\r\n]*(?:[{,\]]|(?P<end>\Z))|[ \t\r]*\n)")
 _NEXT_LINE_OBJECT = re.compile(rb"\n\{")
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}]', re.DOTALL)
 _decode_item = msgspec.json.Decoder(Contact).decode
 
 
@@ -127,25 +128,31 @@ def _read(buffer: _Buffer, envelope_line: int | None) -> Iterator[Item]:
 
 
 def _cut_object(buffer: _Buffer) -> Contact | str:
-    """Decode the object starting at the buffer's position and consume it; or say why there is none."""
+    """Decode the object starting at the buffer's position and consume it; or say why there is none.
+
+    The braces before each candidate end are counted once (running counts), so a string full of `}{` costs
+    linear time."""
     start = buffer.pos
-    search_from = start
+    counted = start
+    opens = closes = 0
     last_error = "the object is not closed (truncated input?)"
     while True:
         data = buffer.data
-        match = _CANDIDATE.search(data, search_from)
+        match = _CANDIDATE.search(data, counted)
         if match is None or (match.group("end") is not None and not buffer.eof):  # more data may follow: read it first
             if len(data) - start > MAX_OBJECT_SIZE:
                 return f"no end of the object within {MAX_OBJECT_SIZE} bytes"
             offset = buffer.pos
             if buffer.more():  # the buffer now starts at the old position
                 start -= offset
-                search_from = (match.start() if match is not None else len(data)) - offset
+                counted -= offset
                 continue
             if match is None:
-                return last_error
+                return _precise(buffer, start, last_error)
         end = match.end()
-        if data.count(b"{", start, end) == data.count(b"}", start, end) or data.startswith(b"\n", end):
+        opens += data.count(b"{", counted, end)
+        closes += data.count(b"}", counted, end)
+        if opens == closes or data.startswith(b"\n", end):
             try:
                 found = _decode_item(data[start:end])
             except msgspec.ValidationError as error:
@@ -156,9 +163,33 @@ def _cut_object(buffer: _Buffer) -> Contact | str:
             else:
                 buffer.advance(end)
                 return found
-        if _NEXT_LINE_OBJECT.search(data, start, end) is not None:
-            return last_error  # a line starting a new object came first: this one is malformed
-        search_from = end
+        if _NEXT_LINE_OBJECT.search(data, max(counted - 1, start), end) is not None:
+            return _precise(buffer, start, last_error)  # a line starting a new object came first
+        counted = end
+
+
+def _precise(buffer: _Buffer, start: int, error: str) -> Contact | str:
+    """The slow way, when braces inside strings defeated the counting: find the object's end by tokens (whole
+    strings, braces), which knows what is inside a string; or return `error`."""
+    depth = 0
+    data = buffer.data
+    for token in _TOKENS.finditer(data, start):
+        kind = token.group()
+        if kind == b"{":
+            depth += 1
+        elif kind == b"}":
+            depth -= 1
+            if depth == 0:
+                try:
+                    found = _decode_item(data[start : token.end()])
+                except msgspec.ValidationError as failure:
+                    buffer.advance(token.end())
+                    return f"not a contact record: {failure}"
+                except msgspec.DecodeError:
+                    return error
+                buffer.advance(token.end())
+                return found
+    return error
 
 
 def _items(contact: Contact, line: int) -> Iterator[Item]:
