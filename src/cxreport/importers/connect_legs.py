@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -81,14 +82,24 @@ class Leg:
 _NAMESPACE = SOURCE_NAMESPACE.bytes
 
 
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def _uuid5(hashed: Any) -> str:
+    h = hashed.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
 def fast_id(source: str, kind: str, *parts: str) -> str:
     """`base.source_id`'s UUIDv5, without building a uuid.UUID (tests check that both agree)."""
     name = "\x1f".join((source, kind, *parts)).encode()
-    digest = bytearray(hashlib.sha1(_NAMESPACE + name, usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return _uuid5(hashlib.sha1(_NAMESPACE + name, usedforsecurity=False))
+
+
+@lru_cache(maxsize=65_536)
+def cached_id(source: str, kind: str, name: str) -> str:
+    """`fast_id` for the ids that recur across records (queues, agents, agent sessions)."""
+    return fast_id(source, kind, name)
 
 
 def _instant(text: str | None, field: str) -> int | None:
@@ -128,16 +139,20 @@ class _Writer:
         self.contact_id = contact_id
         self.interaction_id = interaction_id
         self.version = version
-        self.version_text = str(version)
+        prefix = "\x1f".join((self.source, "event", contact_id, str(version), "")).encode()
+        self.event_prefix = hashlib.sha1(_NAMESPACE + prefix, usedforsecurity=False)
         self.events: list[bytes] = []
 
     def id(self, kind: str, *parts: str) -> str:
         return fast_id(self.source, kind, *parts)
 
     def add(self, kind: str, us: int, name: str = "", estimated: str | None = None, **fields: Any) -> None:
+        """One event; its eventId is the UUIDv5 of (source, "event", ContactId, version, type, name)."""
+        hashed = self.event_prefix.copy()
+        hashed.update(f"{kind}\x1f{name}".encode())
         event: dict[str, Any] = {
             "type": kind,
-            "eventId": fast_id(self.source, "event", self.contact_id, self.version_text, kind, name),
+            "eventId": _uuid5(hashed),
             "interactionId": self.interaction_id,
             "timestamp": format_us(us),
             "sourceItem": self.contact_id,
@@ -145,7 +160,7 @@ class _Writer:
         }
         if estimated is not None:
             event["estimated"] = estimated
-        event.update((key, value) for key, value in fields.items() if value is not None)
+        event.update(fields)
         self.events.append(_encode(event))
 
 
@@ -224,7 +239,6 @@ def _arrival(out: _Writer, contact: Contact, started: int, ended: int | None, me
             interactionSegmentId=segment,
             participantType="agent",
             agentId=_agent_id(out, agent) if agent is not None else None,
-            byInteractionAgentId=None,
         )
         if ended is not None:
             out.add("participant-removed", ended, interactionSegmentId=segment)
@@ -259,11 +273,11 @@ def _arrival(out: _Writer, contact: Contact, started: int, ended: int | None, me
 def _queue_id(out: _Writer, contact: Contact) -> str:
     queue = contact.Queue
     assert queue is not None
-    return out.id("queue", queue.ARN or queue.Name or "unnamed")
+    return cached_id(out.source, "queue", queue.ARN or queue.Name or "unnamed")
 
 
 def _agent_id(out: _Writer, agent: AgentInfo) -> str:
-    return out.id("agent", agent.ARN or agent.Username or "unnamed")
+    return cached_id(out.source, "agent", agent.ARN or agent.Username or "unnamed")
 
 
 def _queue(out: _Writer, contact: Contact, started: int, ended: int | None, answered: bool) -> None:
