@@ -116,7 +116,12 @@ def contact_records(index: int, rng: random.Random) -> list[dict[str, Any]]:
         DisconnectReason="CUSTOMER_DISCONNECT",
         LastUpdateTimestamp=stamp(acw2 + timedelta(seconds=30)),
         TransferCompletedTimestamp=None,
-        Queue={**record["Queue"], "EnqueueTimestamp": stamp(enqueue2), "DequeueTimestamp": stamp(dequeue2), "Duration": 20},
+        Queue={
+            **record["Queue"],
+            "EnqueueTimestamp": stamp(enqueue2),
+            "DequeueTimestamp": stamp(dequeue2),
+            "Duration": 20,
+        },
         Agent={
             **record["Agent"],
             "ConnectedToAgentTimestamp": stamp(dequeue2),
@@ -217,14 +222,15 @@ def main() -> None:
             print(
                 f"round {round_number} {mode:8} {result['events']:>9,} events  {result['seconds']:7.1f} s  "
                 f"{result['events'] / result['seconds']:9,.0f} events/s  "
-                f"{result['events'] / result['cpu_seconds']:9,.0f} events/CPU-s  peak RSS {result['peak_rss_mb']:.0f} MB"
+                f"{result['events'] / result['cpu_seconds']:9,.0f} events/CPU-s  "
+                f"peak RSS {result['peak_rss_mb']:.0f} MB"
             )
     summary: dict[str, Any] = {"count": args.count, "runs": runs, "load_average": [load_start, os.getloadavg()]}
     for figure in ("seconds", "cpu_seconds"):
-        rates = {
-            mode: sum(r["events"] for r in runs if r["mode"] == mode) / sum(r[figure] for r in runs if r["mode"] == mode)
-            for mode in ("connect", "native")
-        }
+        rates = {}
+        for mode in ("connect", "native"):
+            mine = [r for r in runs if r["mode"] == mode]
+            rates[mode] = sum(r["events"] for r in mine) / sum(r[figure] for r in mine)
         summary[f"ratio_per_{figure}"] = rates["connect"] / rates["native"]
         print(f"connect / native, events per {figure.replace('_', ' ')}: {rates['connect'] / rates['native']:.1%}")
     print(f"load average: start {load_start}, end {os.getloadavg()}")

@@ -142,26 +142,26 @@ class _Writer:
         prefix = "\x1f".join((self.source, "event", contact_id, str(version), "")).encode()
         self.event_prefix = hashlib.sha1(_NAMESPACE + prefix, usedforsecurity=False)
         self.events: list[bytes] = []
+        self.times: dict[int, str] = {}
+        shared = _encode({"interactionId": interaction_id, "sourceItem": contact_id, "sourceVersion": version})
+        self.shared = shared[1:-1]
 
     def id(self, kind: str, *parts: str) -> str:
         return fast_id(self.source, kind, *parts)
 
     def add(self, kind: str, us: int, name: str = "", estimated: str | None = None, **fields: Any) -> None:
-        """One event; its eventId is the UUIDv5 of (source, "event", ContactId, version, type, name)."""
+        """One event; its eventId is the UUIDv5 of (source, "event", ContactId, version, type, name). The JSON
+        is joined from parts: the fields every event of the leg shares are encoded once."""
         hashed = self.event_prefix.copy()
         hashed.update(f"{kind}\x1f{name}".encode())
-        event: dict[str, Any] = {
-            "type": kind,
-            "eventId": _uuid5(hashed),
-            "interactionId": self.interaction_id,
-            "timestamp": format_us(us),
-            "sourceItem": self.contact_id,
-            "sourceVersion": self.version,
-        }
+        timestamp = self.times.get(us)
+        if timestamp is None:
+            timestamp = self.times[us] = format_us(us)
         if estimated is not None:
-            event["estimated"] = estimated
-        event.update(fields)
-        self.events.append(_encode(event))
+            fields["estimated"] = estimated
+        rest = b"," + _encode(fields)[1:] if fields else b"}"
+        head = f'{{"type":"{kind}","eventId":"{_uuid5(hashed)}","timestamp":"{timestamp}",'.encode()
+        self.events.append(head + self.shared + rest)
 
 
 def leg_events(contact: Contact, options: ImportOptions) -> Leg:
