@@ -4,6 +4,7 @@ records derivation makes of them (no store here: `test_import_connect_store.py` 
 from __future__ import annotations
 
 import base64
+import io
 import itertools
 import json
 from typing import Any
@@ -370,10 +371,15 @@ def test_ids_are_source_ids_namespaced_by_the_source() -> None:
         ImportOptions(source="pbx-1"), "event", C1, "12", "queue-entered", ""
     )
     data = ndjson(answered())
-    one = list(translate(__import__("io").BytesIO(data), ImportOptions(source="east")))
-    two = list(translate(__import__("io").BytesIO(data), ImportOptions(source="west")))
+    one = list(translate(io.BytesIO(data), ImportOptions(source="east")))
+    two = list(translate(io.BytesIO(data), ImportOptions(source="west")))
     assert json.loads(one[0].events[0])["interactionId"] != json.loads(two[0].events[0])["interactionId"]
     assert json.loads(one[0].events[0])["interactionId"] == source_id(ImportOptions(source="east"), "interaction", C1)
+    started = json.loads(one[0].events[0])
+    assert started["type"] == "interaction-started"
+    version = str(started["sourceVersion"])
+    east = ImportOptions(source="east")
+    assert started["eventId"] == source_id(east, "event", C1, version, "interaction-started", "")
 
 
 def test_translating_twice_gives_the_same_events() -> None:
