@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from cxreport.metrics.build import Builder, derived_id
 from cxreport.metrics.close import close
-from cxreport.metrics.events import Event, InteractionStarted
+from cxreport.metrics.events import TYPE_NAME, Event, InteractionStarted
 from cxreport.metrics.instants import format_us
 from cxreport.metrics.model import InteractionState
 from cxreport.metrics.render import Record, render
@@ -54,6 +54,11 @@ def derive_record(
         it.reasons.append(f"no interaction-started event; the start is taken from the earliest event, at {earliest}")
     named_id = started.interactionSegmentId if started is not None else None
     segment_id = named_id or derived_id(interaction_id, "segment-0")  # the same before and after it arrives
+    it.reasons.extend(
+        f"{TYPE_NAME[type(event)]} {event.eventId} is estimated: {event.estimated}"
+        for _us, _rank, _event_id, event in timed
+        if event.estimated is not None
+    )
     builder = Builder(it)
     builder.open_segment("interaction", segment_id, it.start_us)
     builder.apply(timed)

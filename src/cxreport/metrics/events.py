@@ -29,6 +29,14 @@ class EventBase(msgspec.Struct, tag_field="type", kw_only=True, omit_defaults=Tr
     eventId: Id
     interactionId: Uuid
     timestamp: Annotated[str, msgspec.Meta(min_length=10, max_length=40)]
+    sourceItem: Id | None = None
+    """The source item (e.g. an Amazon Connect contact record) this event was translated from, when the source
+    restates whole items: of an interaction's events naming one sourceItem, only those of its greatest
+    `sourceVersion` count (a newer version of the item replaces everything an older one said)."""
+    sourceVersion: Count | None = None
+    """The version of `sourceItem` this event comes from (absent: 0)."""
+    estimated: Text | None = None
+    """What of this event the source did not state and the importer estimated: the record is flagged."""
 
 
 class InteractionStarted(EventBase, tag="interaction-started"):

@@ -6,6 +6,9 @@
 - Order: by instant (µs), then by lifecycle type order (`events.TYPE_ORDER`), then by `eventId`.
 - `revision` counts the distinct event versions (distinct eventIds, plus any extra differing version of one),
   so it grows whenever the set grows and never falls when an event is added.
+- Superseded source items: of the events naming one `sourceItem` (an importer's restated source item, such as
+  an Amazon Connect contact record delivered again with a newer `LastUpdateTimestamp`), only those of the
+  greatest `sourceVersion` are applied; the older versions' events still count in `revision`.
 """
 
 from __future__ import annotations
@@ -37,7 +40,13 @@ def timeline(events: Iterable[Event], instants: dict[str, int] | None = None) ->
     that has parsed the timestamps already passes them so that none is parsed twice."""
     kept: dict[str, Event] = {}
     versions: dict[str, set[bytes]] = {}
+    newest: dict[str, int] = {}
     for event in events:
+        item = event.sourceItem
+        if item is not None:
+            version = event.sourceVersion or 0
+            if newest.get(item, -1) < version:
+                newest[item] = version
         previous = kept.setdefault(event.eventId, event)
         if previous is not event and previous != event:
             seen = versions.setdefault(event.eventId, {_encode(previous)})
@@ -51,6 +60,9 @@ def timeline(events: Iterable[Event], instants: dict[str, int] | None = None) ->
         instants = {}  # events often share an instant: parse each text once
     ordered: list[Timed] = []
     for key, event in kept.items():
+        item = event.sourceItem
+        if item is not None and (event.sourceVersion or 0) < newest[item]:
+            continue  # a newer version of its source item restates it
         text = event.timestamp
         us = instants.get(text)
         if us is None:
