@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def calls(count: int, start: int = 1_700_000_000) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def event_count(text: bytes, **options: str) -> int:
+def event_count(text: bytes, **options: Any) -> int:
     return sum(len(item.events) for item in translate(io.BytesIO(text), ImportOptions(**options)))
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 import io
 import json
 import random
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from cxreport.importers.asterisk import translate
 from cxreport.importers.base import ImportOptions, Translated
-from cxreport.metrics import DEFAULT_SLA, derive_records
+from cxreport.metrics import AGENT_EVENT_CLASSES, DEFAULT_SLA, Event, derive_records
 from cxreport.metrics.decode import decode_timed_event
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
@@ -31,11 +31,11 @@ def events_of(text: str, **options: Any) -> list[bytes]:
 
 
 def records(text: str, **options: Any) -> list[dict[str, Any]]:
-    interaction_events = []
+    interaction_events: list[Event] = []
     for raw in events_of(text, **options):
         event, _us = decode_timed_event(raw)
-        if hasattr(event, "interactionId"):
-            interaction_events.append(event)
+        if type(event) not in AGENT_EVENT_CLASSES:
+            interaction_events.append(cast("Event", event))
     return [dict(record) for record in derive_records("00000000-0000-4000-8000-000000000001", interaction_events,
                                                         DEFAULT_SLA)]
 
