@@ -38,7 +38,7 @@ class Stay:
         self.key = (line.callid, line.queue, str(entry))
 
     def event_id(self, priority: str, kind: str, verb: str | None = None) -> str:
-        return self.ids.event(priority, *self.key, verb or self.line.verb, kind)
+        return self.ids.event(priority, self.entry_id, verb or self.line.verb, kind)
 
     def enter(self, priority: str, customer: str, length: int, verb: str | None = None) -> None:
         """The interaction's start and the queue entry, at the entry second."""
@@ -174,11 +174,12 @@ def refuse(line: QueueLogLine, ids: Ids) -> list[bytes]:
     """Wazo's refusals at the queue's door: the call never waited there (a queue entry of no time)."""
     call = _call(line, ids)
     at, key = stamp(line.epoch), (line.callid, line.queue, str(line.epoch), line.verb)
-    call.add("interaction-started", ids.event("b", *key, "interaction-started"), at, channelType="voice",
+    entry_id = ids.of("queue-entry", *key)
+    call.add("interaction-started", ids.event("b", entry_id, "interaction-started"), at, channelType="voice",
              direction="inbound", customer="", contactPoint=line.queue, flowId=ids.of("flow", line.queue),
              flowName=line.queue)
-    call.add("queue-refused", ids.event("a", *key, "queue-refused"), at,
-             interactionQueueId=ids.of("queue-entry", *key), queueId=ids.of("queue", line.queue),
+    call.add("queue-refused", ids.event("a", entry_id, "queue-refused"), at,
+             interactionQueueId=entry_id, queueId=ids.of("queue", line.queue),
              queueName=line.queue, reason=_REFUSALS[line.verb])
     return call.events
 
@@ -198,8 +199,8 @@ def offer_declined(line: QueueLogLine, ids: Ids) -> list[bytes]:
         "sessionId": session_id(ids, line.agent, line.epoch), "queueId": ids.of("queue", line.queue),
     }
     declined = "work-rejected" if line.verb == "AGENTDUMP" else "work-missed"
-    call.add("work-offered", ids.event("a", *key, "work-offered"), stamp_us(offered_us), **work)
-    call.add(declined, ids.event("a", *key, declined), stamp(line.epoch), **work)
+    call.add("work-offered", ids.event("a", allocation, "work-offered"), stamp_us(offered_us), **work)
+    call.add(declined, ids.event("a", allocation, declined), stamp(line.epoch), **work)
     return call.events
 
 
@@ -207,7 +208,7 @@ def hold(line: QueueLogLine, ids: Ids) -> list[bytes]:
     """QueueMetrics' CALLERONHOLD / CALLEROFFHOLD."""
     call = _call(line, ids, queue=False)
     kind = "customer-hold" if line.verb == "CALLERONHOLD" else "customer-resume"
-    call.add(kind, ids.event("a", line.callid, line.queue, str(line.epoch), line.verb, kind), stamp(line.epoch))
+    call.add(kind, ids.event("a", call.interaction_id, str(line.epoch), kind, line.queue), stamp(line.epoch))
     return call.events
 
 
@@ -215,8 +216,8 @@ def attributes(line: QueueLogLine, ids: Ids) -> list[bytes]:
     """FreePBX's DID (the number dialled) and INFO (no standard meaning: kept as text)."""
     call = _call(line, ids, queue=False)
     name, value = ("did", line.text(1)) if line.verb == "DID" else ("info", "|".join(line.data))
-    key = (line.callid, line.queue, str(line.epoch), line.verb, value)
-    call.add("custom-attributes-set", ids.event("a", *key), stamp(line.epoch), attributes={name: value})
+    event_id = ids.event("a", call.interaction_id, str(line.epoch), line.verb, line.queue, value)
+    call.add("custom-attributes-set", event_id, stamp(line.epoch), attributes={name: value})
     return call.events
 
 

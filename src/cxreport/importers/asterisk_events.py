@@ -9,7 +9,8 @@ in any order:
   holdtime; ABANDON/EXIT*: time − waittime);
 - the answering allocation: the queue entry's parts and the member; other offers (RINGNOANSWER, AGENTDUMP,
   SYSCOMPAT): the member and the offer instant;
-- an event: the line's parts that fix it and the event's type. Events that several lines state about one
+- an event: the id of what it is about (the queue entry, the allocation, the interaction) and the parts of the
+  line that fix it, with the event's type, joined by `/` (`a<queue entry id>/CONNECT/queue-exited`). Events that several lines state about one
   stay (its entry, the interaction's start, the answer) get an id per stating verb, prefixed `a` for the
   line that knows most (ENTERQUEUE, CONNECT) and `b` for the others, so that at one instant the first in
   cxreport's canonical order (which breaks ties by eventId) is the most complete, whichever arrived first.
@@ -54,6 +55,11 @@ class Ids:
         return source_id(self.options, kind, *parts)
 
     def event(self, priority: str, *parts: str) -> str:
+        """An event id: the priority, then the parts (the first an id made here) joined by `/`; hashed into a
+        UUID after the priority when that would pass 200 characters."""
+        joined = "/".join(parts)
+        if len(joined) < 200:
+            return priority + joined
         return priority + source_id(self.options, "event", *parts)
 
 
