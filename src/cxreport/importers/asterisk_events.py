@@ -10,10 +10,11 @@ in any order:
 - the answering allocation: the queue entry's parts and the member; other offers (RINGNOANSWER, AGENTDUMP,
   SYSCOMPAT): the member and the offer instant;
 - an event: the id of what it is about (the queue entry, the allocation, the interaction) and the parts of the
-  line that fix it, with the event's type, joined by `/` (`a<queue entry id>/CONNECT/queue-exited`). Events that several lines state about one
-  stay (its entry, the interaction's start, the answer) get an id per stating verb, prefixed `a` for the
-  line that knows most (ENTERQUEUE, CONNECT) and `b` for the others, so that at one instant the first in
-  cxreport's canonical order (which breaks ties by eventId) is the most complete, whichever arrived first.
+  line that fix it, with the event's type, joined by `/` (`a<queue entry id>/CONNECT/queue-exited`). Events
+  that several lines state about one stay (its entry, the interaction's start, the answer) get an id per
+  stating verb, prefixed `a` for the line that knows most (ENTERQUEUE, CONNECT) and `b` for the others, so
+  that at one instant the first in cxreport's canonical order (which breaks ties by eventId) is the most
+  complete, whichever arrived first.
 """
 
 from __future__ import annotations
