@@ -171,4 +171,18 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX queue_entry_facts_by_interaction ON queue_entry_facts (tenant_id, interaction_id);
     """,
+    # 6: where each follower of a live log stands (`cxreport follow-queue-log`): stored after the events of the
+    # lines before it, so a restarted follower goes on from there
+    """
+    CREATE TABLE follow_positions (
+        tenant_id   TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        file_id     TEXT NOT NULL,
+        byte_offset INTEGER NOT NULL,
+        line        INTEGER NOT NULL,
+        updated_us  INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, source, path)
+    );
+    """,
 ]
