@@ -106,6 +106,41 @@ def import_events_command(
         raise click.exceptions.Exit(1)
 
 
+@click.command("follow-queue-log")
+@database_option
+@click.option("--tenant", "tenant_id", required=True, metavar="ID", help="The tenant id.")
+@click.option(
+    "--source", default="default", show_default=True, metavar="NAME",
+    help="Names the PBX the log comes from (as import-events --source: the same calls make the same ids).",
+)
+@click.option(
+    "--timezone", "zone_name", default="UTC", show_default=True, metavar="ZONE",
+    help="The IANA zone of local times without an offset (queue_log's table form).",
+)
+@click.argument("file", metavar="FILE")
+def follow_queue_log_command(database: str | None, tenant_id: str, source: str, zone_name: str, file: str) -> None:
+    """Follow a live Asterisk queue_log (as tail -F: through rotation and truncation) and store each line's events
+    as it is written; after a restart, go on from where it stopped. Stops on SIGINT or SIGTERM."""
+    import signal
+    import threading
+
+    from cxreport.cli.follow_log import follow
+    from cxreport.importers.base import ImportOptions
+
+    options = ImportOptions(source=_source_name(source), timezone=_zone(zone_name))
+    store = open_cli_store(database)
+    tenant = tenant_named(store, tenant_id)
+
+    def on_signals(stop: threading.Event) -> None:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda _signal, _frame: stop.set())
+
+    click.echo(f"following {file} (stop with Ctrl-C or SIGTERM)", err=True)
+    lines = follow(store, tenant.id, file, options, on_signals)
+    store.close()
+    click.echo(f"stopped: {lines} lines read", err=True)
+
+
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
