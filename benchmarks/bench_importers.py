@@ -104,8 +104,9 @@ report = import_event_files(store, tenant, [path], progress=False, source_format
                             options=ImportOptions())
 wall, cpu = time.perf_counter() - started, time.process_time() - cpu
 store.close()
-print(json.dumps({"events": report.counts.accepted, "rejected": len(report.rejected), "wall": wall, "cpu": cpu,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+counts = report.counts
+print(json.dumps({"events": counts.accepted + counts.duplicates, "rejected": len(report.rejected), "wall": wall,
+                  "cpu": cpu, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 

@@ -75,11 +75,9 @@ class Call:
         self.events: list[bytes] = []
 
     def add(self, kind: str, event_id: str, timestamp: str, **fields: object) -> None:
-        body: dict[str, object] = {
-            "type": kind, "eventId": event_id, "interactionId": self.interaction_id, "timestamp": timestamp,
-        }
-        body.update(fields)
-        self.events.append(_encode(body))
+        self.events.append(_encode({
+            "type": kind, "eventId": event_id, "interactionId": self.interaction_id, "timestamp": timestamp, **fields,
+        }))
 
 
 def agent_event(kind: str, event_id: str, agent_id: str, agent: str, timestamp: str, **fields: object) -> bytes:
