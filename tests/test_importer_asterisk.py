@@ -273,6 +273,15 @@ def test_a_bad_line_is_reported_with_its_line_and_gives_no_event(line: str, reas
         (1, None, 2), (2, reason, 0), (3, None, 2)]
 
 
+def test_a_local_time_the_change_to_summer_time_skipped_is_impossible() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    [item] = translated("2023-03-26 02:30:00.000000|1.1|q|NONE|ENTERQUEUE||555|1||\n", timezone=paris)
+    assert item.error == ("the time '2023-03-26 02:30:00.000000' does not exist in Europe/Paris (skipped by a change "
+                          "of UTC offset)")
+    [fine] = translated("2023-03-26 03:30:00.000000|1.1|q|NONE|ENTERQUEUE||555|1||\n", timezone=paris)
+    assert json.loads(fine.events[0])["timestamp"] == "2023-03-26T01:30:00.000Z"
+
+
 def test_ignored_verbs_are_read_and_give_nothing() -> None:
     text = ("1596191926|NONE|NONE|NONE|QUEUESTART|\n1596191927|NONE|NONE|NONE|CONFIGRELOAD|\n"
             "1596191928|NONE|q|SIP/a|PENALTY|2\n1596191929|NONE|q|SIP/a|RINGINUSE|1\n"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from cxreport.cli.options import database_option, open_cli_store, tenant_named
-from cxreport.importers import SOURCE_FORMATS
+from cxreport.importers import SOURCE_FORMATS, translator
 from cxreport.records.facets import FACETS
 from cxreport.records.filters import parse_filters
 
@@ -84,6 +84,11 @@ def import_events_command(
     from cxreport.importers.base import ImportOptions
 
     options = ImportOptions(source=_source_name(source), timezone=_zone(zone_name))
+    if source_format != "cxreport":
+        try:
+            translator(source_format)
+        except ModuleNotFoundError:
+            raise click.BadParameter(f"{source_format} is not available in this build", param_hint="--format") from None
     store = open_cli_store(database, workload="bulk-writes")
     tenant = tenant_named(store, tenant_id)
     report = import_event_files(
