@@ -56,7 +56,6 @@ def imported(server: LiveServer, keys: TenantKeys, *paths: Path) -> None:
     report = import_event_files(server.store, keys.id, [str(p) for p in paths], progress=False,
                                 source_format="asterisk-queue-log", options=OPTIONS)
     assert report.rejected == []
-    server.store.refresh_statistics()
 
 
 def hourly(server: LiveServer, keys: TenantKeys, day: str, **extra: str) -> dict[tuple[str, str], dict[str, Any]]:
