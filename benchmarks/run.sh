@@ -16,6 +16,7 @@ else
 fi
 "$python" benchmarks/bench_filters.py --count "$count"
 "$python" benchmarks/bench_events.py --count "$(( count < 100000 ? count : 100000 ))"
+"$python" benchmarks/bench_importers.py --lines "$count"
 "$python" benchmarks/bench_derive.py --count "$(( count < 100000 ? count : 100000 ))"
 "$python" benchmarks/bench_connect.py --count "$(( count < 200000 ? count : 200000 ))"
 if [ -n "$postgres" ]; then

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from cxreport.cli.options import database_option, open_cli_store, tenant_named
+from cxreport.importers import SOURCE_FORMATS, translator
 from cxreport.records.facets import FACETS
 from cxreport.records.filters import parse_filters
 
@@ -50,6 +52,21 @@ def import_command(
 @database_option
 @click.option("--tenant", "tenant_id", required=True, metavar="ID", help="The tenant id.")
 @click.option(
+    "--format", "source_format", type=click.Choice(["cxreport", *SOURCE_FORMATS]), default="cxreport",
+    show_default=True,
+    help="What the files hold: cxreport's NDJSON events, an Asterisk queue_log (file or table form), or Amazon "
+    "Connect contact records.",
+)
+@click.option(
+    "--source", default="default", show_default=True, metavar="NAME",
+    help="Names the system the files come from: ids derived from its call ids are namespaced by it.",
+)
+@click.option(
+    "--timezone", "zone_name", default="UTC", show_default=True, metavar="ZONE",
+    help="The IANA zone of local times without an offset (queue_log's table form).",
+)
+@click.option("--strict", is_flag=True, help="Check every file first; write nothing if any line is bad.")
+@click.option(
     "--batch-size",
     type=click.IntRange(1, 100_000),
     default=100_000,
@@ -57,13 +74,27 @@ def import_command(
     help="Events a transaction: each commit rewrites the index pages it touched, so bigger batches import faster.",
 )
 @click.argument("files", nargs=-1, required=True, metavar="FILE…")
-def import_events_command(database: str | None, tenant_id: str, batch_size: int, files: tuple[str, ...]) -> None:
-    """Import contact-center events from NDJSON files (`-` is standard input) and derive their records."""
+def import_events_command(
+    database: str | None, tenant_id: str, source_format: str, source: str, zone_name: str, strict: bool,
+    batch_size: int, files: tuple[str, ...],
+) -> None:
+    """Import contact-center events (NDJSON, or another platform's log with --format; `-` is standard input,
+    gzip is read as such) and derive their records."""
     from cxreport.cli.import_events import import_event_files
+    from cxreport.importers.base import ImportOptions
 
+    options = ImportOptions(source=_source_name(source), timezone=_zone(zone_name))
+    if source_format != "cxreport":
+        try:
+            translator(source_format)
+        except ModuleNotFoundError:
+            raise click.BadParameter(f"{source_format} is not available in this build", param_hint="--format") from None
     store = open_cli_store(database, workload="bulk-writes")
     tenant = tenant_named(store, tenant_id)
-    report = import_event_files(store, tenant.id, list(files), batch_size=batch_size)
+    report = import_event_files(
+        store, tenant.id, list(files), batch_size=batch_size, source_format=source_format, options=options,
+        strict=strict,
+    )
     if report.counts.accepted:
         store.refresh_statistics()
     for rejected in report.rejected[:100]:
@@ -71,12 +102,61 @@ def import_events_command(database: str | None, tenant_id: str, batch_size: int,
     if len(report.rejected) > 100:
         click.echo(f"rejected: … and {len(report.rejected) - 100} more", err=True)
     counts = report.counts
+    written = "done" if report.written else "nothing written (--strict)"
     click.echo(
-        f"done: {counts.accepted} accepted, {counts.duplicates} duplicates, {len(report.rejected)} rejected; "
+        f"{written}: {counts.accepted} accepted, {counts.duplicates} duplicates, {len(report.rejected)} rejected; "
         f"{counts.interactions} record derivations"
     )
     if report.rejected:
         raise click.exceptions.Exit(1)
+
+
+@click.command("follow-queue-log")
+@database_option
+@click.option("--tenant", "tenant_id", required=True, metavar="ID", help="The tenant id.")
+@click.option(
+    "--source", default="default", show_default=True, metavar="NAME",
+    help="Names the PBX the log comes from (as import-events --source: the same calls make the same ids).",
+)
+@click.option(
+    "--timezone", "zone_name", default="UTC", show_default=True, metavar="ZONE",
+    help="The IANA zone of local times without an offset (queue_log's table form).",
+)
+@click.argument("file", metavar="FILE")
+def follow_queue_log_command(database: str | None, tenant_id: str, source: str, zone_name: str, file: str) -> None:
+    """Follow a live Asterisk queue_log (as tail -F: through rotation and truncation) and store each line's events
+    as it is written; after a restart, go on from where it stopped. Stops on SIGINT or SIGTERM."""
+    import signal
+    import threading
+
+    from cxreport.cli.follow_log import follow
+    from cxreport.importers.base import ImportOptions
+
+    options = ImportOptions(source=_source_name(source), timezone=_zone(zone_name))
+    store = open_cli_store(database)
+    tenant = tenant_named(store, tenant_id)
+
+    def on_signals(stop: threading.Event) -> None:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda _signal, _frame: stop.set())
+
+    click.echo(f"following {file} (stop with Ctrl-C or SIGTERM)", err=True)
+    lines = follow(store, tenant.id, file, options, on_signals)
+    store.close()
+    click.echo(f"stopped: {lines} lines read", err=True)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{name!r} is not an IANA time zone", param_hint="--timezone") from None
+
+
+def _source_name(name: str) -> str:
+    if not name or len(name) > 200 or not name.isprintable():
+        raise click.BadParameter("expected 1 to 200 printable characters", param_hint="--source")
+    return name
 
 
 EXPORT_FILTERS = {re.sub(r"(?<!^)(?=[A-Z])", "_", f.parameter).lower(): f for f in FACETS if f.parameter}

@@ -32,8 +32,12 @@ class RejectedRecord:
     position: int
     line: int | None
     reason: str
+    by_line: bool = False
+    """Say only the line (`FILE: line L: reason`): for sources read line by line, whose events have no position."""
 
     def describe(self) -> str:
+        if self.by_line:
+            return f"{self.file}: line {self.line}: {' '.join(self.reason.split())}"
         where = f"position {self.position}" + (f" (line {self.line})" if self.line is not None else "")
         return f"{self.file}: {where}: {' '.join(self.reason.split())}"
 
@@ -64,7 +68,7 @@ def import_files(
         if path != "-":
             open(path, "rb").close()
     with ExitStack() as stack:
-        files = [stack.enter_context(_replayable(path)) if strict else path for path in paths]
+        files = [stack.enter_context(replayable(path)) if strict else path for path in paths]
         if strict:
             check = ImportReport()
             for name, path in zip(paths, files, strict=True):
@@ -128,7 +132,7 @@ def input_size(path: str) -> int | None:
 
 
 @contextmanager
-def _replayable(path: str) -> Iterator[str]:
+def replayable(path: str) -> Iterator[str]:
     """A path that can be read twice: standard input is first copied to a temporary file."""
     if path != "-":
         yield path

@@ -22,7 +22,8 @@ def cli() -> None:
 
 
 for command in (serving.serve, serving.migrate, admin.tenants_group, admin.keys_group, bulk.import_command,
-                bulk.import_events_command, bulk.export_command, serving.demo):
+                bulk.import_events_command, bulk.follow_queue_log_command,
+                bulk.export_command, serving.demo):
     cli.add_command(command)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,6 +41,17 @@ Translator = Callable[[BinaryIO, ImportOptions], Iterator[Translated]]
 
 def source_id(options: ImportOptions, kind: str, *parts: str) -> str:
     """A deterministic UUIDv5 for an entity of `kind` (interaction, queue, agent, event …) named by the source's
-    own ids `parts`, namespaced by the source name: importing the same data twice gives the same ids."""
+    own ids `parts`, namespaced by the source name: importing the same data twice gives the same ids.
+
+    `str(uuid.uuid5(SOURCE_NAMESPACE, name))`, computed without building a `UUID` (a third of the cost: importers
+    make several ids a line)."""
     name = "\x1f".join((options.source, kind, *parts))
-    return str(uuid.uuid5(SOURCE_NAMESPACE, name))
+    digest = bytearray(_sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_NAMESPACE_BYTES = SOURCE_NAMESPACE.bytes
+_sha1 = hashlib.sha1

@@ -132,6 +132,17 @@ def first_per_agent_event(events: Sequence[StoredAgentEvent]) -> dict[AgentEvent
 
 
 @dataclass(frozen=True, slots=True)
+class FollowPosition:
+    """How far a follower (`cxreport follow-queue-log`) has stored a live log file: the file it read (its device
+    and inode, `"dev:ino"`, which tell a rotated file from its successor), the byte offset just after the last
+    line whose events are stored, and how many lines that is (for `FILE: line L` reports)."""
+
+    file_id: str
+    offset: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class EventCounts:
     accepted: int = 0
     """Events stored now (interaction events whose interactionId and eventId, agent-state events whose agentId
@@ -492,6 +503,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def events_of(self, tenant_id: str, interaction_id: str) -> list[bytes]:
         """The interaction's stored events (JSON text), in time order (ties: eventId)."""
+
+    # followed logs ------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def follow_position(self, tenant_id: str, source: str, path: str) -> FollowPosition | None:
+        """Where the follower of `path` for `source` stopped, or None when it never stored a line."""
+
+    @abc.abstractmethod
+    def set_follow_position(self, tenant_id: str, source: str, path: str, position: FollowPosition) -> None:
+        """Record (replace) where the follower of `path` for `source` stands; called after the events of the lines
+        before it are stored, so a restart re-reads at most lines already stored (duplicates, which change nothing)."""
 
     # agent states -------------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -24,6 +24,7 @@ from cxreport.store.base import (
     ApiKey,
     DayRow,
     ExportKey,
+    FollowPosition,
     LiveInteraction,
     LiveInteractions,
     Page,
@@ -236,6 +237,17 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             db.execute(self._sql.insert_setting, (name, make()))
             row = db.execute(self._sql.get_setting, (name,)).fetchone()
         return str(row[0]) if row else ""
+
+    # followed logs ------------------------------------------------------------------------------------
+    def follow_position(self, tenant_id: str, source: str, path: str) -> FollowPosition | None:
+        with self._read() as db:
+            row = db.execute(self._sql.follow_position, (tenant_id, source, path)).fetchone()
+        return FollowPosition(str(row[0]), int(row[1]), int(row[2])) if row else None
+
+    def set_follow_position(self, tenant_id: str, source: str, path: str, position: FollowPosition) -> None:
+        with self._write() as db:
+            db.execute(self._sql.set_follow_position, (
+                tenant_id, source, path, position.file_id, position.offset, position.line, clock.now_us()))
 
     # events -------------------------------------------------------------------------------------------
     def events_of(self, tenant_id: str, interaction_id: str) -> list[bytes]:

@@ -272,4 +272,18 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX channel_slot_rollups_by_slot ON channel_slot_rollups (tenant_id, slot_us);
     """,
+    # 8: where each follower of a live log stands (`cxreport follow-queue-log`): stored after the events of the
+    # lines before it, so a restarted follower goes on from there
+    """
+    CREATE TABLE follow_positions (
+        tenant_id   uuid NOT NULL,
+        source      text NOT NULL,
+        path        text NOT NULL,
+        file_id     text NOT NULL,
+        byte_offset bigint NOT NULL,
+        line        bigint NOT NULL,
+        updated_us  bigint NOT NULL,
+        PRIMARY KEY (tenant_id, source, path)
+    );
+    """,
 ]

@@ -287,4 +287,18 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX channel_slot_rollups_by_slot ON channel_slot_rollups (tenant_id, slot_us);
     """,
+    # 8: where each follower of a live log stands (`cxreport follow-queue-log`): stored after the events of the
+    # lines before it, so a restarted follower goes on from there
+    """
+    CREATE TABLE follow_positions (
+        tenant_id   TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        file_id     TEXT NOT NULL,
+        byte_offset INTEGER NOT NULL,
+        line        INTEGER NOT NULL,
+        updated_us  INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, source, path)
+    );
+    """,
 ]

@@ -81,6 +81,15 @@ class Statements:
             f" AND {time} <= coalesce((SELECT min({time}) FROM agent_events"
             f" WHERE tenant_id = ? AND agent_id = ? AND {time} >= ?), ?) ORDER BY {time}, event_id"
         )
+        self.follow_position = d.sql(
+            "SELECT file_id, byte_offset, line FROM follow_positions WHERE tenant_id = ? AND source = ? AND path = ?"
+        )
+        self.set_follow_position = d.sql(
+            "INSERT INTO follow_positions (tenant_id, source, path, file_id, byte_offset, line, updated_us)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, source, path) DO UPDATE SET"
+            " file_id = excluded.file_id, byte_offset = excluded.byte_offset, line = excluded.line,"
+            " updated_us = excluded.updated_us"
+        )
         self.insert_sla = d.sql(
             "INSERT INTO slas (tenant_id, sla_id, name, queue_id, created_us) VALUES (?, ?, ?, ?, ?)"
         )
