@@ -15,7 +15,7 @@ from support.servers import LiveServer
 from support.tenants import TenantKeys
 
 OPTIONS = ImportOptions(source="xivo")
-SAMPLE = Path("/work/shared/data/importers/asterisk/queue_log-samples.txt")
+SAMPLE = Path(__file__).parent / "data" / "importers" / "asterisk" / "queue_log-samples.txt"
 
 ACROSS_THE_HOUR = """\
 2012-07-04 10:59:50.100000|77.1|q1|NONE|ENTERQUEUE||5550001|1||

@@ -17,7 +17,7 @@ from support.cli import Cli, assert_ok
 from support.data import STREAMS
 
 TENANT = "2336d1ec-c956-47e1-b3b1-fe8fde81b2b4"
-SAMPLE = Path("/work/shared/data/importers/asterisk/queue_log-samples.txt")
+SAMPLE = Path(__file__).parent / "data" / "importers" / "asterisk" / "queue_log-samples.txt"
 FORMAT = ("--format", "asterisk-queue-log")
 
 
@@ -164,3 +164,24 @@ def test_bad_options_are_one_error_line(qcli: Cli, tmp_path: Path, args: tuple[s
     assert result.returncode != 0 and "Traceback" not in result.stderr
     [line] = result.stderr.splitlines()
     assert line.startswith("cxreport: error:") and fragment in line, line
+
+
+CONNECT_SAMPLES = Path(__file__).parent / "data" / "importers" / "connect"
+
+
+def test_contact_records_through_the_command_from_gzip_then_again_as_ndjson(qcli: Cli, tmp_path: Path) -> None:
+    compressed = tmp_path / "ctr.json.gz"
+    compressed.write_bytes(gzip.compress((CONNECT_SAMPLES / "ctr-versions-array.json").read_bytes()))
+    first = qcli("import-events", "--tenant", TENANT, "--format", "connect-ctr", "--source", "connect-east",
+                 str(compressed))
+    assert_ok(first)
+    assert first.stdout.startswith("done: ") and " 0 rejected" in first.stdout
+    records = qcli.records(TENANT)
+    assert len(records) == 1
+    [stored] = records
+    assert (stored["customer"], stored["queues"][0]["queueTime"]) == ("+190011112222", 346.0)
+    again = qcli("import-events", "--tenant", TENANT, "--format", "connect-ctr", "--source", "connect-east",
+                 str(CONNECT_SAMPLES / "ctr-versions.ndjson"))
+    assert_ok(again)
+    assert again.stdout.startswith("done: 0 accepted, ")  # the same versions: duplicates only
+    assert qcli.records(TENANT) == records
