@@ -17,8 +17,10 @@
   conversation ends at AfterContactWorkStartTimestamp (= connected + AgentInteractionDuration + hold), then
   wrap-up until AfterContactWorkEndTimestamp.
 - `TransferredToEndpoint` + `TransferCompletedTimestamp` (no next leg) → an external transfer at that instant.
-- A leg with no NextContactId ends the interaction at its DisconnectTimestamp, the end type from
-  DisconnectReason (`customer-disconnect` too when the customer hung up).
+- Every leg but a supervisor's (MONITOR) ends the interaction at its DisconnectTimestamp, the end type from
+  DisconnectReason (`customer-disconnect` too when the customer hung up); derivation applies the latest leg's
+  end. A TRANSFER leg's transfer is `consultative`: derivation tells a transfer from a consult or a conference
+  by which agent left first, which needs the previous leg (`metrics/consultative.py`).
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ END_TYPES = {
 }
 """DisconnectReason → endType (TELECOM_PROBLEM, BARGED, API, OTHER, none: `system`)."""
 ATTRIBUTE_NAME_MAX, ATTRIBUTE_VALUE_MAX = 200, 1000
+CONSULT_TALK_MAX = 2 * 1_000_000
+"""A consulted agent whose AgentInteractionDuration is at most this (µs) never spoke with the customer: a consult,
+not a conference (AWS's threshold, identify-conferences-transfers)."""
 HOLD_ESTIMATE = "a CTR has no hold times, only their number and durations: the holds are spread evenly"
 OFFER_ESTIMATE = "a CTR has no offer time: offered when the agent connected"
 TRANSFER_ESTIMATE = "a CTR has no start of an external transfer: taken at TransferCompletedTimestamp"
@@ -251,6 +256,11 @@ def _arrival(out: _Writer, contact: Contact, started: int, ended: int | None, me
         fields["transferToQueueId"] = _queue_id(out, contact)
     elif agent is not None:
         fields["transferToAgentId"] = _agent_id(out, agent)
+    if connected is not None and agent is not None:
+        # a consultative call: what it became needs the previous leg too (derivation's `consultative.py`); this
+        # leg tells a consult (the target never spoke with the customer) from a conference, as AWS does
+        talk = _seconds(agent.AgentInteractionDuration) or 0
+        fields["consultative"] = "consult" if talk <= CONSULT_TALK_MAX else "conference"
     out.add(
         "transfer-started",
         started,
@@ -413,15 +423,18 @@ def _external_transfer(out: _Writer, contact: Contact, allocation: str | None) -
 
 
 def _end(out: _Writer, contact: Contact, ended: int | None) -> None:
+    """Every leg but a supervisor's ends the interaction when its customer endpoint disconnects; of several legs'
+    ends, derivation applies the latest (`consultative.py`): a consult leg ends before the leg that made it."""
     if ended is None:
         return
     reason = contact.DisconnectReason
     if reason is not None:
         out.add("custom-attributes-set", ended, "end", attributes={"connect.disconnectReason": reason[:1000]})
-    if contact.NextContactId is not None:
+    if contact.InitiationMethod == "MONITOR":
         return
-    external = contact.TransferredToEndpoint is not None and contact.TransferCompletedTimestamp is not None
-    abandoned = contact.Agent is None and contact.Queue is not None and reason is None
+    last = contact.NextContactId is None
+    external = last and contact.TransferredToEndpoint is not None and contact.TransferCompletedTimestamp is not None
+    abandoned = last and contact.Agent is None and contact.Queue is not None and reason is None
     if reason == "CUSTOMER_DISCONNECT" or abandoned:
         out.add("customer-disconnect", ended)
     end_type = "transfer-external" if external else END_TYPES.get(reason or "", "system")

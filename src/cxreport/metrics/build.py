@@ -225,6 +225,7 @@ class Builder:
         segment.by_id = event.byInteractionAgentId
         segment.by = self.it.agent_entries.get(event.byInteractionAgentId or "")
         segment.to_agent_id = event.agentId
+        segment.consult = event.consult
         if event.interactionAgentId is not None:
             self.pending_participants[event.interactionAgentId] = segment
 

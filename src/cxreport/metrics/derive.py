@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from cxreport.metrics.build import Builder, derived_id
 from cxreport.metrics.close import close
+from cxreport.metrics.consultative import resolve
 from cxreport.metrics.events import TYPE_NAME, Event, InteractionStarted
 from cxreport.metrics.instants import format_us
 from cxreport.metrics.model import InteractionState
@@ -34,6 +35,7 @@ def derive_record(
     interactions' events. `timed_into`, when given, receives the events in canonical order (what `metrics/live.py`
     reads, so that they are not ordered twice)."""
     timed, revision = timeline(events, instants)
+    timed = resolve(timed)  # the rules that need more than one source item (`consultative.py`)
     if timed_into is not None:
         timed_into.extend(timed)
     if not timed:

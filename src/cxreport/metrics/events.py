@@ -168,6 +168,11 @@ class TransferStarted(EventBase, tag="transfer-started"):
     transferToQueueId: Id | None = None
     transferToAgentId: Id | None = None
     transferTo: Text | None = None
+    consultative: Literal["consult", "conference"] | None = None
+    """The transfer began as a consultative call (the transferring agent stayed on while the target joined): it
+    is a transfer only if the transferring allocation's conversation ended before the receiving allocation's.
+    Otherwise the transferring agent stayed with the customer, and the segment is an added participant instead:
+    a consult (`consult`: the target spoke only with the agent) or a conference (`conference`) (`consultative.py`)."""
 
 
 class TransferConnected(EventBase, tag="transfer-connected"):
@@ -196,6 +201,9 @@ class ParticipantAdded(EventBase, tag="participant-added"):
     byInteractionAgentId: Id | None = None
     """The allocation of the agent who added the participant."""
     participant: Text | None = None
+    consult: bool = False
+    """The participant was consulted: they spoke with the agent who added them while the customer was on hold,
+    never with the customer (a conference or a supervisor when false)."""
 
 
 class ParticipantRemoved(EventBase, tag="participant-removed"):

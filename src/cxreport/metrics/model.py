@@ -34,6 +34,8 @@ class SegmentState:
     end_us: int | None = None
     end_type: str | None = None
     cancelled: bool = False
+    consult: bool = False
+    """An added participant who was consulted (participant-added `consult`)."""
 
 
 @dataclass(slots=True, eq=False)

@@ -115,6 +115,8 @@ def _segment(s: SegmentState) -> Record:
     opener_id = opener.id if opener is not None else s.by_id
     if opener_id is not None:
         out["interactionAgentId"] = opener_id
+    if s.consult:
+        out["consult"] = True
     if s.kind == "transfer":
         out["transfer"] = True
         if s.connected_us is not None:

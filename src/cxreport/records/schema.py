@@ -33,6 +33,8 @@ class Segment(msgspec.Struct, omit_defaults=True):
     interactionAgentId: Text = None
     transfer: Flag = None
     transferTime: Seconds = None
+    consult: Flag = None
+    """An added participant who was consulted, never speaking with the customer (docs/data-dictionary.md)."""
 
 
 class QueueEntry(msgspec.Struct, omit_defaults=True):
