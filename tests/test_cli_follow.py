@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from cxreport.service.realtime import Realtime
+from cxreport.service.realtime_figures import RealtimeRequest, figure
 from support.cli import CXREPORT, Cli, clean_env
 
 TENANT = "2336d1ec-c956-47e1-b3b1-fe8fde81b2b4"
@@ -63,6 +65,23 @@ def wait_for(fcli: Cli, count: int, within: float = 10.0) -> list[dict[str, obje
         time.sleep(0.1)
 
 
+def realtime(fcli: Cli, statistic: str) -> int:
+    """The realtime figure's count now, as `/realtime-statistics` computes it (a fresh snapshot each time)."""
+    with fcli.store() as store:
+        now_us = int(time.time() * 1e6)
+        count: int = figure(Realtime(store).snapshot(TENANT), RealtimeRequest(statistic), now_us)["count"]
+    return count
+
+
+def wait_for_figure(fcli: Cli, statistic: str, expected: int, within: float = 10.0) -> float:
+    """Seconds until the figure shows `expected` (fails after `within`: a deadline, not a latency target)."""
+    started = time.monotonic()
+    while (found := realtime(fcli, statistic)) != expected:
+        assert time.monotonic() - started < within, f"{statistic}: {found}, expected {expected}"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
 def append(path: Path, text: str) -> None:
     with open(path, "a") as out:
         out.write(text)
@@ -107,13 +126,27 @@ def test_follow_through_rotation_truncation_and_a_kill(fcli: Cli, tmp_path: Path
     assert sorted(r["customer"] for r in records) == [f"555{n:04d}" for n in range(9)], sorted(
         (r["startTimestamp"], r["customer"]) for r in records)[:3]
     assert all("flagged" not in r and len(r["queues"]) == 1 for r in records), "no call lost or doubled"
+    # realtime figures: today's entries, and a call followed line by line as it happens
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    entered_today = sum(1 for r in records if str(r["queues"][0]["startTimestamp"]).startswith(today))
+    assert realtime(fcli, "offered") == realtime(fcli, "answered") == entered_today
+    assert realtime(fcli, "interactions-in-queue") == realtime(fcli, "interactions-in-conversation") == 0
+    now, callid = int(time.time()), "live.10"
+    append(log, f"{now}|{callid}|live|NONE|ENTERQUEUE||5550010|1|\n")
+    wait_for_figure(fcli, "interactions-in-queue", 1)
+    append(log, f"{now}|{callid}|live|Agent/1|CONNECT|0|{callid}9|1|\n")
+    wait_for_figure(fcli, "interactions-in-conversation", 1)
+    assert realtime(fcli, "interactions-in-queue") == 0
+    append(log, f"{now + 1}|{callid}|live|Agent/1|COMPLETECALLER|0|1|1|\n")  # at entry + hold + calltime
+    wait_for_figure(fcli, "interactions-in-conversation", 0)
+    assert realtime(fcli, "answered") == entered_today + 1
     follower.send_signal(signal.SIGTERM)
     stderr = follower.communicate(timeout=10)[1].decode()
     assert follower.returncode == 0
     assert "Traceback" not in stderr and "stopped: " in stderr
     with fcli.store() as store:
         position = store.follow_position(TENANT, "pbx", str(log))
-    assert position is not None and position.offset == log.stat().st_size and position.line == 3
+    assert position is not None and position.offset == log.stat().st_size and position.line == 6
 
 
 def test_a_bad_line_is_reported_and_skipped(fcli: Cli, tmp_path: Path,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import time
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,50 @@ def test_contact_records_through_the_command_from_gzip_then_again_as_ndjson(qcli
     assert_ok(again)
     assert again.stdout.startswith("done: 0 accepted, ")  # the same versions: duplicates only
     assert qcli.records(TENANT) == records
+
+
+def contact_records(count: int) -> bytes:
+    """`count` answered single-leg contacts, one a minute, as NDJSON."""
+    from support.connect import agent, ctr, ndjson, queue
+
+    legs = []
+    for n in range(count):
+        at = 1_700_000_000 + 60 * n
+
+        def t(seconds: int, base: int = at) -> str:
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(base + seconds))
+
+        legs.append(ctr(f"00000000-0000-4000-8000-{n:012d}", t(0), t(50),
+                        Queue=queue("Support", t(2), t(5), 3),
+                        Agent=agent("ada", t(5), 45, t(50), t(55), 5)))
+    return ndjson(*legs)
+
+
+def test_contact_records_from_standard_input_a_bad_one_reported_and_strict_writes_nothing(qcli: Cli) -> None:
+    good = contact_records(3).splitlines(keepends=True)
+    body = good[0] + b'{"InitiationTimestamp": "2023-11-14T22:13:20Z", "Channel": "VOICE"}\n' + b"".join(good[1:])
+    strict = qcli("import-events", "--tenant", TENANT, "--format", "connect-ctr", "--strict", "-", stdin=body)
+    assert strict.returncode == 1 and "Traceback" not in strict.stderr
+    assert strict.stderr == "rejected: -: line 2: the contact record has no ContactId\n"
+    assert strict.stdout.startswith("nothing written (--strict): 0 accepted, 0 duplicates, 1 rejected")
+    assert qcli.records(TENANT) == []
+    lenient = qcli("import-events", "--tenant", TENANT, "--format", "connect-ctr", "-", stdin=body)
+    assert lenient.returncode == 1
+    assert lenient.stderr == "rejected: -: line 2: the contact record has no ContactId\n"
+    assert len(qcli.records(TENANT)) == 3
+
+
+def test_a_truncated_gzip_of_contact_records_stores_whole_contacts_only(qcli: Cli, tmp_path: Path) -> None:
+    packed = gzip.compress(contact_records(2000))
+    path = tmp_path / "ctr.ndjson.gz"
+    path.write_bytes(packed[: len(packed) * 2 // 3])
+    result = qcli("import-events", "--tenant", TENANT, "--format", "connect-ctr", "--batch-size", "1000", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"rejected: {path}: line ")
+    assert "truncated" in line
+    stored = qcli.records(TENANT)
+    assert 0 < len(stored) < 2000
+    assert all(record.get("endTimestamp") and record["agents"][0].get("agentWrapUpTime") == 5.0 for record in stored)
+    strict = qcli("import-events", "--tenant", TENANT, "--format", "connect-ctr", "--strict", str(path))
+    assert strict.returncode == 1 and strict.stdout.startswith("nothing written (--strict): 0 accepted")

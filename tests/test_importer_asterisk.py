@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -287,3 +288,31 @@ def test_ignored_verbs_are_read_and_give_nothing() -> None:
             "1596191928|NONE|q|SIP/a|PENALTY|2\n1596191929|NONE|q|SIP/a|RINGINUSE|1\n"
             "1596191930|1.1|q|SIP/a|OUTCALL|ANSWER|30|x\n# a comment\n\n")
     assert [(item.error, item.events) for item in translated(text)] == [(None, ())] * 7
+
+
+REFERENCE_VERBS = (
+    # asterisk/asterisk apps/app_queue.c and main/logger.c (../shared/reference/importers.md, section 1.2)
+    "ENTERQUEUE", "RINGNOANSWER", "RINGCANCELED", "CONNECT", "COMPLETEAGENT", "COMPLETECALLER", "ABANDON",
+    "EXITWITHTIMEOUT", "EXITWITHKEY", "EXITEMPTY", "WITHDRAW", "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER",
+    "AGENTDUMP", "SYSCOMPAT", "ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL", "PENALTY",
+    "RINGINUSE", "AGENTLOGIN", "AGENTLOGOFF", "AGENTCALLBACKLOGIN", "AGENTCALLBACKLOGOFF", "QUEUESTART",
+    "CONFIGRELOAD", "OUTCALL",
+    # Wazo's dialplan and agentd
+    "FULL", "JOINEMPTY", "LEAVEEMPTY", "CLOSED", "DIVERT_CA_RATIO", "DIVERT_HOLDTIME", "WRAPUPSTART",
+    # FreePBX / QueueMetrics
+    "DID", "CALLERONHOLD", "CALLEROFFHOLD", "PAUSEREASON", "INFO",
+)
+
+
+def test_every_verb_the_platforms_write_is_mapped_or_ignored_and_documented_as_such() -> None:
+    from pathlib import Path
+
+    from cxreport.importers.asterisk import IGNORED_VERBS, VERBS
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "importers.md").read_text()
+    mapping = doc[doc.index("### The mapping"):doc.index("### Deliberately ignored")]
+    ignored = doc[doc.index("### Deliberately ignored"):doc.index("### What queue_log cannot tell")]
+    for verb in REFERENCE_VERBS:
+        assert (verb in VERBS) != (verb in IGNORED_VERBS), verb  # exactly one of the two
+        assert re.search(rf"\b{verb}\b", mapping if verb in VERBS else ignored), verb
+    assert set(VERBS) | IGNORED_VERBS == set(REFERENCE_VERBS)
