@@ -294,6 +294,8 @@ def test_a_supervisor_monitoring_is_an_added_participant() -> None:
     added = [s for s in record["segments"] if s["segmentStartType"] == "participant-added"]
     assert len(added) == 1 and added[0]["startTimestamp"] == "2024-03-04T10:02:00.000Z"
     assert [a["agentName"] for a in record["agents"]] == ["ada"]
+    # the supervisor leaving ends nothing: the call ends with ada's leg (which names the monitor as its next)
+    assert (record["endTimestamp"], record["interactionEndType"]) == ("2024-03-04T10:05:30.000Z", "customer-disconnect")
 
 
 def test_the_sample_contact_answered_held_twice_and_transferred_out() -> None:
