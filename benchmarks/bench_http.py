@@ -132,7 +132,7 @@ class Target:
 
 def run_wrk(wrk: str, target: Target, seconds: int, connections: int) -> None:
     before = tree_cpu_seconds(target.pid)
-    command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency"]
     for header in target.headers:
         command += ["-H", header]
     output = subprocess.run([*command, target.url], check=True, capture_output=True, text=True).stdout

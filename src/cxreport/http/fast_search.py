@@ -1,0 +1,169 @@
+"""The search's fast path: `GET /v1/tenants/{tenantId}/interactions` answered straight from the ASGI scope when
+nothing about the request is unusual, without Litestar's routing, parameter injection (~40 declared query
+parameters resolved one by one through two dependencies), guard and response machinery.
+
+The route declared in `interactions.py` stays what it was: the OpenAPI document is generated from it, and every
+request this path does not take goes there. This path answers only a request it can answer exactly as the
+route would, and hands every other one to the route *before it has changed anything*:
+
+- the path is the search's (no root path, no trailing slash), the method GET, the `Host` header valid;
+- one `Authorization` header, known to the authentication memo (`service.principal_cache`) and allowed to read
+  this tenant (a first request, a wrong key or tenant: the route's guard answers 401 / 403 as ever);
+- every query parameter known to the search, none repeated, none blank, each value in the form the route reads
+  without a doubt (whole numbers as digits, `includeNulls` as true or false), and the search built from them
+  valid (`SearchQuery.checked`, `paged`: the functions the route calls);
+- the key within its rate (over it: the route answers the 429, counting the request against the key once
+  more, which for a key already over its rate changes nothing).
+
+Once the request is counted against the key's rate, this path answers it whatever happens: a failure of the
+search (a stale cursor, a statement deadline, the database gone) goes to the app's own exception handlers and
+is rendered by Litestar, as the route's would be. The access log, the `RateLimit-*` headers and the size limits
+stay in `edge.Edge`, around both paths. `tests/test_fast_search.py` checks the two paths give the same answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import replace
+from typing import Any
+from urllib.parse import parse_qsl
+
+from litestar import Litestar, Request
+
+from cxreport.errors import CxError
+from cxreport.http import bodies
+from cxreport.http import query as q
+from cxreport.http.errors import EXCEPTION_HANDLERS
+from cxreport.http.search_query import SearchQuery, paged, search_query
+from cxreport.http.threads import in_thread
+from cxreport.records.facets import FACETS
+from cxreport.records.filters import parse_filters
+from cxreport.service import interactions as service
+from cxreport.service.credentials import Principal
+from cxreport.service.principal_cache import PrincipalMemo
+from cxreport.service.search import SearchRequest
+
+PATH = re.compile(r"/v1/tenants/([^/]+)/interactions")
+PATH_TEMPLATE = "/v1/tenants/{tenantId}/interactions"
+_WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]{0,11}")  # Litestar refuses "007"; the route's reading of it is its own
+_SCALARS = q.WINDOW | q.NULLS | q.PAGING | {"cursor"}
+_FILTERS = q.SEARCH_PARAMETERS - _SCALARS
+_FLAGS = frozenset(name for f in FACETS if f.is_flag and f.parameter for name in (f.parameter, *f.aliases))
+_INVALID_HOST = re.compile(rb"[^A-Za-z0-9.\-:\[\]_]")
+HEADERS = (b"content-type", b"application/json")
+
+
+class FastSearch:
+    """`await fast(scope, receive, send)`: True when it answered the request, False to hand it to the app."""
+
+    def __init__(self, app: Litestar) -> None:
+        self.app = app
+        state = app.state
+        self.store = state.store
+        self.cursors = state.cursors
+        self.memo: PrincipalMemo = state.principals
+        self.limiter = state.rate_limiter
+        self.max_page_bytes: int = state.settings.max_page_bytes
+        self.answered = 0
+        """Requests this path answered (the tests check which path took a request)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> bool:
+        if scope["method"] != "GET" or scope.get("root_path"):
+            return False
+        matched = PATH.fullmatch(scope["path"])
+        if matched is None:
+            return False
+        tenant_id = matched.group(1)
+        principal = self._principal(scope["headers"], tenant_id)
+        if principal is None:
+            return False
+        try:
+            checked = search_from_query(scope["query_string"], self.max_page_bytes)
+        except CxError:
+            return False
+        if checked is None:
+            return False
+        state = scope.setdefault("state", {})
+        allowance = self.limiter.take(principal.key_id)
+        if allowance is not None:
+            if allowance.retry_after:
+                return False  # the route answers the 429 (taking from a key over its rate takes nothing)
+            state["rate_allowance"] = allowance
+        state["principal"] = principal
+        self.answered += 1
+        scope["path_template"] = PATH_TEMPLATE
+        scope["path_params"] = {"tenantId": tenant_id}
+        try:
+            result = await in_thread(service.search, self.store, tenant_id, checked, self.cursors)
+            body = bodies.search_envelope(result, q.next_url_in(scope))
+        except Exception as error:  # noqa: BLE001 (rendered by the app's handlers, as the route's failures are)
+            await self._failed(scope, receive, send, error)
+            return True
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [HEADERS, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+        return True
+
+    def _principal(self, headers: list[tuple[bytes, bytes]], tenant_id: str) -> Principal | None:
+        """The caller, when one Authorization header names a principal the memo knows and it may read this
+        tenant (what the route's guard checks, less the database read and the errors); else None."""
+        header: bytes | None = None
+        for name, value in headers:
+            if name == b"authorization":
+                if header is not None:
+                    return None
+                header = value
+            elif name == b"host" and _INVALID_HOST.search(value):
+                return None
+        if not header:
+            return None
+        principal = self.memo.get(self.memo.digest(header.decode("latin-1")))
+        if principal is None:
+            return None
+        try:
+            principal.require("read", tenant_id.lower())
+        except CxError:
+            return None
+        return principal
+
+    async def _failed(self, scope: Any, receive: Any, send: Any, error: Exception) -> None:
+        handler = next(EXCEPTION_HANDLERS[kind] for kind in type(error).__mro__ if kind in EXCEPTION_HANDLERS)
+        request: Request[Any, Any, Any] = Request(scope, receive=receive, send=send)
+        response = handler(request, error)
+        await response.to_asgi_response(app=None, request=request)(scope, receive, send)
+
+
+def search_from_query(query_string: bytes, max_page_bytes: int) -> SearchRequest | None:
+    """The checked search a query string asks for, when the route would read it the same way without a doubt;
+    None when the route must look at it (an unknown, repeated or blank parameter, a number not in digits, …).
+    Raises `CxError` when the values are invalid (the route then answers, naming the parameter)."""
+    values = _parameters(query_string)
+    if values is None:
+        return None
+    for name in q.PAGING:
+        if name in values and not _WHOLE_NUMBER.fullmatch(values[name]):
+            return None
+    nulls = [values[name] for name in q.NULLS if name in values]
+    if any(value not in ("true", "false") for value in nulls):
+        return None
+    if any(values[name] not in ("true", "false") for name in _FLAGS if name in values):
+        return None
+    filters = parse_filters({name: [value] for name, value in values.items()}) if _FILTERS & values.keys() else ()
+    query: SearchQuery = search_query(values, "true" in nulls, filters)
+    limit, page, offset = (int(values[name]) if name in values else None for name in ("limit", "page", "offset"))
+    checked = paged(query.checked(), limit, page, offset, values.get("cursor"))
+    return replace(checked, max_bytes=max_page_bytes)
+
+
+@functools.lru_cache(maxsize=1024)  # clients repeat their searches
+def _parameters(query_string: bytes) -> dict[str, str] | None:
+    """name → value, read as Litestar reads a query string (`litestar._parsers.parse_query_string`: Latin-1,
+    blank values kept); None when a parameter is unknown to the search, repeated or blank."""
+    values: dict[str, str] = {}
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, separator="&"):
+        if name in values or name not in q.SEARCH_PARAMETERS or not value:
+            return None
+        values[name] = value
+    return values
+
