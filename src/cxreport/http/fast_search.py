@@ -134,6 +134,7 @@ class FastSearch:
         await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
 
+@functools.lru_cache(maxsize=1024)  # clients repeat their searches (a cursor walk: a new query string a page)
 def search_from_query(query_string: bytes, max_page_bytes: int) -> SearchRequest | None:
     """The checked search a query string asks for, when the route would read it the same way without a doubt;
     None when the route must look at it (an unknown, repeated or blank parameter, a number not in digits, …).
@@ -156,7 +157,6 @@ def search_from_query(query_string: bytes, max_page_bytes: int) -> SearchRequest
     return replace(checked, max_bytes=max_page_bytes)
 
 
-@functools.lru_cache(maxsize=1024)  # clients repeat their searches
 def _parameters(query_string: bytes) -> dict[str, str] | None:
     """name → value, read as Litestar reads a query string (`litestar._parsers.parse_query_string`: Latin-1,
     blank values kept); None when a parameter is unknown to the search, repeated or blank."""
