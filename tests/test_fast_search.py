@@ -18,7 +18,7 @@ import pytest
 
 from cxreport.config import Settings
 from cxreport.http import create_app
-from cxreport.http.fast_search import FastSearch, search_from_query
+from cxreport.http.fast_search import INLINE_BELOW_S, FastSearch, search_from_query
 from cxreport.http.search_query import paged, search_request
 from cxreport.records.filters import Filter
 from cxreport.service import credentials
@@ -289,3 +289,20 @@ def test_basic_credentials_with_odd_headers_go_to_the_route(pair: Pair) -> None:
     token = base64.b64encode(f"{pair.keys.read[0]}:{pair.keys.read[1]}".encode()).decode()
     (status, _, _), answered = _both(pair, "", None, headers={"authorization": f"Basic {token}", "host": "bad host"})
     assert status == 400 and answered == 0
+
+
+def test_each_search_is_timed_and_one_that_was_slow_is_timed_again(pair: Pair) -> None:
+    """On SQLite a search whose last run was short runs on the event loop; every run is timed, so the decision
+    follows the search's cost (here: a remembered slow run sends it to a worker thread, which times it anew)."""
+    fast = pair.fast_path
+    assert fast.inline is True  # SQLite's reads are in-process work
+    query = f"{WINDOW}&limit=2&sort=asc"
+    _both(pair, "limit=1", pair.keys.read)
+    _both(pair, query, pair.keys.read)
+    timed = [key for key in fast._durations if key[1].endswith(b"limit=2&sort=asc")]
+    assert len(timed) == 1 and timed[0][0] == SEED_TENANT_ID
+    assert 0 < fast._durations[timed[0]] < INLINE_BELOW_S
+    fast._durations[timed[0]] = 10.0  # as if its last run had taken 10 s
+    (status, _, _), answered = _both(pair, query, pair.keys.read)
+    assert (status, answered) == (200, 1)
+    assert fast._durations[timed[0]] < INLINE_BELOW_S
