@@ -62,9 +62,11 @@ _FLAGS = frozenset(name for f in FACETS if f.is_flag and f.parameter for name in
 _INVALID_HOST = re.compile(rb"[^A-Za-z0-9.\-:\[\]_]")
 HEADERS = (b"content-type", b"application/json")
 INLINE_BELOW_S = 0.002
-"""A search whose last run took less runs on the event loop, when the store's reads allow it. Timed in CPU time
-of the thread that ran it: the wall clock of a loaded machine counts other processes' turns, which would send
-the fastest searches to threads whenever the machine is busy."""
+"""A search whose last run took less runs on the event loop, when the store's reads allow it. Timed by the wall
+clock, which counts whatever would stall the event loop: the search's CPU, and its waits for the interpreter
+lock (SQLite releases it at every step, and a busy worker thread holds it for up to 5 ms at a time) or for a
+core. (Timed by the thread's CPU clock, such a search stayed on the event loop while a large ingest ran in a
+worker thread, and `/health` waited seconds behind it: tests/test_fairness.py.)"""
 MAX_TIMED = 4096
 """Searches whose last duration is remembered (all forgotten when full)."""
 
@@ -128,13 +130,13 @@ class FastSearch:
 
     def _search(self, timed: tuple[str, bytes], checked: SearchRequest) -> SearchResult:
         """The search, its duration remembered (whether it succeeds or fails)."""
-        started = time.thread_time()
+        started = time.perf_counter()
         try:
             return service.search(self.store, timed[0], checked, self.cursors)
         finally:
             if len(self._durations) >= MAX_TIMED:
                 self._durations.clear()
-            self._durations[timed] = time.thread_time() - started
+            self._durations[timed] = time.perf_counter() - started
 
     async def _principal(self, headers: list[tuple[bytes, bytes]], tenant_id: str) -> Principal | None:
         """The caller, when one Authorization header names a principal that may read this tenant (what the
