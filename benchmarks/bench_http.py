@@ -1,7 +1,7 @@
 """The request path at the limit: cxreport over HTTP next to a prebuilt body on the same stack and the raw SQL.
 
     .venv/bin/python benchmarks/bench_http.py [--count 300000] [--rounds 3] [--seconds 10] [--connections 16]
-        [--postgres ADMIN_URL] [--workers 2] [--no-deadline]
+        [--postgres ADMIN_URL] [--workers 2] [--no-deadline] [--compare SRC_DIR]
 
 Tried as a new user would: `cxreport demo --count COUNT` (once, cached in benchmarks/out/), `cxreport serve` with
 the rate limit off, and wrk (`wrk -t2 -cCONNECTIONS -dSECONDS`, Debian's package) for each request:
@@ -11,6 +11,8 @@ the rate limit off, and wrk (`wrk -t2 -cCONNECTIONS -dSECONDS`, Debian's package
 - in process: the raw SQL (count + page, rows fetched) and the search as the route runs it (no HTTP);
 - with `--no-deadline`, a second server with `CXREPORT_STATEMENT_TIMEOUT_MS=0` (the deadline's cost);
 - with `--workers N`, a server with `--workers N` (the seed request);
+- with `--compare SRC_DIR`, a second `cxreport serve` running another source tree's code (`PYTHONPATH=SRC_DIR`,
+  e.g. `git worktree add /tmp/before main` and `/tmp/before/src`): before and after, in the same rounds;
 - with `--postgres ADMIN_URL`, the same demo in PostgreSQL (database `cxreport_bench_http_COUNT`, loaded by
   `cxreport demo` once and kept for later runs, like the SQLite file).
 
@@ -132,7 +134,7 @@ class Target:
 
 def run_wrk(wrk: str, target: Target, seconds: int, connections: int) -> None:
     before = tree_cpu_seconds(target.pid)
-    command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency"]
     for header in target.headers:
         command += ["-H", header]
     output = subprocess.run([*command, target.url], check=True, capture_output=True, text=True).stdout
@@ -230,6 +232,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("CXREPORT_BENCH_POSTGRES_URL"))
     parser.add_argument("--workers", type=int, default=0, help="also a `serve --workers N` server")
     parser.add_argument("--no-deadline", action="store_true", help="also a server without statement deadline")
+    parser.add_argument("--compare", metavar="SRC_DIR", help="also a server running the code of this source tree")
     args = parser.parse_args()
     wrk = require_wrk()
     OUT.mkdir(exist_ok=True)
@@ -254,6 +257,9 @@ def main() -> None:
             servers = [("", *cxreport_server(stack, url, {}))]
             if args.no_deadline and name == "SQLite":
                 servers.append((" no deadline", *cxreport_server(stack, url, {"CXREPORT_STATEMENT_TIMEOUT_MS": "0"})))
+            if args.compare and name == "SQLite":
+                compared = str(Path(args.compare).resolve())
+                servers.append((" compared", *cxreport_server(stack, url, {"PYTHONPATH": compared})))
             if args.workers and name == "SQLite":
                 servers.append((f" {args.workers} workers",
                                 *cxreport_server(stack, url, {}, "--workers", str(args.workers))))
@@ -307,6 +313,13 @@ def report(targets: list[Target], in_process: dict[str, InProcess], sizes: dict[
             for label in REQUESTS:
                 ratios[f"{label} CPU, deadline vs none"] = (
                     median(by_name[f"{store} {label}"].cpu_ms) / median(by_name[f"{store} no deadline {label}"].cpu_ms))
+        if f"{store} compared seed" in by_name:
+            for label in REQUESTS:
+                compared = by_name[f"{store} compared {label}"]
+                ratios[f"{label} CPU vs the compared tree's"] = median(by_name[f"{store} {label}"].cpu_ms) / median(
+                    compared.cpu_ms)
+            ratios["compared tree: seed req/s vs prebuilt"] = (
+                median(by_name[f"{store} compared seed"].rates) / median(by_name["prebuilt seed"].rates))
         workers = next((t for t in targets if t.name.startswith(store) and "workers" in t.name), None)
         if workers is not None:
             ratios[f"seed req/s, {workers.name.split()[1]} workers vs 1"] = median(workers.rates) / median(seed.rates)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 import uvicorn
+from litestar import Litestar
 
 from cxreport.config import Settings
 from cxreport.http import create_app
@@ -40,8 +41,14 @@ def free_port() -> int:
 def serving(settings: Settings, store: Store) -> Iterator[str]:
     """cxreport with these settings served by uvicorn on `settings.port` (loopback) in a thread; yields its
     base URL. For tests that need settings of their own (limits, timeouts)."""
-    config = uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=settings.port,
-                            log_level="warning", lifespan="on")
+    with serving_app(create_app(settings, store), settings.port) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving_app(app: Litestar, port: int) -> Iterator[str]:
+    """An app made by `create_app` served by uvicorn on `port` (loopback) in a thread; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -51,7 +58,7 @@ def serving(settings: Settings, store: Store) -> Iterator[str]:
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{settings.port}"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

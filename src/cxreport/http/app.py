@@ -26,6 +26,7 @@ from cxreport.http import (
 from cxreport.http.docs_page import DocsPage
 from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
+from cxreport.http.fast_search import FastSearch
 from cxreport.http.ratelimit import RateLimiter
 from cxreport.http.realtime_stream import Hub
 from cxreport.http.writes import WriteGate
@@ -47,7 +48,9 @@ def openapi_document(request: Request[Any, Any, Any]) -> Response[dict[str, Any]
     return Response(request.app.openapi_schema.to_schema(), media_type="application/json")
 
 
-def create_app(settings: Settings, store: Store) -> Litestar:
+def create_app(settings: Settings, store: Store, fast_paths: bool = True) -> Litestar:
+    """The app; `fast_paths=False` leaves out the search's fast path (`fast_search.py`): every request then
+    goes through the declared routes (the tests compare the two)."""
     app = Litestar(
         route_handlers=[
             interactions.search_interactions,
@@ -93,7 +96,9 @@ def create_app(settings: Settings, store: Store) -> Litestar:
     )
     # Around routing and error handling, so unknown routes are logged and a long query string or oversized
     # headers are refused before anything parses them.
-    app.asgi_handler = Edge(app.asgi_handler, settings.max_query_bytes, settings.max_header_bytes)
+    # The seed request's fast path (`fast_search.py`) runs inside it, before routing.
+    app.asgi_handler = Edge(app.asgi_handler, settings.max_query_bytes, settings.max_header_bytes,
+                           FastSearch(app) if fast_paths else None)
     return app
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -36,6 +37,10 @@ from cxreport.ids import normalize_uuid
 from cxreport.service.credentials import Principal
 from cxreport.times import format_instant
 
+FastPath = Callable[[Scope, Receive, Send], Awaitable[bool]]
+"""A route's fast path (`fast_search.FastSearch`): answers a request and says True, or says False having changed
+nothing, and the app answers it."""
+
 access_log = logging.getLogger("cxreport.access")
 _DOCS_CSP = DOCS_CSP.encode()
 
@@ -56,10 +61,11 @@ class AccessEntry(msgspec.Struct):
 
 
 class Edge:
-    """ASGI middleware wrapping the whole app (unknown routes included)."""
+    """ASGI middleware wrapping the whole app (unknown routes included), and the fast path when there is one."""
 
-    def __init__(self, app: ASGIApp, max_query_bytes: int, max_header_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_query_bytes: int, max_header_bytes: int, fast: FastPath | None = None) -> None:
         self.app = app
+        self.fast = fast
         self.max_query_bytes = max_query_bytes
         self.max_header_bytes = max_header_bytes
 
@@ -86,7 +92,7 @@ class Edge:
             refusal = self._refusal(scope)
             if refusal is not None:
                 await _send_error(observed, refusal)
-            else:
+            elif self.fast is None or not await self.fast(scope, receive, observed):
                 await self.app(scope, receive, observed)
         finally:
             if access_log.isEnabledFor(logging.INFO):

@@ -15,7 +15,7 @@ from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
 from cxreport.errors import InvalidParameter, UnknownParameter
-from cxreport.http.search_query import SearchQuery, one_of
+from cxreport.http.search_query import SearchQuery, search_query
 from cxreport.records.facets import FACETS, FILTER_PARAMETERS
 from cxreport.records.filters import Filter, parse_filters
 
@@ -142,16 +142,9 @@ def provide_search(
 ) -> SearchQuery:
     """What search and export share: the window, its time field, the order, nulls and filters (a dependency,
     so both routes declare and document these parameters once; `SearchQuery.checked` checks them)."""
-    start_name = "start" if start is not None else "startTimeRange"
-    end_name = "end" if end is not None else "endTimeRange"
-    return SearchQuery(
-        start=(one_of("startTimeRange", startTimeRange, "start", start), start_name),
-        end=(one_of("endTimeRange", endTimeRange, "end", end), end_name),
-        time_field=timeField,
-        sort=sort,
-        include_nulls=bool(includenulls or includeNulls),
-        filters=filters,
-    )
+    values = {"startTimeRange": startTimeRange, "endTimeRange": endTimeRange, "start": start, "end": end,
+              "timeField": timeField, "sort": sort}
+    return search_query(values, bool(includenulls or includeNulls), filters)
 
 
 QUERY = {
@@ -191,7 +184,11 @@ def raw_params(request: Request[Any, Any, Any], accepted: frozenset[str]) -> dic
 
 def next_url_for(request: Request[Any, Any, Any]) -> Any:
     """A function: cursor → the same request's URL continuing at that cursor (page/offset dropped)."""
-    scope = request.scope
+    return next_url_in(request.scope)
+
+
+def next_url_in(scope: Any) -> Any:
+    """`next_url_for` of a request's ASGI scope."""
     prefix = _next_url_prefix(scope.get("root_path", "") + scope["path"], scope["query_string"])
 
     def build(cursor: str) -> str:

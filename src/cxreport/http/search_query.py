@@ -5,6 +5,7 @@ builds its search with `search_request` too (the routes' declarations of these p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from cxreport.errors import InvalidParameter
@@ -34,6 +35,22 @@ class SearchQuery:
             include_nulls=self.include_nulls,
             filters=self.filters,
         )
+
+
+def search_query(values: Mapping[str, str | None], include_nulls: bool, filters: tuple[Filter, ...]) -> SearchQuery:
+    """The window (each bound under the name it was sent as: `startTimeRange` or its alias `start`, …), time
+    field and order among a query's values, with the nulls flag and the filters already read."""
+    start, end = values.get("start"), values.get("end")
+    return SearchQuery(
+        start=(one_of("startTimeRange", values.get("startTimeRange"), "start", start),
+               "start" if start is not None else "startTimeRange"),
+        end=(one_of("endTimeRange", values.get("endTimeRange"), "end", end),
+             "end" if end is not None else "endTimeRange"),
+        time_field=values.get("timeField"),
+        sort=values.get("sort"),
+        include_nulls=include_nulls,
+        filters=filters,
+    )
 
 
 def one_of(name: str, value: str | None, alias: str, alias_value: str | None) -> str | None:

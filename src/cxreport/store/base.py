@@ -368,6 +368,10 @@ class DayRow:
 class Store(abc.ABC):
     """What cxreport needs from a database. Implementations: SqliteStore, and PostgreSQL next."""
 
+    reads_in_process = False
+    """True when a read is work in this process only (SQLite: no network, no pool to wait for), so that a read
+    known to be short may run on the event loop instead of a worker thread (`http/fast_search.py`)."""
+
     @abc.abstractmethod
     def migrate(self) -> int:
         """Bring the schema to the newest version this code knows; return that version.

@@ -131,6 +131,7 @@ def _create_private(path: Path) -> None:
 
 
 class SqliteStore(SqlStore[sqlite3.Connection]):
+    reads_in_process = True
     _dialect = DIALECT
     _sql = Statements(DIALECT)
     _duplicate = sqlite3.IntegrityError
