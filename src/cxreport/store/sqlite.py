@@ -23,7 +23,7 @@ from pathlib import Path
 import msgspec
 
 from cxreport.errors import ConfigError, StoreUnavailable
-from cxreport.store import rollups
+from cxreport.store import hours, rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -303,6 +303,10 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         written = [record.interaction_id for record in inserts] + [record.interaction_id for record in updates]
         if written:
             db.execute(_INSERT_FACETS_OF, (msgspec.json.encode(written).decode(), tenant_id))
+        changes = hours.deltas(map(hours.counted, inserts + updates),
+                               (hours.Counted(old.start_us, tuple(old.facets)) for old in replaced))
+        if changes:
+            db.executemany(hours.UPSERT, [(tenant_id, *key, n) for key, n in changes])
         _write_facts(db, tenant_id, inserts, updates)
         return UpsertCounts(len(inserts), len(updates), unchanged)
 
