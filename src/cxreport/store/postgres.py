@@ -224,7 +224,7 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         (the 1000-record page of a fresh 300,000-record demo: 9 req/s before, 32 after). The events tables,
         read by index scans, are only analyzed."""
         with self._read() as db:  # autocommit connections: VACUUM runs outside a transaction
-            db.execute("VACUUM (ANALYZE) interactions, interaction_facets, queue_entry_facts")
+            db.execute("VACUUM (ANALYZE) interactions, interaction_facets, queue_entry_facts, interaction_hours")
             db.execute("ANALYZE events, agent_events")
 
     def ping(self) -> None:
