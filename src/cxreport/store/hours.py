@@ -91,12 +91,17 @@ def deltas(added: Iterable[Counted], removed: Iterable[Counted]) -> list[tuple[K
     return sorted((key, n) for key, n in change.items() if n)
 
 
-UPSERT = (
+UPSERT_JSON = (
     "INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, kind, value, hour_us, channel_type, direction,"
-    " flagged, abandoned) DO UPDATE SET n = interaction_hours.n + excluded.n"
+    " SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),"
+    " json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),"
+    " json_extract(value, '$[6]'), json_extract(value, '$[7]') FROM json_each(?) WHERE true"
+    " ON CONFLICT (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned)"
+    " DO UPDATE SET n = interaction_hours.n + excluded.n"
 )
-"""One row's change (SQLite's `executemany`; PostgreSQL sends the batch's rows as arrays instead)."""
+"""A batch's changes, given as one JSON array of [kind, value, hour_us, channel, direction, flagged, abandoned, n]
+(SQLite: unpacked by its JSON functions, a fraction of the CPU of binding each row's nine values from Python;
+`WHERE true` keeps the upsert's ON CONFLICT from parsing as a join's ON)."""
 
 
 # reading --------------------------------------------------------------------------------------------------------

@@ -306,7 +306,7 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         changes = hours.deltas(map(hours.counted, inserts + updates),
                                (hours.Counted(old.start_us, tuple(old.facets)) for old in replaced))
         if changes:
-            db.executemany(hours.UPSERT, [(tenant_id, *key, n) for key, n in changes])
+            db.execute(hours.UPSERT_JSON, (tenant_id, msgspec.json.encode([(*key, n) for key, n in changes]).decode()))
         _write_facts(db, tenant_id, inserts, updates)
         return UpsertCounts(len(inserts), len(updates), unchanged)
 
