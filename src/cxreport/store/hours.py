@@ -8,17 +8,18 @@ then the sum of its whole hours' counts plus the index count of its two ragged e
 Which filters the counts answer (the rest walk the index as before):
 - `channelType`, `direction`, `flagged`, `abandoned`: each row is a cell of these four (single-valued, a handful
   of values each), so any combination of them, with any values, is a sum of disjoint cells;
-- with them, one of `queueId` (one value: a record in two queues is in two rows, so a sum over several queues
-  would count it twice) or `flowId` (any values: single-valued): rows keyed by that facet's value, by the same
-  cells.
+- with them, one `queueId` value: rows keyed by queue, by the same cells (one value only: a record in two queues
+  is in two rows, so a sum over several queues would count it twice).
 Every other facet (agents, customers, contact ids and points, hooks, attributes) has about as many values an hour
-as records, so its counts would hold nearly a row per record: no cheaper than the index.
+as records, so its counts would hold nearly a row per record: no cheaper than the index. `flowId` would qualify
+(tens of values) but costs a row per record per write when kept per value like queues (~4 µs a record on a
+random-order import); left to the index (a cell column of its own is the cheaper way to add it).
 
-Rows: `kind` '' and `value` '' count every record of the hour by cell; `kind` 'queueId' / 'flowId' count the
-records with that value. The upsert of a batch of records adds +1 for each written record's rows and −1 for the
-rows of the version it replaced (by the cells both were in), summed per row in Python and written once per
-distinct row (`apply`), in the transaction that writes the records. Rows that fall to zero stay (a sum skips
-them). The migration that creates the table fills it from the stored records.
+Rows: `kind` '' and `value` '' count every record of the hour by cell; `kind` 'queueId' counts the records in
+that queue. The upsert of a batch of records adds +1 for each written record's rows and −1 for the rows of the
+version it replaced (by the cells both were in), summed per row in Python and written once per distinct row, in
+the transaction that writes the records. Rows that fall to zero stay (a sum skips them). The migration that
+creates the table fills it from the stored records.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ HOURS_MARK = "CREATE TABLE interaction_hours"
 CELL_COLUMNS = {"channelType": "channel_type", "direction": "direction", "flagged": "flagged",
                 "abandoned": "abandoned"}
 """The facets every row is split by, and their columns."""
-KEYED = ("queueId", "flowId")
+KEYED = ("queueId",)
 """The facets rows are also kept per value of (one at a time)."""
 COUNTED_KINDS = (*CELL_COLUMNS, *KEYED)
 _FLAGS = frozenset(("flagged", "abandoned"))
@@ -46,25 +47,23 @@ _FLAGS = frozenset(("flagged", "abandoned"))
 Key = tuple[str, str, int, str, str, int, int]
 """(kind, value, hour_us, channel_type, direction, flagged, abandoned): a row of `interaction_hours`."""
 
-
-@dataclass(frozen=True, slots=True)
-class Counted:
-    """What the counts know of one record: its start and its counted facets."""
-
-    start_us: int
-    facets: tuple[tuple[str, str], ...]
-    """(kind, value) of `COUNTED_KINDS` (others are ignored); flags as ("flagged", "true") when set."""
+Counted = tuple[int, str, str, int, int, tuple[str, ...]]
+"""What the counts know of one record: (start_us, channel type, direction, flagged, abandoned, queue ids), ''
+and 0 for an absent field or flag."""
 
 
 def counted(record: StoredRecord) -> Counted:
-    return Counted(record.start_us, record.facets)
+    """A record about to be written, by its promoted columns (the same values as its facets)."""
+    return (record.start_us, record.channel_type or "", record.direction or "", int(record.flagged),
+            int(record.abandoned), tuple(value for kind, value in record.facets if kind == "queueId"))
 
 
-def keys_of(record: Counted) -> list[Key]:
+def from_facets(start_us: int, facets: Iterable[tuple[str, str]]) -> Counted:
+    """A stored record, by its start and its facets (those of `COUNTED_KINDS`; others are skipped)."""
     channel = direction = ""
     flagged = abandoned = 0
-    keyed: list[tuple[str, str]] = []
-    for kind, value in record.facets:
+    queues: list[str] = []
+    for kind, value in facets:
         if kind == "channelType":
             channel = value
         elif kind == "direction":
@@ -73,21 +72,23 @@ def keys_of(record: Counted) -> list[Key]:
             flagged = 1
         elif kind == "abandoned":
             abandoned = 1
-        elif kind in KEYED:
-            keyed.append((kind, value))
-    row = (record.start_us - record.start_us % HOUR_US, channel, direction, flagged, abandoned)
-    return [("", "", *row), *((kind, value, *row) for kind, value in keyed)]
+        elif kind == "queueId":
+            queues.append(value)
+    return start_us, channel, direction, flagged, abandoned, tuple(queues)
 
 
 def deltas(added: Iterable[Counted], removed: Iterable[Counted]) -> list[tuple[Key, int]]:
     """The change of each row, sorted by key (every writer locks rows in one order), zeros left out."""
     change: dict[Key, int] = {}
-    for record in added:
-        for key in keys_of(record):
-            change[key] = change.get(key, 0) + 1
-    for record in removed:
-        for key in keys_of(record):
-            change[key] = change.get(key, 0) - 1
+    get = change.get
+    for sign, records in ((1, added), (-1, removed)):
+        for start, channel, direction, flagged, abandoned, queues in records:
+            hour = start - start % HOUR_US
+            key: Key = ("", "", hour, channel, direction, flagged, abandoned)
+            change[key] = get(key, 0) + sign
+            for queue in queues:
+                key = ("queueId", queue, hour, channel, direction, flagged, abandoned)
+                change[key] = get(key, 0) + sign
     return sorted((key, n) for key, n in change.items() if n)
 
 

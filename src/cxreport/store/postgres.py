@@ -277,7 +277,7 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
                 _DELETE_FACETS, {"tenant": tenant_id, "ids": replaced, "counted": list(hours.COUNTED_KINDS)}
             ):
                 gone.setdefault(interaction_id, []).append((kind, value))
-            removed = [hours.Counted(int(start_us), tuple(gone.get(str(interaction_id), ())))
+            removed = [hours.from_facets(int(start_us), gone.get(str(interaction_id), ()))
                        for interaction_id, was_insert, start_us in returned if not was_insert]
         if written:  # the written records' facets go straight in: none of them has any left
             _copy_facets(db, tenant_id, latest, [str(interaction_id) for interaction_id, _ in written])

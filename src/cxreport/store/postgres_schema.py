@@ -310,13 +310,6 @@ MIGRATIONS: list[str] = [
         coalesce(direction, ''), flagged::integer, abandoned::integer, count(*)
     FROM interactions GROUP BY 1, 4, 5, 6, 7, 8;
     INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)
-    SELECT tenant_id, 'flowId', flow_id,
-        CASE WHEN isfinite(start_ts) THEN floor(extract(epoch FROM start_ts) / 3600)::bigint * 3600000000
-            ELSE -62135596800000000 END,
-        coalesce(channel_type, ''),
-        coalesce(direction, ''), flagged::integer, abandoned::integer, count(*)
-    FROM interactions WHERE flow_id IS NOT NULL GROUP BY 1, 3, 4, 5, 6, 7, 8;
-    INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)
     SELECT f.tenant_id, 'queueId', f.value,
         CASE WHEN isfinite(f.start_ts) THEN floor(extract(epoch FROM f.start_ts) / 3600)::bigint * 3600000000
             ELSE -62135596800000000 END,

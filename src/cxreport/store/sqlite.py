@@ -304,7 +304,7 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         if written:
             db.execute(_INSERT_FACETS_OF, (msgspec.json.encode(written).decode(), tenant_id))
         changes = hours.deltas(map(hours.counted, inserts + updates),
-                               (hours.Counted(old.start_us, tuple(old.facets)) for old in replaced))
+                               (hours.from_facets(old.start_us, old.facets) for old in replaced))
         if changes:
             db.execute(hours.UPSERT_JSON, (tenant_id, msgspec.json.encode([(*key, n) for key, n in changes]).decode()))
         _write_facts(db, tenant_id, inserts, updates)

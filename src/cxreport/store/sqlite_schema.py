@@ -302,7 +302,7 @@ MIGRATIONS: list[str] = [
     );
     """,
     # 9: record counts per tenant, UTC hour of the start and cell (channel type, direction, flagged, abandoned), for
-    # every record and per queue and flow (`store/hours.py`): a search's exact total sums a window's whole hours
+    # every record and per queue (`store/hours.py`): a search's exact total sums a window's whole hours
     # from them; kept by every upsert in its transaction, filled here from the stored records
     """
     CREATE TABLE interaction_hours (
@@ -324,13 +324,6 @@ MIGRATIONS: list[str] = [
         coalesce(channel_type, ''), coalesce(direction, ''),
         flagged, abandoned, count(*)
     FROM interactions GROUP BY 1, 4, 5, 6, 7, 8;
-    INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)
-    SELECT tenant_id, 'flowId', flow_id,
-        CASE WHEN start_us >= 0 THEN start_us / 3600000000 * 3600000000
-            ELSE -((-start_us + 3600000000 - 1) / 3600000000) * 3600000000 END,
-        coalesce(channel_type, ''),
-        coalesce(direction, ''), flagged, abandoned, count(*)
-    FROM interactions WHERE flow_id IS NOT NULL GROUP BY 1, 3, 4, 5, 6, 7, 8;
     INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)
     SELECT f.tenant_id, 'queueId', f.value,
         CASE WHEN f.start_us >= 0 THEN f.start_us / 3600000000 * 3600000000
