@@ -12,8 +12,8 @@ Which filters the counts answer (the rest walk the index as before):
   is in two rows, so a sum over several queues would count it twice).
 Every other facet (agents, customers, contact ids and points, hooks, attributes) has about as many values an hour
 as records, so its counts would hold nearly a row per record: no cheaper than the index. `flowId` would qualify
-(tens of values) but costs a row per record per write when kept per value like queues (~4 µs a record on a
-random-order import); left to the index (a cell column of its own is the cheaper way to add it).
+(tens of values) but costs a row per record per write when kept per value like queues (~3 µs of SQL a record in a
+random-order batch); left to the index (a cell column of its own is the cheaper way to add it).
 
 Rows: `kind` '' and `value` '' count every record of the hour by cell; `kind` 'queueId' counts the records in
 that queue. The upsert of a batch of records adds +1 for each written record's rows and −1 for the rows of the
