@@ -204,8 +204,10 @@ def test_the_migration_fills_the_rollups_of_facts_stored_before(fresh_database_u
     rollups_version = 1 + next(i for i, text in enumerate(SQLITE_MIGRATIONS) if ROLLUPS_MARK in text)
     assert version >= rollups_version
     # the rollups' migration and every later one run again: their tables go first
-    for table in ("queue_slot_rollups", "channel_slot_rollups", "follow_positions"):
+    for table in ("queue_slot_rollups", "channel_slot_rollups", "follow_positions", "interaction_hours"):
         execute(fresh_database_url, f"DROP TABLE {table}")
+    if not fresh_database_url.startswith("sqlite"):
+        execute(fresh_database_url, "ALTER TABLE interactions DROP COLUMN replaced_start_us")
     execute(fresh_database_url, f"DELETE FROM schema_migrations WHERE version >= {rollups_version}")
     store = open_store(fresh_database_url)
     store.migrate()

@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from cxreport.errors import StatementTimeout, StoreUnavailable
 from cxreport.ids import normalize_uuid
-from cxreport.store import rollups
+from cxreport.store import hours, rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -86,11 +86,13 @@ def _merge(derived: bool) -> str:
         channel_type = EXCLUDED.channel_type, direction = EXCLUDED.direction, customer = EXCLUDED.customer,
         contact_point = EXCLUDED.contact_point, contact_id = EXCLUDED.contact_id, flow_id = EXCLUDED.flow_id,
         flagged = EXCLUDED.flagged, abandoned = EXCLUDED.abandoned, doc = EXCLUDED.doc,
-        doc_with_nulls = EXCLUDED.doc_with_nulls, derived = EXCLUDED.derived
+        doc_with_nulls = EXCLUDED.doc_with_nulls, derived = EXCLUDED.derived,
+        replaced_start_us = CASE WHEN isfinite(interactions.start_ts)
+            THEN (extract(epoch FROM interactions.start_ts) * 1000000)::bigint ELSE {_EARLIEST_US} END
     WHERE (interactions.doc::text IS DISTINCT FROM EXCLUDED.doc::text
            OR interactions.doc_with_nulls::text IS DISTINCT FROM EXCLUDED.doc_with_nulls::text)
       AND {allowed}
-    RETURNING interaction_id, (xmax = 0) AS inserted
+    RETURNING interaction_id, (xmax = 0) AS inserted, replaced_start_us
 """
 
 
@@ -110,7 +112,18 @@ _INSERT_EVENTS = """
 _EVENTS_OF = "SELECT interaction_id::text, doc FROM events WHERE tenant_id = %s AND interaction_id = ANY(%s)"
 _LOCK_BUCKETS = 256
 """Event ingestion locks interactions by hash bucket (at most this many locks a transaction)."""
-_DELETE_FACETS = "DELETE FROM interaction_facets WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
+_DELETE_FACETS = (
+    "WITH gone AS (DELETE FROM interaction_facets WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
+    " RETURNING interaction_id, kind, value) SELECT interaction_id::text, kind, value FROM gone"
+    " WHERE kind = ANY(%(counted)s)"
+)
+"""Deletes the facets of replaced records; returns those the hourly counts keep (what the records were counted by)."""
+_UPSERT_HOURS = (
+    "INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)"
+    " SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::integer[],"
+    " %s::integer[], %s::bigint[]) ON CONFLICT (tenant_id, kind, value, hour_us, channel_type, direction, flagged,"
+    " abandoned) DO UPDATE SET n = interaction_hours.n + EXCLUDED.n"
+)
 _DELETE_LIVE = "DELETE FROM live_interactions WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s::uuid[])"
 _INSERT_LIVE = "INSERT INTO live_interactions (tenant_id, interaction_id, last_us, activities) VALUES (%s, %s, %s, %s)"
 _DELETE_QUEUE_FACTS = (
@@ -211,7 +224,7 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         (the 1000-record page of a fresh 300,000-record demo: 9 req/s before, 32 after). The events tables,
         read by index scans, are only analyzed."""
         with self._read() as db:  # autocommit connections: VACUUM runs outside a transaction
-            db.execute("VACUUM (ANALYZE) interactions, interaction_facets, queue_entry_facts")
+            db.execute("VACUUM (ANALYZE) interactions, interaction_facets, queue_entry_facts, interaction_hours")
             db.execute("ANALYZE events, agent_events")
 
     def ping(self) -> None:
@@ -254,13 +267,23 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         with db.cursor().copy(f"COPY staged_interactions_v2 ({_RECORD_COLUMNS}) FROM STDIN") as copy:
             for record in latest.values():
                 copy.write_row(_copy_row(tenant_id, record, now_us))
-        written = db.execute(_MERGE[derived]).fetchall()
+        returned = db.execute(_MERGE[derived]).fetchall()
+        written = [(interaction_id, was_insert) for interaction_id, was_insert, _ in returned]
         replaced = [interaction_id for interaction_id, was_insert in written if not was_insert]
+        removed: list[hours.Counted] = []
         if replaced:  # only replaced records have facets to remove
-            db.execute(_DELETE_FACETS, {"tenant": tenant_id, "ids": replaced})
+            gone: dict[str, list[tuple[str, str]]] = {}
+            for interaction_id, kind, value in db.execute(
+                _DELETE_FACETS, {"tenant": tenant_id, "ids": replaced, "counted": list(hours.COUNTED_KINDS)}
+            ):
+                gone.setdefault(interaction_id, []).append((kind, value))
+            removed = [hours.from_facets(int(start_us), gone.get(str(interaction_id), ()))
+                       for interaction_id, was_insert, start_us in returned if not was_insert]
         if written:  # the written records' facets go straight in: none of them has any left
             _copy_facets(db, tenant_id, latest, [str(interaction_id) for interaction_id, _ in written])
-            _write_queue_facts(db, tenant_id, latest, written)
+            changes = hours.deltas((hours.counted(latest[str(interaction_id)]) for interaction_id, _ in written),
+                                   removed)
+            _write_queue_facts(db, tenant_id, latest, written, changes)
         inserted = sum(1 for (_, was_insert) in written if was_insert)
         updated = len(written) - inserted
         return UpsertCounts(inserted, updated, len(latest) - len(written))
@@ -371,11 +394,13 @@ def _copy_facets(
 
 
 def _write_queue_facts(
-    db: psycopg.Connection[Any], tenant_id: str, records: dict[str, StoredRecord], written: list[Any]
+    db: psycopg.Connection[Any], tenant_id: str, records: dict[str, StoredRecord], written: list[Any],
+    changes: list[tuple[hours.Key, int]],
 ) -> None:
     """The queue-entry facts of the records just written: a replaced record's old facts go first; then the
-    rollups of every quarter hour that held or holds one of them, one transaction of the tenant at a time (a
-    transaction-scoped advisory lock, taken last: the rollups are what the transaction writes last)."""
+    hourly counts' `changes` and the rollups of every quarter hour that held or holds one of them, one
+    transaction of the tenant at a time (a transaction-scoped advisory lock, taken last: the counts and rollups
+    are what the transaction writes last)."""
     instants: list[int] = []
     replaced = [interaction_id for interaction_id, was_insert in written if not was_insert]
     if replaced:
@@ -385,8 +410,12 @@ def _write_queue_facts(
     if rows:
         _copy_rows(db, rows)
         instants += [int(row[1]) for row in rows]  # type: ignore[call-overload]
-    if instants:
+    if instants or changes:
         db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
+    if changes:
+        columns = list(zip(*(key for key, _ in changes), strict=True))
+        db.execute(_UPSERT_HOURS, (tenant_id, *(list(column) for column in columns), [n for _, n in changes]))
+    if instants:
         rollups.refresh(db.execute, DIALECT, tenant_id, instants)
 
 

@@ -286,4 +286,37 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (tenant_id, source, path)
     );
     """,
+    # 9: record counts per tenant, UTC hour of the start and cell (see the SQLite schema's migration 9); an update of
+    # a record returns the start it replaced (`replaced_start_us`), so the upsert can take that record off its hour
+    """
+    CREATE TABLE interaction_hours (
+        tenant_id    uuid NOT NULL,
+        kind         text NOT NULL,
+        value        text NOT NULL,
+        hour_us      bigint NOT NULL,
+        channel_type text NOT NULL,
+        direction    text NOT NULL,
+        flagged      integer NOT NULL,
+        abandoned    integer NOT NULL,
+        n            bigint NOT NULL,
+        PRIMARY KEY (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned)
+    );
+    ALTER TABLE interactions ADD COLUMN replaced_start_us bigint;
+    INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)
+    SELECT tenant_id, '', '',
+        CASE WHEN isfinite(start_ts) THEN floor(extract(epoch FROM start_ts) / 3600)::bigint * 3600000000
+            ELSE -62135596800000000 END,
+        coalesce(channel_type, ''),
+        coalesce(direction, ''), flagged::integer, abandoned::integer, count(*)
+    FROM interactions GROUP BY 1, 4, 5, 6, 7, 8;
+    INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)
+    SELECT f.tenant_id, 'queueId', f.value,
+        CASE WHEN isfinite(f.start_ts) THEN floor(extract(epoch FROM f.start_ts) / 3600)::bigint * 3600000000
+            ELSE -62135596800000000 END,
+        coalesce(i.channel_type, ''),
+        coalesce(i.direction, ''), i.flagged::integer, i.abandoned::integer, count(*)
+    FROM interaction_facets AS f
+    JOIN interactions AS i ON i.tenant_id = f.tenant_id AND i.interaction_id = f.interaction_id
+    WHERE f.kind = 'queueId' GROUP BY 1, 3, 4, 5, 6, 7, 8;
+    """,
 ]

@@ -17,6 +17,7 @@ from cxreport.records.facets import FLAG_KINDS, MULTI_VALUED_KINDS, SELECTIVITY
 from cxreport.records.filters import Filter
 from cxreport.store.base import Page, PageRequest, Query
 from cxreport.store.dialect import Dialect
+from cxreport.store.hours import hour_sum
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,20 @@ def matching_keys(tenant_id: str, query: Query, dialect: Dialect, *, keyset: boo
     return Statement(dialect.sql(f"{source} WHERE {' AND '.join(where)}"), params, by_row_id)
 
 
-def count_statement(tenant_id: str, query: Query, dialect: Dialect) -> Statement:
-    keys = matching_keys(tenant_id, query, dialect, keyset=False)
-    return Statement(f"SELECT count(*) FROM ({keys.sql}) AS matching", keys.params)
+def count_statement(tenant_id: str, query: Query, dialect: Dialect, *, use_hours: bool = True) -> Statement:
+    """The exact number of matches: the whole hours of the window from the hourly counts where they answer the
+    filters (`store/hours.py`), its ragged ends and every other query from the index."""
+    positive, negative = _split_filters(query)
+    hours = hour_sum(tenant_id, query, positive, negative, dialect) if use_hours else None
+    if hours is None:
+        keys = matching_keys(tenant_id, query, dialect, keyset=False)
+        return Statement(f"SELECT count(*) FROM ({keys.sql}) AS matching", keys.params)
+    low, high = (matching_keys(tenant_id, end, dialect, keyset=False) for end in hours.ends)
+    return Statement(
+        f"SELECT {hours.sql} + (SELECT count(*) FROM ({low.sql}) AS low)"
+        f" + (SELECT count(*) FROM ({high.sql}) AS high)",
+        [*hours.params, *low.params, *high.params],
+    )
 
 
 def page_statement(

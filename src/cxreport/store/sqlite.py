@@ -23,7 +23,7 @@ from pathlib import Path
 import msgspec
 
 from cxreport.errors import ConfigError, StoreUnavailable
-from cxreport.store import rollups
+from cxreport.store import hours, rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -304,6 +304,10 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         written = [record.interaction_id for record in inserts] + [record.interaction_id for record in updates]
         if written:
             db.execute(_INSERT_FACETS_OF, (msgspec.json.encode(written).decode(), tenant_id))
+        changes = hours.deltas(map(hours.counted, inserts + updates),
+                               (hours.from_facets(old.start_us, old.facets) for old in replaced))
+        if changes:
+            db.execute(hours.UPSERT_JSON, (tenant_id, msgspec.json.encode([(*key, n) for key, n in changes]).decode()))
         _write_facts(db, tenant_id, inserts, updates)
         return UpsertCounts(len(inserts), len(updates), unchanged)
 

@@ -301,4 +301,37 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (tenant_id, source, path)
     );
     """,
+    # 9: record counts per tenant, UTC hour of the start and cell (channel type, direction, flagged, abandoned), for
+    # every record and per queue (`store/hours.py`): a search's exact total sums a window's whole hours
+    # from them; kept by every upsert in its transaction, filled here from the stored records
+    """
+    CREATE TABLE interaction_hours (
+        tenant_id    TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        value        TEXT NOT NULL,
+        hour_us      INTEGER NOT NULL,
+        channel_type TEXT NOT NULL,
+        direction    TEXT NOT NULL,
+        flagged      INTEGER NOT NULL,
+        abandoned    INTEGER NOT NULL,
+        n            INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned)
+    ) WITHOUT ROWID;
+    INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)
+    SELECT tenant_id, '', '',
+        CASE WHEN start_us >= 0 THEN start_us / 3600000000 * 3600000000
+            ELSE -((-start_us + 3600000000 - 1) / 3600000000) * 3600000000 END,
+        coalesce(channel_type, ''), coalesce(direction, ''),
+        flagged, abandoned, count(*)
+    FROM interactions GROUP BY 1, 4, 5, 6, 7, 8;
+    INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)
+    SELECT f.tenant_id, 'queueId', f.value,
+        CASE WHEN f.start_us >= 0 THEN f.start_us / 3600000000 * 3600000000
+            ELSE -((-f.start_us + 3600000000 - 1) / 3600000000) * 3600000000 END,
+        coalesce(i.channel_type, ''),
+        coalesce(i.direction, ''), i.flagged, i.abandoned, count(*)
+    FROM interaction_facets AS f
+    JOIN interactions AS i ON i.tenant_id = f.tenant_id AND i.interaction_id = f.interaction_id
+    WHERE f.kind = 'queueId' GROUP BY 1, 3, 4, 5, 6, 7, 8;
+    """,
 ]
