@@ -48,7 +48,7 @@ from cxreport.store.dialect import Dialect
 from cxreport.store.events import PRESENCE_RANK, EventsTransaction, NewEvents
 from cxreport.store.facts import FACTS_VERSION
 from cxreport.store.querying import export_keys_statement, run_search
-from cxreport.store.rollups import ROLLUPS_MARK, rollup_for, rollup_statement
+from cxreport.store.rollups import HOUR_ROLLUPS_MARK, ROLLUPS_MARK, rollup_for, rollup_statement
 from cxreport.store.statements import Statements, restatement_statement
 from cxreport.store.statistics import slot_rows, slots_statement
 
@@ -123,6 +123,8 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
                     self._fill_facts(db)
                 if ROLLUPS_MARK in migrations[version - 1]:
                     rollups.fill(db.execute, self._dialect)
+                if HOUR_ROLLUPS_MARK in migrations[version - 1]:
+                    rollups.fill_hours(db.execute, self._dialect)
                 db.execute(self._sql.record_migration, (version, clock.now_us()))
         return len(migrations)
 
@@ -300,7 +302,7 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             statement = rollup_statement(tenant_id, query, rollup, self._dialect, sums=sums)
         with self._read() as db:
             rows = db.execute(statement.sql, statement.params).fetchall()
-        return slot_rows(rows, len(query.group_by), sums=sums)
+        return slot_rows(rows, len(query.group_by), sums=sums, native=self._dialect.native_sums)
 
     # realtime -----------------------------------------------------------------------------------------
     def _note_change(self, db: Db, tenant_id: str, key: str) -> None:

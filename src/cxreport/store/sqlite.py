@@ -89,7 +89,8 @@ _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (tenant_id, event_id, interaction_id, time_us, type, doc) VALUES (?, ?, ?, ?, ?, ?)"
 )
 DIALECT = Dialect(
-    time_columns={"start": "start_us", "end": "end_us", "updated": "updated_us"}, time_param=int, row_id="rowid"
+    time_columns={"start": "start_us", "end": "end_us", "updated": "updated_us"}, time_param=int, row_id="rowid",
+    native_sums=True,
 )
 
 
