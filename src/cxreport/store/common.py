@@ -105,6 +105,14 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
     def _fill_facts(self, db: Db) -> None:
         """Write the queue-entry facts of every stored record (right after the migration that creates them)."""
 
+    @abc.abstractmethod
+    def _refresh_rollups(self, db: Db, tenant_id: str, instants: list[int]) -> None:
+        """Rebuild the tenant's rollups of the quarter hours holding these entry instants, in this transaction."""
+
+    def _lock_slas(self, db: Db, tenant_id: str, *, exclusive: bool) -> None:
+        """Hold the tenant's SLA versions until this transaction ends: `exclusive` to add one, shared to derive
+        records under them (see `Rebuild`). Nothing to do with one writer at a time (SQLite)."""
+
     # schema -------------------------------------------------------------------------------------------
     def migrate(self) -> int:
         """Apply every pending migration in one transaction: all of them, or none."""
@@ -356,6 +364,7 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
     def create_sla(self, tenant_id: str, sla: Sla) -> None:
         try:
             with self._write() as db:
+                self._lock_slas(db, tenant_id, exclusive=True)
                 db.execute(self._sql.insert_sla, (tenant_id, sla.id, sla.name, sla.queue_id, sla.created_us))
                 for version in sla.versions:
                     self._insert_version(db, tenant_id, sla.id, version)
@@ -363,10 +372,16 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             raise Conflict(sla_conflict(sla)) from None
 
     def _insert_version(self, db: Db, tenant_id: str, sla_id: str, v: SlaVersion) -> None:
+        """Insert a version, and rebuild the rollups of the entries stored already that name it: a record
+        ingested directly may name a version before it exists (judged by the built-in abandon threshold until
+        then); from now on its facts join this one."""
         db.execute(
             self._sql.insert_version,
             (tenant_id, sla_id, v.version, v.sla_threshold, v.abandon_type, v.abandon_threshold, v.from_us),
         )
+        naming = db.execute(self._sql.entries_naming_version, (tenant_id, str(sla_id), v.version)).fetchall()
+        if naming:
+            self._refresh_rollups(db, tenant_id, [int(entry_us) for (entry_us,) in naming])
 
     def add_sla_version(
         self, tenant_id: str, sla_id: str, version: SlaVersion, *, exact: bool = False
@@ -375,6 +390,7 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         if sla_key is None:
             return None
         with self._write() as db:
+            self._lock_slas(db, tenant_id, exclusive=True)
             if db.execute(self._sql.lock_sla, (tenant_id, sla_key)).fetchone() is None:
                 return None
             number, since = db.execute(self._sql.last_version, (tenant_id, sla_key)).fetchone()
@@ -395,11 +411,18 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
 
     def _slas(self, tenant_id: str, condition: str, params: tuple[object, ...]) -> list[Sla]:
         with self._read() as db:
-            rows = db.execute(self._sql.slas.format(condition), (tenant_id, *params)).fetchall()
-            versions: dict[str, list[SlaVersion]] = {}
-            for sla_id, *version in db.execute(self._sql.versions.format(condition), (tenant_id, *params)):
-                versions.setdefault(sla_id, []).append(SlaVersion(*version))
+            return self._slas_on(db, tenant_id, condition, params)
+
+    def _slas_on(self, db: Db, tenant_id: str, condition: str, params: tuple[object, ...]) -> list[Sla]:
+        rows = db.execute(self._sql.slas.format(condition), (tenant_id, *params)).fetchall()
+        versions: dict[str, list[SlaVersion]] = {}
+        for sla_id, *version in db.execute(self._sql.versions.format(condition), (tenant_id, *params)):
+            versions.setdefault(sla_id, []).append(SlaVersion(*version))
         return [Sla(row[0], row[1], row[2], row[3], tuple(versions.get(row[0], ()))) for row in rows]
+
+    def _judging_slas(self, db: Db, tenant_id: str) -> list[Sla]:
+        self._lock_slas(db, tenant_id, exclusive=False)
+        return self._slas_on(db, tenant_id, "", ())
 
     # restating what SLA versions judge ------------------------------------------------------------------
     def restatement_batch(
@@ -416,7 +439,8 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         every_event = NewEvents(0, sorted(interaction_ids), before=_EVERY_ROW)
         with self._write() as db:
             stored = self._events_to_rebuild(db, tenant_id, every_event)
-            counts = self._upsert(db, tenant_id, rebuild(stored), now_us, derived=True)
+            counts = self._upsert(db, tenant_id, rebuild(stored, self._judging_slas(db, tenant_id)), now_us,
+                                  derived=True)
             if counts.inserted or counts.updated:
                 self._note_change(db, tenant_id, interaction_ids[0])
             return counts

@@ -12,11 +12,12 @@ by rebuilding every slot a write touches — the slots of the facts written and 
 facts, in the transaction that writes them (`refresh`), and filled from the facts right after the migration
 that creates them (`fill`).
 
-One case the rollups do not follow: a record ingested directly that names an SLA version not created yet
-(`slaId` of an existing definition with a `slaVersion` beyond its last) is judged by the built-in abandon
-threshold in both paths until that version is created; from then on the facts path joins the new version and
-the rollups keep the built-in threshold for `shortAbandoned` and the rule until a write touches those quarter
-hours. Derived records only ever name versions that exist.
+A record ingested directly may name an SLA version not created yet (`slaId` of an existing definition with a
+`slaVersion` beyond its last): both paths judge it by the built-in abandon threshold until that version is
+created, and the transaction that creates it rebuilds the rollups of the entries naming it (`Store.add_sla_version`).
+
+Hourly rollups (`HOUR_ROLLUPS`) hold the same sums per UTC hour, summed from the quarter-hour rows in the same
+transaction; a query whose range and slot are whole hours reads them (every zone of a whole-hour offset).
 """
 
 from __future__ import annotations

@@ -307,6 +307,9 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         _write_facts(db, tenant_id, inserts, updates)
         return UpsertCounts(len(inserts), len(updates), unchanged)
 
+    def _refresh_rollups(self, db: sqlite3.Connection, tenant_id: str, instants: list[int]) -> None:
+        _refresh_rollups(db, tenant_id, instants)
+
     def _fill_facts(self, db: sqlite3.Connection) -> None:
         rows = db.execute("SELECT tenant_id, interaction_id, start_us, doc FROM interactions")
         batches = iter(lambda: rows.fetchmany(BACKFILL_BATCH), [])
@@ -451,7 +454,11 @@ def _write_facts(
         db.executemany(_INSERT_FACT, rows)
         instants += [row[1] for row in rows]  # type: ignore[misc]
     if instants:
-        rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+        _refresh_rollups(db, tenant_id, instants)
+
+
+def _refresh_rollups(db: sqlite3.Connection, tenant_id: str, instants: list[int]) -> None:
+    rollups.refresh(db.execute, DIALECT, tenant_id, instants)
 
 
 def _promoted(record: StoredRecord) -> tuple[object, ...]:
