@@ -291,6 +291,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE queue_hour_rollups (
         tenant_id           uuid NOT NULL,
         slot_us             bigint NOT NULL,
+        n                   bigint NOT NULL,
         queue_id            text,
         queue_name          text,
         offered             bigint NOT NULL,
@@ -321,12 +322,12 @@ MIGRATIONS: list[str] = [
         max_wait_ms         bigint,
         min_rule            text,
         max_rule            text,
-        n                   bigint NOT NULL,
         PRIMARY KEY (tenant_id, slot_us, n)
     );
     CREATE TABLE channel_hour_rollups (
         tenant_id           uuid NOT NULL,
         slot_us             bigint NOT NULL,
+        n                   bigint NOT NULL,
         channel_type        text,
         direction           text,
         flow_id             text,
@@ -359,7 +360,6 @@ MIGRATIONS: list[str] = [
         max_wait_ms         bigint,
         min_rule            text,
         max_rule            text,
-        n                   bigint NOT NULL,
         PRIMARY KEY (tenant_id, slot_us, n)
     );
     """,

@@ -303,11 +303,13 @@ MIGRATIONS: list[str] = [
     """,
     # 9: the same rollups per UTC hour (`store/rollups.py`), summed from the quarter-hour ones: what hourly and longer
     # buckets read in zones of whole-hour offsets; clustered by (tenant, hour) (`n` numbers a slot's rows). Rebuilt
-    # with the quarter hours a write touches, and filled from them right after this migration
+    # with the quarter hours a write touches, and filled from them right after this migration. The key's columns come
+    # first: SQLite 3.40's integrity_check reports NOT NULL columns after a WITHOUT ROWID key column as NULL
     """
     CREATE TABLE queue_hour_rollups (
         tenant_id           TEXT NOT NULL,
         slot_us             INTEGER NOT NULL,
+        n                   INTEGER NOT NULL,
         queue_id            TEXT,
         queue_name          TEXT,
         offered             INTEGER NOT NULL,
@@ -338,12 +340,12 @@ MIGRATIONS: list[str] = [
         max_wait_ms         INTEGER,
         min_rule            TEXT,
         max_rule            TEXT,
-        n                   INTEGER NOT NULL,
         PRIMARY KEY (tenant_id, slot_us, n)
     ) WITHOUT ROWID;
     CREATE TABLE channel_hour_rollups (
         tenant_id           TEXT NOT NULL,
         slot_us             INTEGER NOT NULL,
+        n                   INTEGER NOT NULL,
         channel_type        TEXT,
         direction           TEXT,
         flow_id             TEXT,
@@ -376,7 +378,6 @@ MIGRATIONS: list[str] = [
         max_wait_ms         INTEGER,
         min_rule            TEXT,
         max_rule            TEXT,
-        n                   INTEGER NOT NULL,
         PRIMARY KEY (tenant_id, slot_us, n)
     ) WITHOUT ROWID;
     """,
