@@ -366,19 +366,21 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             with self._write() as db:
                 self._lock_slas(db, tenant_id, exclusive=True)
                 db.execute(self._sql.insert_sla, (tenant_id, sla.id, sla.name, sla.queue_id, sla.created_us))
-                for version in sla.versions:
-                    self._insert_version(db, tenant_id, sla.id, version)
+                for version in sla.versions:  # a new definition's id: no stored entry names it
+                    self._insert_version(db, tenant_id, sla.id, version, named_before=False)
         except self._duplicate:
             raise Conflict(sla_conflict(sla)) from None
 
-    def _insert_version(self, db: Db, tenant_id: str, sla_id: str, v: SlaVersion) -> None:
-        """Insert a version, and rebuild the rollups of the entries stored already that name it: a record
-        ingested directly may name a version before it exists (judged by the built-in abandon threshold until
-        then); from now on its facts join this one."""
+    def _insert_version(self, db: Db, tenant_id: str, sla_id: str, v: SlaVersion, *, named_before: bool = True) -> None:
+        """Insert a version, and (`named_before`) rebuild the rollups of the entries stored already that name it:
+        a record ingested directly may name a version before it exists (judged by the built-in abandon threshold
+        until then); from now on its facts join this one."""
         db.execute(
             self._sql.insert_version,
             (tenant_id, sla_id, v.version, v.sla_threshold, v.abandon_type, v.abandon_threshold, v.from_us),
         )
+        if not named_before:
+            return
         naming = db.execute(self._sql.entries_naming_version, (tenant_id, str(sla_id), v.version)).fetchall()
         if naming:
             self._refresh_rollups(db, tenant_id, [int(entry_us) for (entry_us,) in naming])
