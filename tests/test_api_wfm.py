@@ -1,7 +1,7 @@
 """End to end, over HTTP: `GET /v1/tenants/{tenantId}/wfm/intervals/{queue|agent|agent-queue}` on both stores.
 Calls ingested as events; each interval equals the `/statistics` row of its 15-minute UTC bucket and entity,
-field by field through the mapping in docs/api.md; paging; nulls left out unless asked; each refusal a 400
-naming its parameter."""
+field by field through the mapping in docs/api.md (also over random records, whose offered and answered counts
+the test counts itself); paging; nulls left out unless asked; each refusal a 400 naming its parameter."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cxreport.clock import now_us
 from cxreport.http.schemas import WfmEnvelope, WfmInterval
@@ -232,3 +234,70 @@ def test_the_last_10_minutes_are_never_served() -> None:
     with pytest.raises(Exception, match="10 minutes") as refused:
         check_range(boundary - quarter, boundary, now_us=boundary + 10 * 60 * _S - 1)
     assert getattr(refused.value, "parameter", None) == "end"
+
+
+drawn_entries = st.lists(st.tuples(
+    st.integers(0, 2 * 3600 - 1), st.sampled_from(["q1", "q2"]),
+    st.sampled_from(["answered", "answered", "abandoned", "timed-out", "refused-full"]), st.sampled_from(["a1", "a2"]),
+    st.integers(0, 300_000), st.integers(0, 900_000), st.integers(0, 120_000),
+), min_size=1, max_size=14)
+
+
+def _records(drawn: list[Any]) -> list[dict[str, Any]]:
+    """One record per entry, ingested directly: entering `queue` that many seconds after 12:00 UTC."""
+    made = []
+    for second, queue, outcome, agent, wait_ms, talk_ms, wrap_ms in drawn:
+        iid, at = str(uuid.uuid4()), format_instant(_T0 + second * _S)
+        entry: dict[str, Any] = {"interactionQueueId": f"q-{iid}", "queueId": queue, "queueName": f"Queue {queue}",
+                                 "interactionSegmentId": "s0", "startTimestamp": at, "queueTime": wait_ms / 1000,
+                                 "queueExitReason": outcome}
+        record: dict[str, Any] = {"interactionId": iid, "startTimestamp": at, "channelType": "voice",
+                                  "queues": [entry], "agents": []}
+        if outcome == "answered":
+            entry |= {"agentId": agent, "timeToAnswer": wait_ms / 1000, "slaTime": wait_ms / 1000,
+                      "slaMet": wait_ms <= 20_000}
+            record["agents"] = [{"interactionAgentId": f"a-{iid}", "agentId": agent, "agentName": f"Agent {agent}",
+                                 "interactionSegmentId": "s0", "queueId": queue, "agentWorkAccepted": True,
+                                 "agentTalkTime": talk_ms / 1000, "agentWrapUpTime": wrap_ms / 1000,
+                                 "agentHandleTime": (talk_ms + wrap_ms) / 1000}]
+        made.append(record)
+    return made
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(drawn_entries, st.integers(0, 6), st.integers(1, 8), st.sampled_from(["queue", "agent", "agent-queue"]),
+       st.sampled_from(["America/New_York", "Asia/Kathmandu"]))
+def test_random_intervals_are_the_statistics_rows_and_count_the_records(
+    live_server: LiveServer, drawn: list[Any], first: int, quarters: int, entity: str, zone: str,
+) -> None:
+    keys = make_tenant_keys(live_server.store, timezone=zone)
+    with live_server.client(keys.ingest) as client:
+        response = client.post(f"/v1/tenants/{keys.id}/interactions", json=_records(drawn))
+    assert response.status_code == 200, response.text
+    start, end = _T0 + first * 15 * 60 * _S, _T0 + (first + quarters) * 15 * 60 * _S
+    window = {"start": format_instant(start), "end": format_instant(end)}
+    with live_server.client(keys.read) as client:
+        body = client.get(f"/v1/tenants/{keys.id}/wfm/intervals/{entity}",
+                          params={**window, "limit": 1000, "includenulls": "true"}).json()
+        rows = client.get(f"/v1/tenants/{keys.id}/statistics", params={
+            **window, "interval": "15m", "timezone": "UTC", "groupBy": GROUP_BY[entity]}).json()["rows"]
+    expected = [row for row in rows if row["offered"] and row.get("agentId", "") is not None]
+    assert body["total"] == len(body["results"]) == len(expected)
+    for got, row in zip(body["results"], expected, strict=True):
+        assert parse_instant(got["start"]) == parse_instant(row["start"])
+        assert {name: got[name] for name in IDS[entity]} == {name: row[name] for name in IDS[entity]}
+        assert {name: got[name] for name in MAPPING} == {name: row[figure] for name, figure in MAPPING.items()}
+    # what a client counts from the entries themselves: offered and answered per interval and entity
+    counted: dict[tuple[Any, ...], list[int]] = {}
+    for second, queue, outcome, agent, *_times in drawn:
+        at = _T0 + second * _S
+        if not start <= at < end or (entity != "queue" and outcome != "answered"):
+            continue
+        ids = {"queue": (queue,), "agent": (agent,), "agent-queue": (agent, queue)}[entity]
+        into = counted.setdefault((at - (at - _T0) % (15 * 60 * _S), *ids), [0, 0])
+        into[0] += 1
+        into[1] += outcome == "answered"
+    id_fields = [name for name in IDS[entity] if name.endswith("Id")]
+    assert {(parse_instant(got["start"]), *(got[name] for name in id_fields)):
+            [got["offeredCallCount"], got["answeredCallCount"]] for got in body["results"]} == counted

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
@@ -16,7 +17,7 @@ import pytest
 from cxreport.errors import SchemaTooNew
 from cxreport.records.validate import prepare_record
 from cxreport.store import open_store, postgres_schema, sqlite_schema
-from cxreport.store.base import StoredEvent, StoredRecord
+from cxreport.store.base import Sla, StoredEvent, StoredRecord
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_migration_3_keeps_every_event_and_identifies_them_by_interaction(databa
         doc = msgspec.json.encode({"eventId": event_id, "interactionId": interaction})
         return StoredEvent(event_id, interaction, second * 1_000_000, "custom-attributes-set", doc)
 
-    def rebuild(events: dict[str, list[bytes]]) -> list[StoredRecord]:
+    def rebuild(events: dict[str, list[bytes]], slas: Sequence[Sla]) -> list[StoredRecord]:
         return [prepare_record(msgspec.json.encode({"interactionId": interaction, "startTimestamp": "2024-01-01",
                                                     "revision": len(docs)}), tenant, 0)
                 for interaction, docs in events.items()]

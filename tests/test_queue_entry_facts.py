@@ -134,7 +134,8 @@ def test_the_migration_fills_the_facts_of_records_stored_before(fresh_database_u
     execute(fresh_database_url, f"DELETE FROM schema_migrations WHERE version >= {FACTS_VERSION}")
     execute(fresh_database_url, "DROP TABLE queue_entry_facts")
     for later in ("live_interactions", "agent_presence", "realtime_changes",  # later migrations' tables
-                  "queue_slot_rollups", "channel_slot_rollups", "follow_positions", "interaction_hours"):
+                  "queue_slot_rollups", "channel_slot_rollups", "follow_positions", "interaction_hours",
+                  "queue_hour_rollups", "channel_hour_rollups"):
         execute(fresh_database_url, f"DROP TABLE {later}")
     if not fresh_database_url.startswith("sqlite"):
         execute(fresh_database_url, "ALTER TABLE interactions DROP COLUMN replaced_start_us")

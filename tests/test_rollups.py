@@ -19,7 +19,7 @@ from cxreport.cli.synthetic import generate_events
 from cxreport.service.events import read_events, store_events
 from cxreport.store import Store, open_store
 from cxreport.store.base import Filter, Sla, SlaVersion, SlotQuery, SlotRow
-from cxreport.store.rollups import ROLLUPS, ROLLUPS_MARK, SLOT_US, rollup_for, slots_of
+from cxreport.store.rollups import HOUR_ROLLUPS, ROLLUPS, ROLLUPS_MARK, SLOT_US, rollup_for, slots_of
 from cxreport.store.sqlite_schema import MIGRATIONS as SQLITE_MIGRATIONS
 from cxreport.times import format_instant, parse_instant
 from support.stores import new_tenant, record
@@ -97,8 +97,10 @@ def with_slas(store: Store, tenant_id: str) -> list[tuple[str, int] | None]:
     return [(sla_id, 1), (sla_id, 2), None]
 
 
-queries = st.tuples(st.integers(-4, 28), st.integers(1, 40), st.sampled_from([1, 2, 4, 96]),
+queries = st.tuples(st.integers(-16, 112), st.integers(1, 40), st.sampled_from([1, 2, 4, 96]),
                     st.sampled_from(GROUPINGS))
+"""(first quarter hour, hours, quarter hours a slot, groups): from a whole hour, the hourly rollups answer slots of
+whole hours; from any other quarter hour, the quarter-hour ones."""
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -113,8 +115,8 @@ def test_rollups_answer_what_the_facts_answer(contract_store: Store, first: list
     ids = [rng.choice([made.interaction_id, str(uuid.uuid4())]) for made in written[: len(second)]]
     # restated (a later revision moving, adding or dropping entries) or new records, in a second transaction
     contract_store.upsert_records(tenant, build(tenant, second[: len(ids)], slas, ids, revision=2), 2)
-    for first_hour, hours, slots_in_bucket, group_by in asked:
-        start = BASE + first_hour * HOUR
+    for first_quarter, hours, slots_in_bucket, group_by in asked:
+        start = BASE + first_quarter * SLOT_US
         query = SlotQuery(start, start + hours * HOUR, slots_in_bucket * SLOT_US, group_by)
         from_rollups, from_facts = answers(contract_store, tenant, query)
         assert from_rollups == from_facts, query
@@ -122,9 +124,13 @@ def test_rollups_answer_what_the_facts_answer(contract_store: Store, first: list
 
 def test_only_whole_quarter_hours_unfiltered_and_covered_groupings_read_the_rollups() -> None:
     hour = SlotQuery(BASE, BASE + HOUR, HOUR, ("queue",))
-    assert rollup_for(hour) is ROLLUPS[1]
-    assert rollup_for(SlotQuery(BASE, BASE + HOUR, HOUR)) is ROLLUPS[0]
-    assert rollup_for(SlotQuery(BASE, BASE + HOUR, HOUR, ("direction", "flow"))) is ROLLUPS[0]
+    assert rollup_for(hour) is HOUR_ROLLUPS[1]
+    assert rollup_for(SlotQuery(BASE, BASE + HOUR, HOUR)) is HOUR_ROLLUPS[0]
+    assert rollup_for(SlotQuery(BASE, BASE + 2 * HOUR, 2 * HOUR, ("direction", "flow"))) is HOUR_ROLLUPS[0]
+    # quarter hours, or hours from a half hour (a zone of a :30 offset): the quarter-hour rollups
+    assert rollup_for(SlotQuery(BASE, BASE + HOUR, SLOT_US, ("queue",))) is ROLLUPS[1]
+    assert rollup_for(SlotQuery(BASE + 2 * SLOT_US, BASE + 3 * HOUR + 2 * SLOT_US, HOUR, ("queue",))) is ROLLUPS[1]
+    assert rollup_for(SlotQuery(BASE, BASE + HOUR + SLOT_US, HOUR + SLOT_US)) is ROLLUPS[0]
     for refused in (
         SlotQuery(BASE + 60_000_000, BASE + HOUR + 60_000_000, HOUR),  # a minute off the quarter hours
         SlotQuery(BASE, BASE + HOUR, 5 * 60_000_000),  # 5-minute slots
@@ -204,7 +210,8 @@ def test_the_migration_fills_the_rollups_of_facts_stored_before(fresh_database_u
     rollups_version = 1 + next(i for i, text in enumerate(SQLITE_MIGRATIONS) if ROLLUPS_MARK in text)
     assert version >= rollups_version
     # the rollups' migration and every later one run again: their tables go first
-    for table in ("queue_slot_rollups", "channel_slot_rollups", "follow_positions", "interaction_hours"):
+    for table in ("queue_slot_rollups", "channel_slot_rollups", "follow_positions", "interaction_hours",
+                  "queue_hour_rollups", "channel_hour_rollups"):
         execute(fresh_database_url, f"DROP TABLE {table}")
     if not fresh_database_url.startswith("sqlite"):
         execute(fresh_database_url, "ALTER TABLE interactions DROP COLUMN replaced_start_us")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -19,7 +19,7 @@ from cxreport.metrics import QueueEntered
 from cxreport.service import slas
 from cxreport.service.events import derived_record, read_events, store_events
 from cxreport.store import Store
-from cxreport.store.base import Sla, SlaVersion, StoredRecord, Tenant, UpsertCounts, Window
+from cxreport.store.base import Rebuild, Sla, SlaVersion, StoredRecord, Tenant, UpsertCounts, Window
 from cxreport.times import format_instant, parse_instant
 from support.tenants import TenantKeys
 
@@ -326,8 +326,8 @@ def test_a_derivation_again_replaces_at_an_equal_revision_never_a_lower(contract
     assert stored is not None
     revision = msgspec.json.decode(stored)["revision"]
 
-    def rebuild_as(made: int, customer: str) -> Callable[[dict[str, list[bytes]]], list[StoredRecord]]:
-        def rebuild(events: dict[str, list[bytes]]) -> list[StoredRecord]:
+    def rebuild_as(made: int, customer: str) -> Rebuild:
+        def rebuild(events: dict[str, list[bytes]], slas: Sequence[Sla]) -> list[StoredRecord]:
             assert list(events) == [iid] and len(events[iid]) == revision, "every stored event of it"
             record = {"interactionId": iid, "startTimestamp": MARCH, "customer": customer, "revision": made}
             return [derived_record(record, tenant_id)]

@@ -5,12 +5,22 @@ by (time, eventId), and for sessions with the events at the instants next to the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import msgspec
 import pytest
 
 from cxreport.store import Store
-from cxreport.store.base import EventCounts, PageRequest, Query, StoredAgentEvent, StoredEvent, Tenant, Window
+from cxreport.store.base import (
+    EventCounts,
+    PageRequest,
+    Query,
+    Sla,
+    StoredAgentEvent,
+    StoredEvent,
+    Tenant,
+    Window,
+)
 
 
 def new_tenant(store: Store) -> str:
@@ -25,7 +35,7 @@ def agent_event(agent_id: str, event_id: str, time_us: int, kind: str = "agent-s
     return StoredAgentEvent(agent_id, event_id, time_us, kind, state, reason, "s-1", doc)
 
 
-def nothing_to_rebuild(stored: dict[str, list[bytes]]) -> list:  # type: ignore[type-arg]
+def nothing_to_rebuild(stored: dict[str, list[bytes]], slas: Sequence[Sla]) -> list:  # type: ignore[type-arg]
     raise AssertionError(f"agent-state events rebuild no record: {stored}")
 
 
@@ -55,7 +65,7 @@ def test_agent_events_go_with_interaction_events_in_one_transaction(contract_sto
     tenant_id, interaction_id = new_tenant(contract_store), str(uuid.uuid4())
     event = StoredEvent("e-1", interaction_id, 1, "custom-attributes-set", b'{"eventId":"e-1"}')
 
-    def broken(stored: dict[str, list[bytes]]) -> list:  # type: ignore[type-arg]
+    def broken(stored: dict[str, list[bytes]], slas: Sequence[Sla]) -> list:  # type: ignore[type-arg]
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import msgspec
 import pytest
@@ -43,7 +44,7 @@ class Recorder:
         self.tenant_id = tenant_id
         self.calls: list[dict[str, list[bytes]]] = []
 
-    def __call__(self, stored: dict[str, list[bytes]]) -> list[StoredRecord]:
+    def __call__(self, stored: dict[str, list[bytes]], slas: Sequence[Sla]) -> list[StoredRecord]:
         self.calls.append(stored)
         records = []
         for interaction_id, docs in stored.items():
@@ -105,7 +106,7 @@ def test_an_event_is_identified_by_its_interaction_and_event_id(contract_store: 
 def test_a_failing_rebuild_stores_nothing(contract_store: Store) -> None:
     tenant_id, one = new_tenant(contract_store), str(uuid.uuid4())
 
-    def broken(stored: dict[str, list[bytes]]) -> list[StoredRecord]:
+    def broken(stored: dict[str, list[bytes]], slas: Sequence[Sla]) -> list[StoredRecord]:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):

@@ -6,13 +6,14 @@ change < logout, then eventId, whatever the order they arrive in; today's sums c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import msgspec
 
 from cxreport import clock
 from cxreport.service.events import read_events, store_events
 from cxreport.store import Store
-from cxreport.store.base import StoredAgentEvent, Tenant
+from cxreport.store.base import Sla, StoredAgentEvent, Tenant
 from support.calls import SECOND, Call, agent_event
 from support.stores import record
 
@@ -76,7 +77,7 @@ def presence(agent: str, event_id: str, time_us: int, kind: str, state: str | No
     return StoredAgentEvent(agent, event_id, time_us, kind, state, None, None, b'{"x":1}')
 
 
-def nothing(stored: dict[str, list[bytes]]) -> list:  # type: ignore[type-arg]
+def nothing(stored: dict[str, list[bytes]], slas: Sequence[Sla]) -> list:  # type: ignore[type-arg]
     raise AssertionError(stored)
 
 

@@ -125,20 +125,19 @@ def sla_policy(slas: Sequence[Sla]) -> PolicyLookup:
     return versioned_lookup(versions)
 
 
-def rebuilder(
-    tenant_id: str, policy: PolicyLookup, known: Sequence[InteractionIncoming] = (), max_events: int = 0
-) -> Rebuild:
-    """`Store.ingest_events`'s `rebuild`: each interaction's stored events → its record, ready to store.
-    `known` holds events already decoded, so that a batch's own events are neither decoded nor their
-    timestamps parsed again (found by their text)."""
+def rebuilder(tenant_id: str, known: Sequence[InteractionIncoming] = (), max_events: int = 0) -> Rebuild:
+    """`Store.ingest_events`'s `rebuild`: each interaction's stored events → its record, ready to store, under
+    the SLA versions the store's transaction reads. `known` holds events already decoded, so that a batch's own
+    events are neither decoded nor their timestamps parsed again (found by their text)."""
     cache: dict[bytes, Event] = {}
     instants: dict[str, int] = {}
     for event, stored_as in known:
         cache[stored_as.doc] = event
         instants[event.timestamp] = stored_as.time_us
 
-    def rebuild(stored: dict[str, list[bytes]]) -> list[StoredRecord]:
+    def rebuild(stored: dict[str, list[bytes]], slas: Sequence[Sla]) -> list[StoredRecord]:
         records = []
+        policy = sla_policy(slas)
         if max_events > 0:
             _check_event_counts(stored, max_events)
         for docs in stored.values():
@@ -198,7 +197,7 @@ def store_events(store: Store, tenant_id: str, events: Sequence[Incoming], max_e
             interactions.append(item)
         else:
             agents.append(item)
-    rebuild = rebuilder(tenant_id, sla_policy(store.list_slas(tenant_id)), interactions, max_events)
+    rebuild = rebuilder(tenant_id, interactions, max_events)
     stored = [stored for _event, stored in interactions]
     return store.ingest_events(tenant_id, stored, rebuild, clock.now_us(), agents)
 
@@ -206,5 +205,5 @@ def store_events(store: Store, tenant_id: str, events: Sequence[Incoming], max_e
 def rederive(store: Store, tenant_id: str, interaction_ids: Sequence[str]) -> UpsertCounts:
     """Derive these interactions' records again from their stored events under the tenant's SLA versions as
     they are now, and store those that changed (one transaction: `Store.rederive`)."""
-    rebuild = rebuilder(tenant_id, sla_policy(store.list_slas(tenant_id)))
+    rebuild = rebuilder(tenant_id)
     return store.rederive(tenant_id, interaction_ids, rebuild, clock.now_us())

@@ -176,11 +176,6 @@ def sla_conflict(sla: Sla) -> str:
     return f"queue {sla.queue_id} has a service level already: add a version to it"
 
 
-Rebuild = Callable[[dict[str, list[bytes]]], list[StoredRecord]]
-"""Interaction id → every stored event of it (JSON text, in any order: derivation does not depend on it) → the
-records derived from them."""
-
-
 @dataclass(frozen=True, slots=True)
 class SlaVersion:
     version: int
@@ -201,6 +196,15 @@ class Sla:
     queue_id: str | None
     created_us: int
     versions: tuple[SlaVersion, ...] = ()
+
+
+Rebuild = Callable[[dict[str, list[bytes]], Sequence[Sla]], list[StoredRecord]]
+"""(interaction id → every stored event of it (JSON text, in any order: derivation does not depend on it), the
+tenant's SLA definitions) → the records derived from them. The store reads the definitions inside the
+transaction that stores the records, where no SLA version can be added until it commits (SQLite: one writer;
+PostgreSQL: a shared lock against `create_sla` and `add_sla_version`'s exclusive one), so a record is derived
+under every version created before it is stored, and a version's restatement sees every record stored before
+the version was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -588,7 +592,9 @@ class Store(abc.ABC):
         """Append a version; its number is the next one (`version.version` is ignored) and it is in force from
         `version.from_us` — unless `exact`, from the latest start of the earlier versions when that is later
         (a version made "now" by a process whose clock lags). With `exact` (a chosen `effectiveFrom`) it may
-        start before earlier versions. None when there is no such definition."""
+        start before earlier versions. None when there is no such definition. In the same transaction, the
+        rollups of the entries stored already that name the new version (records ingested directly may name a
+        version before it exists) are rebuilt: a scan of the tenant's queue-entry facts."""
 
     @abc.abstractmethod
     def get_sla(self, tenant_id: str, sla_id: str) -> Sla | None: ...

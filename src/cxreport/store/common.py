@@ -48,7 +48,7 @@ from cxreport.store.dialect import Dialect
 from cxreport.store.events import PRESENCE_RANK, EventsTransaction, NewEvents
 from cxreport.store.facts import FACTS_VERSION
 from cxreport.store.querying import export_keys_statement, run_search
-from cxreport.store.rollups import ROLLUPS_MARK, rollup_for, rollup_statement
+from cxreport.store.rollups import HOUR_ROLLUPS_MARK, ROLLUPS_MARK, rollup_for, rollup_statement
 from cxreport.store.statements import Statements, restatement_statement
 from cxreport.store.statistics import slot_rows, slots_statement
 
@@ -105,6 +105,14 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
     def _fill_facts(self, db: Db) -> None:
         """Write the queue-entry facts of every stored record (right after the migration that creates them)."""
 
+    @abc.abstractmethod
+    def _refresh_rollups(self, db: Db, tenant_id: str, instants: list[int]) -> None:
+        """Rebuild the tenant's rollups of the quarter hours holding these entry instants, in this transaction."""
+
+    def _lock_slas(self, db: Db, tenant_id: str, *, exclusive: bool) -> None:
+        """Hold the tenant's SLA versions until this transaction ends: `exclusive` to add one, shared to derive
+        records under them (see `Rebuild`). Nothing to do with one writer at a time (SQLite)."""
+
     # schema -------------------------------------------------------------------------------------------
     def migrate(self) -> int:
         """Apply every pending migration in one transaction: all of them, or none."""
@@ -123,6 +131,8 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
                     self._fill_facts(db)
                 if ROLLUPS_MARK in migrations[version - 1]:
                     rollups.fill(db.execute, self._dialect)
+                if HOUR_ROLLUPS_MARK in migrations[version - 1]:
+                    rollups.fill_hours(db.execute, self._dialect)
                 db.execute(self._sql.record_migration, (version, clock.now_us()))
         return len(migrations)
 
@@ -300,7 +310,7 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
             statement = rollup_statement(tenant_id, query, rollup, self._dialect, sums=sums)
         with self._read() as db:
             rows = db.execute(statement.sql, statement.params).fetchall()
-        return slot_rows(rows, len(query.group_by), sums=sums)
+        return slot_rows(rows, len(query.group_by), sums=sums, native=self._dialect.native_sums)
 
     # realtime -----------------------------------------------------------------------------------------
     def _note_change(self, db: Db, tenant_id: str, key: str) -> None:
@@ -354,17 +364,26 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
     def create_sla(self, tenant_id: str, sla: Sla) -> None:
         try:
             with self._write() as db:
+                self._lock_slas(db, tenant_id, exclusive=True)
                 db.execute(self._sql.insert_sla, (tenant_id, sla.id, sla.name, sla.queue_id, sla.created_us))
-                for version in sla.versions:
-                    self._insert_version(db, tenant_id, sla.id, version)
+                for version in sla.versions:  # a new definition's id: no stored entry names it
+                    self._insert_version(db, tenant_id, sla.id, version, named_before=False)
         except self._duplicate:
             raise Conflict(sla_conflict(sla)) from None
 
-    def _insert_version(self, db: Db, tenant_id: str, sla_id: str, v: SlaVersion) -> None:
+    def _insert_version(self, db: Db, tenant_id: str, sla_id: str, v: SlaVersion, *, named_before: bool = True) -> None:
+        """Insert a version, and (`named_before`) rebuild the rollups of the entries stored already that name it:
+        a record ingested directly may name a version before it exists (judged by the built-in abandon threshold
+        until then); from now on its facts join this one."""
         db.execute(
             self._sql.insert_version,
             (tenant_id, sla_id, v.version, v.sla_threshold, v.abandon_type, v.abandon_threshold, v.from_us),
         )
+        if not named_before:
+            return
+        naming = db.execute(self._sql.entries_naming_version, (tenant_id, str(sla_id), v.version)).fetchall()
+        if naming:
+            self._refresh_rollups(db, tenant_id, [int(entry_us) for (entry_us,) in naming])
 
     def add_sla_version(
         self, tenant_id: str, sla_id: str, version: SlaVersion, *, exact: bool = False
@@ -373,6 +392,7 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         if sla_key is None:
             return None
         with self._write() as db:
+            self._lock_slas(db, tenant_id, exclusive=True)
             if db.execute(self._sql.lock_sla, (tenant_id, sla_key)).fetchone() is None:
                 return None
             number, since = db.execute(self._sql.last_version, (tenant_id, sla_key)).fetchone()
@@ -393,11 +413,18 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
 
     def _slas(self, tenant_id: str, condition: str, params: tuple[object, ...]) -> list[Sla]:
         with self._read() as db:
-            rows = db.execute(self._sql.slas.format(condition), (tenant_id, *params)).fetchall()
-            versions: dict[str, list[SlaVersion]] = {}
-            for sla_id, *version in db.execute(self._sql.versions.format(condition), (tenant_id, *params)):
-                versions.setdefault(sla_id, []).append(SlaVersion(*version))
+            return self._slas_on(db, tenant_id, condition, params)
+
+    def _slas_on(self, db: Db, tenant_id: str, condition: str, params: tuple[object, ...]) -> list[Sla]:
+        rows = db.execute(self._sql.slas.format(condition), (tenant_id, *params)).fetchall()
+        versions: dict[str, list[SlaVersion]] = {}
+        for sla_id, *version in db.execute(self._sql.versions.format(condition), (tenant_id, *params)):
+            versions.setdefault(sla_id, []).append(SlaVersion(*version))
         return [Sla(row[0], row[1], row[2], row[3], tuple(versions.get(row[0], ()))) for row in rows]
+
+    def _judging_slas(self, db: Db, tenant_id: str) -> list[Sla]:
+        self._lock_slas(db, tenant_id, exclusive=False)
+        return self._slas_on(db, tenant_id, "", ())
 
     # restating what SLA versions judge ------------------------------------------------------------------
     def restatement_batch(
@@ -414,7 +441,8 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         every_event = NewEvents(0, sorted(interaction_ids), before=_EVERY_ROW)
         with self._write() as db:
             stored = self._events_to_rebuild(db, tenant_id, every_event)
-            counts = self._upsert(db, tenant_id, rebuild(stored), now_us, derived=True)
+            counts = self._upsert(db, tenant_id, rebuild(stored, self._judging_slas(db, tenant_id)), now_us,
+                                  derived=True)
             if counts.inserted or counts.updated:
                 self._note_change(db, tenant_id, interaction_ids[0])
             return counts

@@ -34,6 +34,9 @@ class Dialect:
     """How an insert that skips a row whose key exists starts and ends."""
     lock_row: str = ""
     """Appended to a SELECT whose rows the transaction must hold until it ends (SQLite has one writer)."""
+    native_sums: bool = False
+    """Whether sums come back as int and text columns as str, needing no conversion (SQLite; PostgreSQL's
+    `sum()` of bigint is numeric)."""
 
     def sql(self, text: str) -> str:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)

@@ -20,6 +20,7 @@ from cxreport.store.base import (
     EventCounts,
     EventKey,
     Rebuild,
+    Sla,
     StoredAgentEvent,
     StoredEvent,
     StoredRecord,
@@ -72,7 +73,7 @@ class EventsTransaction(abc.ABC, Generic[Db]):
                 self._note_presence(db, tenant_id, latest_per_agent(agents.values()))
             if new.touched:
                 stored = self._events_to_rebuild(db, tenant_id, new)
-                records = rebuild(stored)
+                records = rebuild(stored, self._judging_slas(db, tenant_id))
                 self._upsert(db, tenant_id, records, now_us, derived=True)
                 self._replace_live(db, tenant_id, records)
             if new.count or new_agent_events:
@@ -83,6 +84,11 @@ class EventsTransaction(abc.ABC, Generic[Db]):
     @abc.abstractmethod
     def _events_transaction(self, tenant_id: str, unique: dict[EventKey, StoredEvent]) -> AbstractContextManager[Db]:
         """A write transaction in which no other one ingests events of these interactions."""
+
+    @abc.abstractmethod
+    def _judging_slas(self, db: Db, tenant_id: str) -> list[Sla]:
+        """The tenant's SLA definitions, read in this transaction once no version can be added to them until it
+        ends (see `Rebuild`)."""
 
     @abc.abstractmethod
     def _insert_new_events(self, db: Db, tenant_id: str, unique: dict[EventKey, StoredEvent]) -> NewEvents:

@@ -49,6 +49,9 @@ _EARLIEST_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
 _LATEST_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
 _MIGRATION_LOCK = 7_236_505_106_417_152_001  # pg_advisory_xact_lock key: one migrator at a time
 _ROLLUPS_LOCK = 1_263_816_012  # pg_advisory_xact_lock(this, tenant hash): one rollup writer per tenant at a time
+_SLAS_LOCK = 1_263_816_013
+"""pg_advisory_xact_lock(this, tenant hash): adding an SLA version (exclusive) against deriving records under the
+versions (shared), see `Rebuild`; taken before the rollups' lock."""
 
 _RECORD_COLUMNS = (
     "tenant_id, interaction_id, start_ts, end_ts, updated_us, revision, record_revision, channel_type, direction, "
@@ -288,6 +291,13 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         updated = len(written) - inserted
         return UpsertCounts(inserted, updated, len(latest) - len(written))
 
+    def _refresh_rollups(self, db: psycopg.Connection[Any], tenant_id: str, instants: list[int]) -> None:
+        _refresh_rollups(db, tenant_id, instants)
+
+    def _lock_slas(self, db: psycopg.Connection[Any], tenant_id: str, *, exclusive: bool) -> None:
+        lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        db.execute(f"SELECT {lock}(%s, %s)", (_SLAS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
+
     def _fill_facts(self, db: psycopg.Connection[Any]) -> None:
         with db.cursor(name="cxreport_fill_facts") as cursor:
             cursor.execute("SELECT tenant_id::text, interaction_id::text, start_ts, doc FROM interactions")
@@ -417,6 +427,13 @@ def _write_queue_facts(
         db.execute(_UPSERT_HOURS, (tenant_id, *(list(column) for column in columns), [n for _, n in changes]))
     if instants:
         rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+
+
+def _refresh_rollups(db: psycopg.Connection[Any], tenant_id: str, instants: list[int]) -> None:
+    """The rollups of these quarter hours, one transaction of the tenant at a time (its advisory lock, taken
+    last: the rollups are what a transaction writes last)."""
+    db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
+    rollups.refresh(db.execute, DIALECT, tenant_id, instants)
 
 
 def _signed32(value: int) -> int:

@@ -89,7 +89,8 @@ _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (tenant_id, event_id, interaction_id, time_us, type, doc) VALUES (?, ?, ?, ?, ?, ?)"
 )
 DIALECT = Dialect(
-    time_columns={"start": "start_us", "end": "end_us", "updated": "updated_us"}, time_param=int, row_id="rowid"
+    time_columns={"start": "start_us", "end": "end_us", "updated": "updated_us"}, time_param=int, row_id="rowid",
+    native_sums=True,
 )
 
 
@@ -311,6 +312,9 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         _write_facts(db, tenant_id, inserts, updates)
         return UpsertCounts(len(inserts), len(updates), unchanged)
 
+    def _refresh_rollups(self, db: sqlite3.Connection, tenant_id: str, instants: list[int]) -> None:
+        _refresh_rollups(db, tenant_id, instants)
+
     def _fill_facts(self, db: sqlite3.Connection) -> None:
         rows = db.execute("SELECT tenant_id, interaction_id, start_us, doc FROM interactions")
         batches = iter(lambda: rows.fetchmany(BACKFILL_BATCH), [])
@@ -455,7 +459,11 @@ def _write_facts(
         db.executemany(_INSERT_FACT, rows)
         instants += [row[1] for row in rows]  # type: ignore[misc]
     if instants:
-        rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+        _refresh_rollups(db, tenant_id, instants)
+
+
+def _refresh_rollups(db: sqlite3.Connection, tenant_id: str, instants: list[int]) -> None:
+    rollups.refresh(db.execute, DIALECT, tenant_id, instants)
 
 
 def _promoted(record: StoredRecord) -> tuple[object, ...]:

@@ -102,6 +102,9 @@ class Statements:
             " WHERE tenant_id = ? AND sla_id = ?"
         )
         self.sla_id_is = d.sql("AND sla_id = ?")
+        self.entries_naming_version = d.sql(
+            "SELECT DISTINCT entry_us FROM queue_entry_facts WHERE tenant_id = ? AND sla_id = ? AND sla_version = ?"
+        )
         self.slas = d.sql(
             f"SELECT {sla_columns} FROM slas WHERE tenant_id = ? {{}} ORDER BY queue_id IS NOT NULL, queue_id, sla_id"
         )

@@ -129,15 +129,27 @@ def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect, extra: S
     return Statement(dialect.sql(sql), params)
 
 
-def slot_rows(rows: Sequence[Sequence[Any]], group_count: int, *, sums: bool = True) -> list[SlotRow]:
+def slot_rows(rows: Sequence[Sequence[Any]], group_count: int, *, sums: bool = True,
+              native: bool = False) -> list[SlotRow]:
     """The statement's rows as `SlotRow`s (PostgreSQL sums arrive as Decimal: whole numbers, made ints); without
-    `sums`, rows of no figures and no rules."""
+    `sums`, rows of no figures and no rules. `native`: the driver returns ids and names as str and sums as int
+    already (SQLite), so rows are sliced as they are — only the longest wait may be NULL."""
     found = []
     figures = len(FIGURES) + 1
+    names_end = 1 + 2 * group_count
+    if native:
+        longest = names_end + figures - 1
+        for row in rows:
+            found.append(SlotRow(
+                row[0], tuple(row[1 : 1 + group_count]), tuple(row[1 + group_count : names_end]),
+                (*row[names_end:longest], row[longest] or 0) if sums else (),
+                (row[longest + 1], row[longest + 2]) if sums else (None, None),
+            ))
+        return found
     for row in rows:
         group = tuple(row[1 : 1 + group_count])
-        names = tuple(row[1 + group_count : 1 + 2 * group_count])
-        values = row[1 + 2 * group_count :]
+        names = tuple(row[1 + group_count : names_end])
+        values = row[names_end:]
         found.append(
             SlotRow(
                 int(row[0]),
