@@ -149,7 +149,7 @@ def figure(snapshot: Snapshot, request: RealtimeRequest, now_us: int,
             result["state"] = states[resource].state if resource in states else None
     else:
         sums = snapshot.sums(queue, resource)
-        row = row_figures(sums.figures, sums.rules)
+        row = row_figures(list(sums.figures), set(sums.rules))
         if name in _COUNTED:
             result = _count(row[_COUNTED[name]])
         elif name == "service-level":

@@ -337,18 +337,16 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         return [AgentPresence(str(agent), int(time_us), str(kind), state, reason) for agent, time_us, kind, state,
                 reason in rows]
 
-    def entries_changed(self, tenant_id: str, since_us: int, start_us: int, end_us: int) -> bool:
+    def realtime_slot_counters(self, tenant_id: str, start_us: int, end_us: int) -> dict[int, int]:
         with self._read() as db:
-            row = db.execute(realtime.entries_changed_statement(self._dialect),
-                             (tenant_id, since_us, start_us, end_us)).fetchone()
-        return row is not None
+            rows = db.execute(self._dialect.sql(realtime.SLOT_COUNTERS), (tenant_id, start_us, end_us)).fetchall()
+        return {int(slot_us): int(counter) for slot_us, counter in rows}
 
-    def realtime_day(self, tenant_id: str, start_us: int, end_us: int,
-                     group_by: tuple[str, ...] = ("queue", "agent")) -> list[DayRow]:
-        statement = realtime.day_statement(tenant_id, start_us, end_us, group_by, self._dialect)
+    def realtime_slots(self, tenant_id: str, start_us: int, end_us: int) -> list[DayRow]:
+        statement = realtime.slots_day_statement(tenant_id, start_us, end_us, self._dialect)
         with self._read() as db:
             rows = db.execute(statement.sql, statement.params).fetchall()
-        return realtime.day_rows(rows, group_by)
+        return realtime.slot_day_rows(rows, start_us)
 
     # service levels -----------------------------------------------------------------------------------
     def create_sla(self, tenant_id: str, sla: Sla) -> None:

@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from cxreport.errors import StatementTimeout, StoreUnavailable
 from cxreport.ids import normalize_uuid
-from cxreport.store import rollups
+from cxreport.store import realtime, rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -388,6 +388,7 @@ def _write_queue_facts(
     if instants:
         db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
         rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+        realtime.note_slots(db.execute, DIALECT, tenant_id, instants)
 
 
 def _signed32(value: int) -> int:

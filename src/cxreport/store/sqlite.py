@@ -23,7 +23,7 @@ from pathlib import Path
 import msgspec
 
 from cxreport.errors import ConfigError, StoreUnavailable
-from cxreport.store import rollups
+from cxreport.store import realtime, rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -451,6 +451,7 @@ def _write_facts(
         instants += [row[1] for row in rows]  # type: ignore[misc]
     if instants:
         rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+        realtime.note_slots(db.execute, DIALECT, tenant_id, instants)
 
 
 def _promoted(record: StoredRecord) -> tuple[object, ...]:
