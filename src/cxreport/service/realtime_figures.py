@@ -183,12 +183,12 @@ def _stale(snapshot: Snapshot, now_us: int) -> int:
 
 
 def picture(snapshot: Snapshot, now_us: int) -> dict[str, Any]:
-    """Every figure of the tenant: each statistic unscoped, each queue's (the statistics taking a queueId), each
-    agent's state (what the stream sends)."""
+    """Every figure of the tenant (what the stream sends): each statistic unscoped, each queue's (the statistics
+    taking a queueId), each agent's state; the query window once, not in each figure, nor the queue's id."""
     states = agent_states(snapshot, now_us)
-    results = {name: figure(snapshot, RealtimeRequest(name), now_us, states) for name in CATALOGUE}
+    results = {name: _bare(figure(snapshot, RealtimeRequest(name), now_us, states)) for name in CATALOGUE}
     queues = {
-        queue: {name: figure(snapshot, RealtimeRequest(name, queue_id=queue), now_us, states)
+        queue: {name: _bare(figure(snapshot, RealtimeRequest(name, queue_id=queue), now_us, states))
                 for name, s in CATALOGUE.items() if QUEUE in s.scopes}
         for queue in snapshot.queues()
     }
@@ -197,6 +197,12 @@ def picture(snapshot: Snapshot, now_us: int) -> dict[str, Any]:
     return {"version": snapshot.version, "queryTime": format_instant(now_us),
             "queryWindow": {"start": format_instant(snapshot.day[0]), "end": format_instant(snapshot.day[1])},
             "results": results, "queues": queues, "agents": agents}
+
+
+def _bare(result: dict[str, Any]) -> dict[str, Any]:
+    del result["queryWindow"]
+    result.pop(QUEUE, None)
+    return result
 
 
 _INDEX = {name: i for i, name in enumerate(FIGURE_NAMES)}
