@@ -228,21 +228,23 @@ async def streams(base: str, tenant_id: str, read: tuple[str, str], ingest: tupl
                f"Authorization: Basic {auth}\r\nAccept: text/event-stream\r\n\r\n").encode()
     rss_before, cpu_before = process_usage(pid)
     arrivals: dict[int, list[float]] = {}
-    sizes: list[int] = []
+    sizes: dict[str, list[int]] = {"statistics": [], "patch": []}
 
     async def watch(index: int, ready: asyncio.Event) -> None:
         reader, writer = await asyncio.open_connection(host, int(port), limit=2**24)  # a picture is one line
         writer.write(request)
         await writer.drain()
         seen = 0
+        kind = ""
         try:
             while True:
                 line = await reader.readline()
                 if not line:
                     return
                 if line.startswith(b"data: "):
-                    sizes.append(len(line))
-                if line.startswith(b"event: statistics"):
+                    sizes[kind].append(len(line))
+                if line.startswith(b"event: "):
+                    kind = line[7:].strip().decode()
                     seen += 1
                     if seen == 1:
                         ready.set()
@@ -287,7 +289,8 @@ async def streams(base: str, tenant_id: str, read: tuple[str, str], ingest: tupl
         "cpu_s_20_idle_seconds": round(cpu_idle - cpu_open, 2),
         "cpu_s_20_events": round(cpu_busy - cpu_idle, 2),
         "cpu_ms_per_push_per_stream": round((cpu_busy - cpu_idle) * 1000 / (20 * count), 3),
-        "data_line_bytes_last": sizes[-1] if sizes else None,
+        "event_bytes": {kind: {"n": len(found), "median": sorted(found)[len(found) // 2], "max": max(found)}
+                        for kind, found in sizes.items() if found},
         "event_to_push": percentiles(latencies) | {"max_ms": round(max(latencies) * 1000, 1),
                                                    "pushes": len(latencies), "expected": 20 * count},
     }
