@@ -16,6 +16,8 @@ historical offset) is summed whole at each read, and never kept.
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from threading import Lock
@@ -25,21 +27,42 @@ from cxreport.store.rollups import SLOT_US
 from cxreport.store.statistics import FIGURE_NAMES
 
 _MAX_WAIT = FIGURE_NAMES.index("maxWaitTime")
-KEPT_TENANTS = 256
+_WIDTH = len(FIGURE_NAMES)
+KEPT_TENANTS = 64
 """Tenants whose day is kept by one process; beyond, the least recently read is dropped (read whole again)."""
+_NONE = -1
+"""An absent extreme, as kept (the extremes are durations: never negative)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Sums:
-    """Sums of some queue entries (`FIGURE_NAMES` order: `maxWaitTime` a maximum), their SLA rules, and the
-    extremes of their time figures (min and max answer time, min and max handle time; None without any)."""
+    """Sums of some queue entries (`FIGURE_NAMES` order: `maxWaitTime` a maximum), then the extremes of their
+    time figures (min and max answer time, min and max handle time; -1 without any), as one array of 64-bit
+    integers; and their SLA rules."""
 
-    figures: tuple[int, ...] = (0,) * len(FIGURE_NAMES)
-    rules: frozenset[str] = frozenset()
-    extremes: tuple[int | None, ...] = (None, None, None, None)
+    values: Sequence[int]
+    rules: frozenset[str]
+
+    @property
+    def figures(self) -> Sequence[int]:
+        return self.values[:_WIDTH]
+
+    @property
+    def extremes(self) -> tuple[int | None, ...]:
+        return tuple(None if value == _NONE else value for value in self.values[_WIDTH:])
 
 
-EMPTY = Sums()
+_RULES: dict[frozenset[str], frozenset[str]] = {}
+"""One frozenset per set of rules seen (a kept day holds thousands of sums, with a handful of distinct rules)."""
+
+
+def _sums(figures: Iterable[int], rules: Iterable[str | None], extremes: Iterable[int | None]) -> Sums:
+    found = frozenset(rule for rule in rules if rule is not None)
+    values = [*figures, *(_NONE if value is None else value for value in extremes)]
+    return Sums(array("q", values), _RULES.setdefault(found, found))
+
+
+EMPTY = _sums([0] * _WIDTH, (), (None,) * 4)
 
 
 def combine(parts: Sequence[Sums]) -> Sums:
@@ -48,29 +71,31 @@ def combine(parts: Sequence[Sums]) -> Sums:
         return EMPTY
     if len(parts) == 1:
         return parts[0]
-    columns = list(zip(*(part.figures for part in parts), strict=True))
-    figures = tuple(max(column) if i == _MAX_WAIT else sum(column) for i, column in enumerate(columns))
+    folded = []
+    for i, column in enumerate(zip(*(part.values for part in parts), strict=True)):
+        if i < _WIDTH:
+            folded.append(max(column) if i == _MAX_WAIT else sum(column))
+        else:
+            known = [value for value in column if value != _NONE]
+            folded.append(_NONE if not known else min(known) if (i - _WIDTH) % 2 == 0 else max(known))
     rules = frozenset().union(*(part.rules for part in parts))
-    extremes = []
-    for i in range(4):
-        known = [value for part in parts if (value := part.extremes[i]) is not None]
-        extremes.append(None if not known else min(known) if i % 2 == 0 else max(known))
-    return Sums(figures, rules, tuple(extremes))
+    return Sums(array("q", folded), _RULES.setdefault(rules, rules))
 
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """One quarter hour's sums: the tenant's, per queue, per answering agent, per (queue, agent)."""
+    """One quarter hour's sums: the tenant's, per queue, and per (queue, answering agent), indexed by agent."""
 
     tenant: Sums
     queues: dict[str, Sums]
-    agents: dict[str, Sums]
     pairs: dict[tuple[str | None, str | None], Sums]
+    agents: dict[str, tuple[Sums, ...]]
+    """Each answering agent's (queue, agent) sums (folded when an agent's figures are asked for)."""
 
 
 def slot_of(rows: Iterable[DayRow]) -> Slot:
-    pairs = {(row.queue_id, row.agent_id): Sums(row.figures, frozenset(r for r in row.rules if r is not None),
-                                                row.extremes) for row in rows}
+    pairs = {(_interned(row.queue_id), _interned(row.agent_id)): _sums(row.figures, row.rules, row.extremes)
+             for row in rows}
     by_queue: dict[str, list[Sums]] = {}
     by_agent: dict[str, list[Sums]] = {}
     for (queue_id, agent_id), sums in pairs.items():
@@ -78,8 +103,12 @@ def slot_of(rows: Iterable[DayRow]) -> Slot:
             by_queue.setdefault(queue_id, []).append(sums)
         if agent_id is not None:
             by_agent.setdefault(agent_id, []).append(sums)
-    return Slot(combine(list(pairs.values())), {q: combine(parts) for q, parts in by_queue.items()},
-                {a: combine(parts) for a, parts in by_agent.items()}, pairs)
+    return Slot(combine(list(pairs.values())), {q: combine(parts) for q, parts in by_queue.items()}, pairs,
+                {a: tuple(parts) for a, parts in by_agent.items()})
+
+
+def _interned(text: str | None) -> str | None:
+    return None if text is None else sys.intern(text)
 
 
 @dataclass(frozen=True)
@@ -99,7 +128,7 @@ class Day:
             elif queue_id is not None:
                 parts = [s for slot in self.slots if (s := slot.queues.get(queue_id)) is not None]
             elif agent_id is not None:
-                parts = [s for slot in self.slots if (s := slot.agents.get(agent_id)) is not None]
+                parts = [s for slot in self.slots for s in slot.agents.get(agent_id, ())]
             else:
                 parts = [slot.tenant for slot in self.slots]
             found = self._memo[key] = combine(parts)

@@ -374,8 +374,9 @@ def _write_queue_facts(
     db: psycopg.Connection[Any], tenant_id: str, records: dict[str, StoredRecord], written: list[Any]
 ) -> None:
     """The queue-entry facts of the records just written: a replaced record's old facts go first; then the
-    rollups of every quarter hour that held or holds one of them, one transaction of the tenant at a time (a
-    transaction-scoped advisory lock, taken last: the rollups are what the transaction writes last)."""
+    rollups of every quarter hour that held or holds one of them and its realtime change counter, one transaction
+    of the tenant at a time (a transaction-scoped advisory lock, taken last: the rollups are what the transaction
+    writes last)."""
     instants: list[int] = []
     replaced = [interaction_id for interaction_id, was_insert in written if not was_insert]
     if replaced:

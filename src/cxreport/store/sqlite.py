@@ -432,7 +432,7 @@ def _write_facts(
     db: sqlite3.Connection, tenant_id: str, inserts: list[StoredRecord], updates: list[StoredRecord]
 ) -> None:
     """The queue-entry facts of the records just written: a replaced record's old facts go first; then the
-    rollups of every quarter hour that held or holds one of them."""
+    rollups of every quarter hour that held or holds one of them, and its realtime change counter."""
     instants: list[int] = []
     if updates:
         replaced = [record.interaction_id for record in updates]
