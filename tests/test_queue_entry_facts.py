@@ -19,6 +19,7 @@ from cxreport.store.facts import FACTS_VERSION
 from cxreport.store.statistics import FIGURE_NAMES
 from cxreport.times import parse_instant
 from support.data import SAMPLE_RESULTS, event_stream
+from support.migrations import tables_created_from
 from support.stores import new_tenant, record
 
 FAR_PAST, FAR_FUTURE = parse_instant("2000-01-01"), parse_instant("2100-01-01")
@@ -132,10 +133,8 @@ def test_the_migration_fills_the_facts_of_records_stored_before(fresh_database_u
     store.close()
     execute(fresh_database_url, "DELETE FROM queue_entry_facts")
     execute(fresh_database_url, f"DELETE FROM schema_migrations WHERE version >= {FACTS_VERSION}")
-    execute(fresh_database_url, "DROP TABLE queue_entry_facts")
-    for later in ("live_interactions", "agent_presence", "realtime_changes",  # later migrations' tables
-                  "queue_slot_rollups", "channel_slot_rollups", "follow_positions"):
-        execute(fresh_database_url, f"DROP TABLE {later}")
+    for table in tables_created_from(FACTS_VERSION):  # the facts' and every later migration's tables
+        execute(fresh_database_url, f"DROP TABLE {table}")
     store = open_store(fresh_database_url)
     store.migrate()
     assert totals(store, tenant) == expected

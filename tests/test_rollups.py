@@ -22,6 +22,7 @@ from cxreport.store.base import Filter, Sla, SlaVersion, SlotQuery, SlotRow
 from cxreport.store.rollups import ROLLUPS, ROLLUPS_MARK, SLOT_US, rollup_for, slots_of
 from cxreport.store.sqlite_schema import MIGRATIONS as SQLITE_MIGRATIONS
 from cxreport.times import format_instant, parse_instant
+from support.migrations import tables_created_from
 from support.stores import new_tenant, record
 
 BASE = parse_instant("2026-03-07T00:00:00Z")
@@ -204,7 +205,7 @@ def test_the_migration_fills_the_rollups_of_facts_stored_before(fresh_database_u
     rollups_version = 1 + next(i for i, text in enumerate(SQLITE_MIGRATIONS) if ROLLUPS_MARK in text)
     assert version >= rollups_version
     # the rollups' migration and every later one run again: their tables go first
-    for table in ("queue_slot_rollups", "channel_slot_rollups", "follow_positions"):
+    for table in tables_created_from(rollups_version):
         execute(fresh_database_url, f"DROP TABLE {table}")
     execute(fresh_database_url, f"DELETE FROM schema_migrations WHERE version >= {rollups_version}")
     store = open_store(fresh_database_url)
