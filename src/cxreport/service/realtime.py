@@ -11,9 +11,10 @@ same: a request costs one indexed read of the counter when nothing changed. Figu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from threading import Lock
+from typing import Any
 
 from cxreport import clock
 from cxreport.service.interactions import tenant_or_404
@@ -42,6 +43,8 @@ class Snapshot:
     today: Day
     """Today's sums per quarter hour, queue and agent."""
     stale_after_us: int
+    memo: dict[str, tuple[int, Any]] = field(default_factory=dict, compare=False, repr=False)
+    """What figures computed from this snapshot at an instant, by name (`service/realtime_figures.py`)."""
 
     def sums(self, queue_id: str | None = None, agent_id: str | None = None) -> Sums:
         """Today's sums of the entries in `queue_id` (any when None) answered by `agent_id` (any when None)."""

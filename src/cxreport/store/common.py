@@ -8,6 +8,7 @@ transaction's steps (see `events.py`), export by position, pings and statistics.
 from __future__ import annotations
 
 import abc
+import functools
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -53,6 +54,13 @@ from cxreport.store.statements import Statements, restatement_statement
 from cxreport.store.statistics import slot_rows, slots_statement
 
 _decode_live = msgspec.json.Decoder(list[tuple[str, str | None, str | None, int]]).decode
+
+
+@functools.lru_cache(maxsize=65_536)
+def _activities(text: str) -> tuple[tuple[str, str | None, str | None, int], ...]:
+    """What an interaction has in progress, from its stored text (the same text at each realtime read while the
+    interaction does not change: decoded once)."""
+    return tuple(_decode_live(text))
 
 _EVERY_ROW = 2**63 - 1
 """`NewEvents.before` when no event is new: every stored event is one to rebuild from."""
@@ -323,12 +331,8 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         with self._read() as db:
             rows = db.execute(realtime.live_statement(d), (tenant_id, fresh_from_us)).fetchall()
             stale = db.execute(realtime.stale_statement(d), (tenant_id, fresh_from_us)).fetchone()
-        fresh = [
-            LiveInteraction(str(interaction_id), int(last_us), tuple(
-                (str(kind), queue_id, agent_id, int(since)) for kind, queue_id, agent_id, since in _decode_live(text)
-            ))
-            for interaction_id, last_us, text in rows
-        ]
+        fresh = [LiveInteraction(str(interaction_id), int(last_us), _activities(text))
+                 for interaction_id, last_us, text in rows]
         return LiveInteractions(fresh, int(stale[0]))
 
     def agent_presences(self, tenant_id: str) -> list[AgentPresence]:
