@@ -237,6 +237,9 @@ async def streams(base: str, tenant_id: str, read: tuple[str, str], ingest: tupl
         seen = 0
         kind = ""
         try:
+            status = await reader.readline()
+            if b" 200 " not in status:
+                raise RuntimeError(f"stream {index}: {status!r}")
             while True:
                 line = await reader.readline()
                 if not line:
@@ -258,7 +261,17 @@ async def streams(base: str, tenant_id: str, read: tuple[str, str], ingest: tupl
         tasks.append(asyncio.create_task(watch(index, readies[index])))
         if index % 50 == 49:
             await asyncio.sleep(0.1)
-    await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), timeout=120)
+    waiting: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*(ready.wait() for ready in readies)))
+    pending: set[asyncio.Future[Any]] = {waiting, *tasks}
+    deadline = time.monotonic() + 120
+    while not waiting.done():  # every stream's first event, or the first stream that ended (a 429, …)
+        done, pending = await asyncio.wait(pending, timeout=deadline - time.monotonic(),
+                                           return_when=asyncio.FIRST_COMPLETED)
+        if not done:
+            raise RuntimeError("not every stream sent its first event within 120 s")
+        ended = [task for task in done if task is not waiting]
+        if ended:
+            raise RuntimeError(f"a stream ended before its first event: {ended[0].exception()!r}")
     await asyncio.sleep(2)
     rss_open, cpu_open = process_usage(pid)
     await asyncio.sleep(20)
@@ -357,7 +370,8 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen([str(Path(sys.executable).parent / "cxreport"), "serve", "--database", url, "--port",
                                str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env={**os.environ, "CXREPORT_RATE_LIMIT": "0"})
+                              env={**os.environ, "CXREPORT_RATE_LIMIT": "0",  # one key opens every stream
+                                   "CXREPORT_REALTIME_MAX_STREAMS_PER_KEY": str(max(args.streams, 1))})
     base = f"http://127.0.0.1:{port}"
     try:
         wait_up(base, server)
