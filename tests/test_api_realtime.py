@@ -1,6 +1,7 @@
 """End to end, over HTTP on both stores: `/v1/tenants/{tenantId}/realtime-statistics/…`. What is waiting, in
 conversation and each agent's state follow the events at once; today's figures equal the `/statistics` row of
-today after a replay of a day of calls (tenant-wide, per queue, per agent); refusals name their parameter."""
+today after a replay of a day of calls arriving in parts, each part restating entries of earlier quarter hours
+(tenant-wide, per queue, per agent); refusals name their parameter."""
 
 from __future__ import annotations
 
@@ -140,8 +141,16 @@ def test_todays_figures_equal_the_statistics_row_of_today(live_server: LiveServe
     day_start, day_end = local_day(zone, clock.now_us())
     yesterday = day_of_calls(day_start - 6 * 3600 * SECOND, day_start, 20, 1)  # not today's: left out
     today = day_of_calls(day_start, clock.now_us(), 200, 2)
-    for at in range(0, len(today), 250):
-        post_events(live_server, keys, today[at : at + 250])
+    rng = random.Random(3)
+    parts: list[list[dict[str, Any]]] = [[], [], [], []]
+    for event in today:  # each call's events spread over the parts: later parts restate earlier quarter hours
+        parts[rng.randrange(len(parts))].append(event)
+    offered = []
+    for part in parts:
+        for at in range(0, len(part), 250):
+            post_events(live_server, keys, part[at : at + 250])
+        offered.append(realtime(live_server, keys, "offered")["count"])  # kept by the server, then read again
+    assert offered == sorted(offered) and offered[0] < offered[-1]
     post_events(live_server, keys, yesterday)
     with live_server.client(keys.read) as client:
         for group, scope in ((None, None), ("queue", "queueId"), ("agent", "resourceId")):
@@ -180,7 +189,7 @@ def test_todays_figures_equal_the_statistics_row_of_today(live_server: LiveServe
 
 
 def test_a_change_to_an_entry_summed_earlier_today_is_seen(live_server: LiveServer) -> None:
-    """Entries more than two hours old are summed once and kept: a later event of one of them is still counted."""
+    """Today's sums are kept per quarter hour: a later event of an entry of an earlier quarter hour is counted."""
     zone = afternoon_zone(clock.now_us())
     keys = make_tenant_keys(live_server.store, timezone=zone)
     day_start = local_day(zone, clock.now_us())[0]

@@ -24,6 +24,7 @@ from cxreport.store.hours import HOUR_US, HOURS_MARK, hour_sum
 from cxreport.store.querying import _split_filters
 from cxreport.store.sqlite_schema import MIGRATIONS as SQLITE_MIGRATIONS
 from cxreport.times import format_instant, parse_instant
+from support.migrations import undo_migrations_from
 from support.stores import new_tenant, record
 
 BASE = parse_instant("2026-03-07T00:00:00Z")
@@ -180,10 +181,7 @@ def test_the_migration_fills_the_counts_of_records_stored_before(fresh_database_
     assert sum(row[8] for row in kept if row[1] == "") == 102
     store.close()
     version = 1 + next(i for i, text in enumerate(SQLITE_MIGRATIONS) if HOURS_MARK in text)
-    for table in ("interaction_hours", "queue_hour_rollups", "channel_hour_rollups"):  # this and later migrations
-        execute(fresh_database_url, f"DROP TABLE {table}")
-    if not fresh_database_url.startswith("sqlite"):
-        execute(fresh_database_url, "ALTER TABLE interactions DROP COLUMN replaced_start_us")
+    undo_migrations_from(execute, fresh_database_url, version)  # this migration and every later one
     execute(fresh_database_url, f"DELETE FROM schema_migrations WHERE version >= {version}")
     store = open_store(fresh_database_url)
     store.migrate()

@@ -19,6 +19,7 @@ from cxreport.store.facts import FACTS_VERSION
 from cxreport.store.statistics import FIGURE_NAMES
 from cxreport.times import parse_instant
 from support.data import SAMPLE_RESULTS, event_stream
+from support.migrations import undo_migrations_from
 from support.stores import new_tenant, record
 
 FAR_PAST, FAR_FUTURE = parse_instant("2000-01-01"), parse_instant("2100-01-01")
@@ -132,13 +133,7 @@ def test_the_migration_fills_the_facts_of_records_stored_before(fresh_database_u
     store.close()
     execute(fresh_database_url, "DELETE FROM queue_entry_facts")
     execute(fresh_database_url, f"DELETE FROM schema_migrations WHERE version >= {FACTS_VERSION}")
-    execute(fresh_database_url, "DROP TABLE queue_entry_facts")
-    for later in ("live_interactions", "agent_presence", "realtime_changes",  # later migrations' tables
-                  "queue_slot_rollups", "channel_slot_rollups", "follow_positions", "interaction_hours",
-                  "queue_hour_rollups", "channel_hour_rollups"):
-        execute(fresh_database_url, f"DROP TABLE {later}")
-    if not fresh_database_url.startswith("sqlite"):
-        execute(fresh_database_url, "ALTER TABLE interactions DROP COLUMN replaced_start_us")
+    undo_migrations_from(execute, fresh_database_url, FACTS_VERSION)  # the facts' and every later migration's
     store = open_store(fresh_database_url)
     store.migrate()
     assert totals(store, tenant) == expected

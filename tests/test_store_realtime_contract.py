@@ -1,7 +1,8 @@
 """The storage contract for realtime statistics: SQLite and PostgreSQL alike. The change counter grows with every
 transaction that changes a tenant's data (and only its own); what an interaction has in progress is replaced by
 each events transaction and dropped when nothing is; an agent's latest state event wins by time, then login <
-change < logout, then eventId, whatever the order they arrive in; today's sums come from the queue-entry facts."""
+change < logout, then eventId, whatever the order they arrive in; today's sums come from the queue-entry facts
+per quarter hour, each with a counter that moves with its entries."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from collections.abc import Sequence
 
 import msgspec
 
-from cxreport import clock
 from cxreport.service.events import read_events, store_events
 from cxreport.store import Store
 from cxreport.store.base import Sla, StoredAgentEvent, Tenant
@@ -18,6 +18,7 @@ from support.calls import SECOND, Call, agent_event
 from support.stores import record
 
 T0 = 1_780_000_000 * SECOND
+QUARTER = 900 * SECOND
 
 
 def new_tenant(store: Store) -> str:
@@ -97,34 +98,41 @@ def test_each_agents_latest_state_event_wins_whatever_the_arrival_order(contract
     assert contract_store.agent_presences(new_tenant(contract_store)) == []
 
 
-def test_todays_sums_per_queue_and_agent(contract_store: Store) -> None:
+def test_todays_sums_per_quarter_hour_queue_and_agent(contract_store: Store) -> None:
     tenant_id = new_tenant(contract_store)
-    answered, abandoned, yesterday = Call("q-a"), Call("q-a"), Call("q-a")
+    answered, abandoned, later, yesterday = Call("q-a"), Call("q-a"), Call("q-b"), Call("q-a")
     post(contract_store, tenant_id, [*answered.start(T0), *answered.answer(T0 + 11 * SECOND, ("ag-1", "One")),
                                      *answered.hang_up(T0 + 71 * SECOND), *answered.wrap_up_done(T0 + 81 * SECOND),
                                      *abandoned.start(T0), *abandoned.abandon(T0 + 6 * SECOND),
-                                     *yesterday.start(T0 - 86_400 * SECOND)])
-    rows = {(row.queue_id, row.agent_id): row for row in contract_store.realtime_day(tenant_id, T0, T0 + 3600 * SECOND)}
-    assert set(rows) == {("q-a", None), ("q-a", "ag-1")}
-    assert rows["q-a", None].figures[:3] == (1, 0, 1)  # offered, answered, abandoned
-    assert rows["q-a", "ag-1"].figures[:3] == (1, 1, 0)
-    low_answer, high_answer, low_handle, high_handle = rows["q-a", "ag-1"].extremes
+                                     *later.start(T0 + 1000 * SECOND), *yesterday.start(T0 - 86_400 * SECOND)])
+    day = T0 - T0 % QUARTER
+    found = contract_store.realtime_slots(tenant_id, day, day + 4 * QUARTER)
+    rows = {(row.slot_us, row.queue_id, row.agent_id): row for row in found}
+    entered = T0 + SECOND  # Call.start enters the queue a second after it starts
+    first, second = entered - entered % QUARTER, (entered + 999 * SECOND) - (entered + 999 * SECOND) % QUARTER
+    assert set(rows) == {(first, "q-a", None), (first, "q-a", "ag-1"), (second, "q-b", None)}
+    assert rows[first, "q-a", None].figures[:3] == (1, 0, 1)  # offered, answered, abandoned
+    assert rows[first, "q-a", "ag-1"].figures[:3] == (1, 1, 0)
+    assert rows[second, "q-b", None].figures[:3] == (1, 0, 0)
+    low_answer, high_answer, low_handle, high_handle = rows[first, "q-a", "ag-1"].extremes
     assert low_answer == high_answer == 10_000
     assert low_handle == high_handle is not None and low_handle > 0
-    assert rows["q-a", None].extremes == (None, None, None, None)
+    assert rows[first, "q-a", None].extremes == (None, None, None, None)
 
 
-def test_entries_changed_tells_whether_a_window_of_sums_may_be_stale(contract_store: Store) -> None:
+def test_a_quarter_hours_counter_moves_with_each_write_of_its_entries(contract_store: Store) -> None:
     tenant_id = new_tenant(contract_store)
     early, late = Call("q-a"), Call("q-a")
+    day = T0 - T0 % QUARTER
+    assert contract_store.realtime_slot_counters(tenant_id, day, day + 96 * QUARTER) == {}
     post(contract_store, tenant_id, [*early.start(T0), *late.start(T0 + 3600 * SECOND)])
-    written = contract_store.live_interactions(tenant_id, 0)  # (any read: the clock moved on since the writes)
-    assert written.fresh
-    read_at = clock.now_us() + SECOND
-    assert not contract_store.entries_changed(tenant_id, read_at, T0, T0 + 60 * SECOND)
-    assert contract_store.entries_changed(tenant_id, 0, T0, T0 + 60 * SECOND)
-    assert not contract_store.entries_changed(tenant_id, 0, T0 + 60 * SECOND, T0 + 120 * SECOND)
-    before = clock.now_us()
-    post(contract_store, tenant_id, early.abandon(T0 + 30 * SECOND))
-    assert contract_store.entries_changed(tenant_id, before, T0, T0 + 60 * SECOND)
-    assert not contract_store.entries_changed(tenant_id, before, T0 + 1800 * SECOND, T0 + 7200 * SECOND)
+    first, fifth = (T0 + SECOND) - (T0 + SECOND) % QUARTER, (T0 + 3601 * SECOND) - (T0 + 3601 * SECOND) % QUARTER
+    counters = contract_store.realtime_slot_counters(tenant_id, day, day + 96 * QUARTER)
+    assert set(counters) == {first, fifth} and all(value >= 1 for value in counters.values())
+    post(contract_store, tenant_id, early.abandon(T0 + 30 * SECOND))  # replaces the early entry's fact
+    after = contract_store.realtime_slot_counters(tenant_id, day, day + 96 * QUARTER)
+    assert after[first] > counters[first] and after[fifth] == counters[fifth]
+    post(contract_store, tenant_id, [agent_event("ag-1", "agent-logged-in", T0, "ready")])  # no entry: no move
+    assert contract_store.realtime_slot_counters(tenant_id, day, day + 96 * QUARTER) == after
+    assert contract_store.realtime_slot_counters(tenant_id, day, first) == {}
+    assert contract_store.realtime_slot_counters(new_tenant(contract_store), day, day + 96 * QUARTER) == {}

@@ -182,6 +182,14 @@ class Settings:
             "help": "Realtime statistics streams open at once per tenant, per server process; one more is a 429.",
         },
     )
+    realtime_max_streams_per_key: int = field(
+        default=100,
+        metadata={
+            "env": "CXREPORT_REALTIME_MAX_STREAMS_PER_KEY",
+            "help": "Realtime statistics streams open at once per API key (a token counts as its key's), per server "
+            "process; one more is a 429.",
+        },
+    )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

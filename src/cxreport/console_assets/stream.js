@@ -37,6 +37,26 @@ export async function readEvents(body, onEvent, state) {
 }
 
 /**
+ * Apply a JSON Patch (RFC 6902) as the realtime stream sends it (`add`, which replaces a member that exists,
+ * and `remove`, on object members) to `doc`, in place; returns the document.
+ */
+export function applyPatch(doc, ops) {
+  for (const op of ops) {
+    const parts = op.path.split("/").slice(1).map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"));
+    if (!parts.length) {
+      doc = op.value;
+      continue;
+    }
+    let parent = doc;
+    for (const part of parts.slice(0, -1)) parent = parent[part];
+    const last = parts[parts.length - 1];
+    if (op.op === "remove") delete parent[last];
+    else parent[last] = op.value;
+  }
+  return doc;
+}
+
+/**
  * Watch `path` (under the tenant) as a stream until stop() is called. onEvent gets each event; onStatus gets
  * "live", "reconnecting" or an ApiError (the stream cannot be opened: not found, forbidden…).
  */

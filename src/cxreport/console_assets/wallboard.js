@@ -4,7 +4,7 @@
 import { ApiError, getJson } from "./api.js";
 import { h, message, replace } from "./dom.js";
 import { TARGET_KEY } from "./dashboard.js";
-import { watch } from "./stream.js";
+import { applyPatch, watch } from "./stream.js";
 import { count, dateInZone, duration, isoInstant, localTime, midnight, percent } from "./format.js";
 
 /** Thresholds (the console's choice, documented in docs/console.md): [kind, words]. */
@@ -115,9 +115,10 @@ export function render(main, { session }) {
   };
 
   const stop = watch("realtime-statistics/stream", (event) => {
-    if (event.event !== "statistics") return;
+    // a whole picture first, then what changed (a JSON Patch of the picture before: docs/api.md "The stream")
+    if (event.event !== "statistics" && !(event.event === "patch" && picture)) return;
     try {
-      picture = JSON.parse(event.data);
+      picture = event.event === "statistics" ? JSON.parse(event.data) : applyPatch(picture, JSON.parse(event.data));
     } catch {
       return;
     }

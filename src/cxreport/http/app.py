@@ -109,6 +109,6 @@ def _state(settings: Settings, store: Store) -> Any:
     limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
     writes = WriteGate(settings.write_concurrency, settings.write_wait_ms)
     figures = Realtime(store, settings.realtime_stale_after_seconds)
-    hub = Hub(figures, settings.realtime_max_streams)
+    hub = Hub(figures, settings.realtime_max_streams, settings.realtime_max_streams_per_key)
     return State({"settings": settings, "store": store, "cursors": cursors, "rate_limiter": limiter,
                   "writes": writes, "principals": PrincipalMemo(), "realtime": figures, "hub": hub})

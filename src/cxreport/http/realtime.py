@@ -35,6 +35,9 @@ StatisticName = Annotated[str, PathParameter(description="The statistic (see …
                                              schema_extra={"enum": list(CATALOGUE)})]
 QueueId = Annotated[str | None, QueryParameter(description="Only this queue (`queue-id` is accepted too).")]
 ResourceId = Annotated[str | None, QueryParameter(description="Only this agent.")]
+Patches = Annotated[bool | None, QueryParameter(
+    description="true (default): after the first picture, `patch` events (JSON Patch, RFC 6902) carry what "
+    "changed; false: every event is a whole picture.")]
 BATCH_BODY = RequestBody(
     description=f'`{{"requests": {{"<id>": {{"statistic", "queueId"?, "resourceId"?}}}}}}`, 1 to {MAX_BATCH} '
     "requests (`queue-id` is accepted for `queueId`).",
@@ -130,15 +133,17 @@ async def available(request: Request[Any, Any, Any], state: State, tenantId: Ten
     responses={**ERRORS},
     tags=["realtime"],
 )
-async def stream(request: Request[Any, Any, Any], state: State, tenantId: TenantId) -> Stream:
-    q.raw_params(request, frozenset())
+async def stream(request: Request[Any, Any, Any], state: State, tenantId: TenantId,
+                 patches: Patches = None) -> Stream:
+    q.raw_params(request, frozenset({"patches"}))
     snapshot = await in_thread(state.realtime.snapshot, tenantId)
     hub: Hub = state.hub
     tenant_id = snapshot.tenant.id
-    watcher = hub.subscribe(tenant_id)
-    resume = resumed_version(request.headers.get("last-event-id"))
+    watcher = hub.subscribe(tenant_id, request.state.principal.key_id)
+    resume = request.headers.get("last-event-id")
     return Stream(
-        event_stream(hub, tenant_id, watcher, resume),
+        event_stream(hub, tenant_id, watcher, resume if resumed_version(resume) is not None else None,
+                     patches is not False),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -3,9 +3,11 @@
 A tenant's poller runs while the tenant has a watcher: every `POLL_S` it asks for the tenant's snapshot (one read
 of the change counter when nothing changed, `service/realtime.py`) and, when the snapshot is new or `REFRESH_S`
 went by, computes the picture; when the picture differs from the last one published (its time aside) it is
-published once, encoded once, and every watcher is woken. A watcher holds no copy: it sends the latest published
-frame when woken, so a slow client skips pictures (coalesced) rather than queueing them. The event format is in
-`docs/api.md` ("The stream").
+published once as a frame: the whole picture, and the JSON Patch (RFC 6902, `http/json_patch.py`) from the
+frame before, each encoded once; every watcher is woken. A watcher holds no copy: it sends the latest frame when
+woken — its patch when the client has the frame before (the last one sent, or the one its `Last-Event-ID`
+names), else its whole picture — so a slow client skips frames (coalesced) rather than queueing them. The event
+format is in `docs/api.md` ("The stream").
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import msgspec
 
 from cxreport import clock
 from cxreport.errors import CxError, TooManyStreams
+from cxreport.http import json_patch
 from cxreport.http.threads import in_thread
 from cxreport.service.realtime import Realtime, Snapshot
 from cxreport.service.realtime_figures import picture
@@ -44,13 +47,22 @@ class Frame:
     version: int
     event_id: str
     data: bytes
+    """The whole picture (JSON)."""
+    base_id: str | None = None
+    """The frame the patch applies to (the one published before)."""
+    patch: bytes | None = None
+    """The JSON Patch from the `base_id` frame's picture to this one."""
 
-    def encoded(self) -> bytes:
+    def encoded(self, has: str | None = None) -> bytes:
+        """This frame as an event for a client that has the picture of frame `has`: a patch when it can."""
+        if self.patch is not None and has is not None and has == self.base_id:
+            return b"id: " + self.event_id.encode() + b"\nevent: patch\ndata: " + self.patch + b"\n\n"
         return b"id: " + self.event_id.encode() + b"\nevent: statistics\ndata: " + self.data + b"\n\n"
 
 
 @dataclass(eq=False)
 class Watcher:
+    key_id: str
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -64,37 +76,56 @@ class _Tenant:
 class Hub:
     """Every stream of one server process, by tenant."""
 
-    def __init__(self, realtime: Realtime, max_streams: int) -> None:
+    def __init__(self, realtime: Realtime, max_streams: int, max_streams_per_key: int) -> None:
         self.realtime = realtime
         self.max_streams = max_streams
+        self.max_streams_per_key = max_streams_per_key
         self._tenants: dict[str, _Tenant] = {}
+        self._keys: dict[str, int] = {}
+        """Streams open per API key (a token counts as its key's)."""
 
     def streams(self, tenant_id: str | None = None) -> int:
         """How many streams are open (of one tenant, or in all)."""
         tenants = [self._tenants.get(tenant_id)] if tenant_id is not None else list(self._tenants.values())
         return sum(len(t.watchers) for t in tenants if t is not None)
 
+    def key_streams(self, key_id: str) -> int:
+        return self._keys.get(key_id, 0)
+
     def pollers(self) -> int:
         return sum(1 for t in self._tenants.values() if t.task is not None and not t.task.done())
 
-    def subscribe(self, tenant_id: str) -> Watcher:
-        tenant = self._tenants.setdefault(tenant_id, _Tenant())
-        if len(tenant.watchers) >= self.max_streams:
+    def subscribe(self, tenant_id: str, key_id: str) -> Watcher:
+        """A new watcher of the tenant, or TooManyStreams (a 429) at either limit (nothing is opened)."""
+        tenant = self._tenants.get(tenant_id)
+        if tenant is not None and len(tenant.watchers) >= self.max_streams:
             raise TooManyStreams(
-                f"the tenant has {self.max_streams} realtime statistics streams open on this server already: close "
-                "one, or poll POST …/realtime-statistics/batch"
+                f"the tenant has {self.max_streams} realtime statistics streams open on this server already "
+                "(CXREPORT_REALTIME_MAX_STREAMS): close one, or poll POST …/realtime-statistics/batch"
             )
-        watcher = Watcher()
+        if self._keys.get(key_id, 0) >= self.max_streams_per_key:
+            raise TooManyStreams(
+                f"this key has {self.max_streams_per_key} realtime statistics streams open on this server already "
+                "(CXREPORT_REALTIME_MAX_STREAMS_PER_KEY): close one, or use another key"
+            )
+        tenant = self._tenants.setdefault(tenant_id, _Tenant())
+        watcher = Watcher(key_id)
         tenant.watchers.add(watcher)
+        self._keys[key_id] = self._keys.get(key_id, 0) + 1
         if tenant.task is None or tenant.task.done():
             tenant.task = asyncio.get_running_loop().create_task(self._poll(tenant_id, tenant))
         return watcher
 
     def unsubscribe(self, tenant_id: str, watcher: Watcher) -> None:
         tenant = self._tenants.get(tenant_id)
-        if tenant is None:
+        if tenant is None or watcher not in tenant.watchers:
             return
         tenant.watchers.discard(watcher)
+        left = self._keys.get(watcher.key_id, 0) - 1
+        if left > 0:
+            self._keys[watcher.key_id] = left
+        else:
+            self._keys.pop(watcher.key_id, None)
         if not tenant.watchers:
             if tenant.task is not None:
                 tenant.task.cancel()
@@ -115,11 +146,9 @@ class Hub:
                     seen, computed = snapshot, time.monotonic()
                     now_us = clock.now_us()
                     figures = await in_thread(picture, snapshot, now_us)
-                    timeless = {key: value for key, value in figures.items() if key != "queryTime"}
-                    if timeless != shown:
-                        shown = timeless
-                        data = msgspec.json.encode(figures)
-                        tenant.latest = Frame(snapshot.version, f"{snapshot.version}.{now_us // 1000}", data)
+                    if shown is None or _timeless(figures) != _timeless(shown):
+                        tenant.latest = _frame(figures, shown, tenant.latest, snapshot.version, now_us)
+                        shown = figures
                         for watcher in tenant.watchers:
                             watcher.wake.set()
             except CxError:  # a database hiccup: keep the streams, try again at the next poll
@@ -127,34 +156,60 @@ class Hub:
             await asyncio.sleep(POLL_S)
 
 
+def _timeless(figures: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in figures.items() if key != "queryTime"}
+
+
+def _frame(figures: dict[str, Any], before: dict[str, Any] | None, previous: Frame | None, version: int,
+           now_us: int) -> Frame:
+    event_id = f"{version}.{now_us // 1000}"
+    data = msgspec.json.encode(figures)
+    if before is None or previous is None:
+        return Frame(version, event_id, data)
+    patch = json_patch.diff(before, figures, whole=_a_figure)
+    return Frame(version, event_id, data, previous.event_id, msgspec.json.encode(patch))
+
+
+def _a_figure(path: tuple[str, ...]) -> bool:
+    """Whether `path` holds one figure (`results/<statistic>`, `queues/<queue>/<statistic>`) or one agent's state
+    (`agents/<agent>`): what a patch replaces whole when any of its members changed."""
+    return len(path) == (3 if path[0] == "queues" else 2)
+
+
 def resumed_version(last_event_id: str | None) -> int | None:
-    """The version a client's `Last-Event-ID` names (None when absent or not one of ours)."""
-    if not last_event_id:
+    """The version a client's `Last-Event-ID` names (None when absent or not one of ours: `<version>.<ms>`)."""
+    if not last_event_id or len(last_event_id) > 60:
         return None
-    head = last_event_id.split(".", 1)[0]
-    return int(head) if head.isdigit() else None
+    head, dot, tail = last_event_id.partition(".")
+    return int(head) if head.isdigit() and dot and tail.isdigit() else None
 
 
-async def event_stream(hub: Hub, tenant_id: str, watcher: Watcher, resume: int | None) -> AsyncIterator[bytes]:
-    """The bytes of one stream: the reconnection delay, then each new frame when woken, a heartbeat when idle;
-    the watcher leaves the hub however the stream ends (the client went away, the time limit, a shutdown)."""
+async def event_stream(hub: Hub, tenant_id: str, watcher: Watcher, resume: str | None,
+                       patches: bool = True) -> AsyncIterator[bytes]:
+    """The bytes of one stream: the reconnection delay, then each new frame when woken (a patch when the client
+    has the frame before and `patches`), a heartbeat when idle; the watcher leaves the hub however the stream
+    ends (the client went away, the time limit, a shutdown)."""
     try:
         yield f"retry: {RETRY_MS}\n\n".encode()
-        sent: Frame | None = None
+        seen: Frame | None = None
+        has = resume if patches else None
+        """The id of the picture the client has (None: it must be sent whole)."""
         ends = time.monotonic() + MAX_STREAM_S
         while True:
             frame = hub.latest(tenant_id)
-            if frame is not None and frame is not sent:
-                if sent is None and resume is not None and frame.version == resume:
-                    sent = frame  # the client has this version's figures: wait for the next change
+            if frame is not None and frame is not seen:
+                first, seen = seen is None, frame
+                if frame.event_id == resume or (first and resume is not None and frame.version == resumed_version(
+                        resume) and frame.base_id != resume):
+                    pass  # the client has this version's figures: wait for the next change
                 else:
-                    sent = frame
-                    yield frame.encoded()
+                    yield frame.encoded(has)
+                    has = frame.event_id if patches else None
             left = ends - time.monotonic()
             if left <= 0:
                 return
             watcher.wake.clear()
-            if hub.latest(tenant_id) is not sent:
+            if hub.latest(tenant_id) is not seen:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(watcher.wake.wait(), timeout=min(HEARTBEAT_S, left))

@@ -1,8 +1,9 @@
 """Realtime statistics: what the tenant's stored data says now, read once per change and shared.
 
 A `Snapshot` is everything the figures are computed from: what interactions have in progress, each agent's latest
-state event, and today's queue-entry sums per queue and agent. It is read from the database (so every process on
-one database agrees, within one read of each other) and kept per tenant while the tenant's change counter
+state event, and today's queue-entry sums per queue and agent (`service/realtime_day.py`: kept per quarter hour,
+read again only where a quarter hour's counter moved). It is read from the database (so every process on one
+database agrees, within one read of each other) and kept per tenant while the tenant's change counter
 (`Store.realtime_version`, bumped in each transaction that changes the tenant's data) and the local day stay the
 same: a request costs one indexed read of the counter when nothing changed. Figures that grow with time alone
 (a wait) are computed from the snapshot at the instant asked.
@@ -10,53 +11,24 @@ same: a request costs one indexed read of the counter when nothing changed. Figu
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from threading import Lock
+from typing import Any
 
 from cxreport import clock
 from cxreport.service.interactions import tenant_or_404
 from cxreport.service.intervals import zone_named
-from cxreport.store.base import AgentPresence, DayRow, LiveInteractions, Store, Tenant
-from cxreport.store.statistics import FIGURE_NAMES
+from cxreport.service.realtime_day import Day, DaySums, Sums
+from cxreport.store.base import AgentPresence, LiveInteractions, Store, Tenant
 
 DEFAULT_STALE_AFTER_S = 4 * 3600
 """An interaction whose latest event is older than this, with something still in progress, is stale: left out of
 the "now" figures and counted in `staleInteractions` (`CXREPORT_REALTIME_STALE_AFTER`)."""
 AGENT_STALE_AFTER_US = 24 * 3600 * 1_000_000
 """An agent whose latest state event (not a logout) is older than this counts as logged out: a missing logout."""
-SETTLED_AFTER_US = 2 * 3600 * 1_000_000
-"""Today's entries before the last quarter hour at least this old are summed once and kept (the settled part),
-while no record holding one is written again; only the entries after it are summed at each change."""
-SKEW_US = 60_000_000
-"""A margin for the clocks of the processes writing records and for transactions committing late: a record
-written up to this long before the settled part was read is taken as written after it."""
 REREAD_AFTER_US = 5_000_000
 """A snapshot is read again after this long even when nothing changed (stale interactions age out)."""
-_MAX_WAIT = FIGURE_NAMES.index("maxWaitTime")
-GROUPINGS: tuple[tuple[str, ...], ...] = ((), ("queue",), ("agent",))
-"""How today's sums are read: the tenant's, per queue, per agent (each summed by the database)."""
-
-
-@dataclass
-class Sums:
-    """Today's sums of some queue entries (`FIGURE_NAMES` order), their SLA rules, and their time extremes."""
-
-    figures: list[int] = field(default_factory=lambda: [0] * len(FIGURE_NAMES))
-    rules: set[str] = field(default_factory=set)
-    extremes: list[int | None] = field(default_factory=lambda: [None, None, None, None])
-
-    def add(self, row: DayRow) -> None:
-        longest = max(self.figures[_MAX_WAIT], row.figures[_MAX_WAIT])
-        self.figures = [mine + theirs for mine, theirs in zip(self.figures, row.figures, strict=True)]
-        self.figures[_MAX_WAIT] = longest
-        self.rules.update(rule for rule in row.rules if rule is not None)
-        for i, extreme in enumerate(row.extremes):
-            known = self.extremes[i]
-            if extreme is not None:
-                low = i % 2 == 0
-                self.extremes[i] = extreme if known is None else min(known, extreme) if low else max(known, extreme)
 
 
 @dataclass(frozen=True)
@@ -68,39 +40,19 @@ class Snapshot:
     """Today in the tenant's zone: [start, end) in epoch µs."""
     live: LiveInteractions
     presences: list[AgentPresence]
-    day_rows: dict[tuple[str, ...], list[DayRow]]
-    """Today's sums by grouping (`GROUPINGS`): the tenant's, per queue, per agent."""
+    today: Day
+    """Today's sums per quarter hour, queue and agent."""
     stale_after_us: int
-    both: Callable[[], list[DayRow]] = field(default=list, compare=False, repr=False)
-    """Today's sums per queue and agent, read when first asked (a scope naming both is rare)."""
-    _sums: dict[tuple[str | None, str | None], Sums] = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[str, tuple[int, Any]] = field(default_factory=dict, compare=False, repr=False)
+    """What figures computed from this snapshot at an instant, by name (`service/realtime_figures.py`)."""
 
     def sums(self, queue_id: str | None = None, agent_id: str | None = None) -> Sums:
         """Today's sums of the entries in `queue_id` (any when None) answered by `agent_id` (any when None)."""
-        key = (queue_id, agent_id)
-        found = self._sums.get(key)
-        if found is None:
-            found = Sums()
-            if queue_id is not None and agent_id is not None:
-                rows = self._sums_of_both()
-            else:
-                rows = self.day_rows[("queue",) if queue_id is not None else ("agent",) if agent_id is not None
-                                     else ()]
-            for row in rows:
-                if (queue_id is None or row.queue_id == queue_id) and (agent_id is None or row.agent_id == agent_id):
-                    found.add(row)
-            self._sums[key] = found
-        return found
-
-    def _sums_of_both(self) -> list[DayRow]:
-        rows = self.day_rows.get(("queue", "agent"))
-        if rows is None:
-            rows = self.day_rows["queue", "agent"] = self.both()
-        return rows
+        return self.today.sums(queue_id, agent_id)
 
     def queues(self) -> list[str]:
         """The queues seen today or with something in progress now."""
-        seen = {row.queue_id for row in self.day_rows[("queue",)] if row.queue_id is not None}
+        seen = self.today.queues()
         for interaction in self.live.fresh:
             seen.update(queue for _kind, queue, _agent, _since in interaction.activities if queue is not None)
         return sorted(seen)
@@ -123,8 +75,7 @@ class Realtime:
         self.store = store
         self.stale_after_us = stale_after_s * 1_000_000
         self._snapshots: dict[str, Snapshot] = {}
-        self._settled: dict[str, tuple[int, int, int, dict[tuple[str, ...], list[DayRow]]]] = {}
-        """Per tenant: (day start, settled part's end, when it was read, its sums)."""
+        self._days = DaySums(store)
         self._lock = Lock()
 
     def snapshot(self, tenant_id: str, now_us: int | None = None) -> Snapshot:
@@ -150,25 +101,4 @@ class Realtime:
         store = self.store
         live = store.live_interactions(tenant.id, now_us - self.stale_after_us)
         return Snapshot(tenant, version, now_us, day, live, store.agent_presences(tenant.id),
-                        self._day_rows(tenant.id, day, now_us), self.stale_after_us,
-                        lambda: store.realtime_day(tenant.id, *day, ("queue", "agent")))
-
-    def _sums(self, tenant_id: str, start_us: int, end_us: int) -> dict[tuple[str, ...], list[DayRow]]:
-        return {grouping: self.store.realtime_day(tenant_id, start_us, end_us, grouping) for grouping in GROUPINGS}
-
-    def _day_rows(self, tenant_id: str, day: tuple[int, int], now_us: int) -> dict[tuple[str, ...], list[DayRow]]:
-        """Today's sums: the settled part (kept while unchanged) and the recent part (summed now)."""
-        quarter = 15 * 60 * 1_000_000
-        boundary = max(day[0], (now_us - SETTLED_AFTER_US) // quarter * quarter)
-        if boundary <= day[0]:
-            return self._sums(tenant_id, *day)
-        with self._lock:
-            kept = self._settled.get(tenant_id)
-        if kept is None or kept[:2] != (day[0], boundary) or self.store.entries_changed(
-            tenant_id, kept[2] - SKEW_US, day[0], boundary
-        ):
-            kept = (day[0], boundary, now_us, self._sums(tenant_id, day[0], boundary))
-            with self._lock:
-                self._settled[tenant_id] = kept
-        recent = self._sums(tenant_id, boundary, day[1])
-        return {grouping: [*kept[3][grouping], *recent[grouping]] for grouping in GROUPINGS}
+                        self._days.today(tenant.id, day), self.stale_after_us)

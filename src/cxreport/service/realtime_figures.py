@@ -6,8 +6,9 @@ statistics"); today's figures are `/statistics` figures of the local day (`servi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from cxreport.errors import InvalidParameter
 from cxreport.metrics.live import CONVERSATION, WAITING
@@ -16,6 +17,7 @@ from cxreport.service.statistics import row_figures
 from cxreport.store.statistics import FIGURE_NAMES
 from cxreport.times import format_instant
 
+T = TypeVar("T")
 QUEUE, RESOURCE = "queueId", "resourceId"
 COUNT, MILLISECONDS, PERCENT = "count", "milliseconds", "percent"
 AGENT_STATES = ("ready", "not-ready", "busy", "wrap-up", "logged-out", "unknown")
@@ -88,8 +90,23 @@ class AgentState:
     since_us: int
 
 
+def _memo(snapshot: Snapshot, name: str, now_us: int, compute: Callable[[], T]) -> T:
+    """`compute()`, once per snapshot and instant (a batch and a picture ask for the same things many times)."""
+    found = snapshot.memo.get(name)
+    if found is not None and found[0] == now_us:
+        return cast(T, found[1])
+    value = compute()
+    snapshot.memo[name] = (now_us, value)
+    return value
+
+
 def agent_states(snapshot: Snapshot, now_us: int) -> dict[str, AgentState]:
-    """Each agent's state now: in conversation (busy) or wrap-up on a fresh interaction, else its presence."""
+    """Each agent's state now: in conversation (busy) or wrap-up on a fresh interaction, else its presence
+    (computed once per snapshot and instant: not to be changed)."""
+    return _memo(snapshot, "states", now_us, lambda: _agent_states(snapshot, now_us))
+
+
+def _agent_states(snapshot: Snapshot, now_us: int) -> dict[str, AgentState]:
     states: dict[str, AgentState] = {}
     for presence in snapshot.presences:
         if presence.type == "agent-logged-out" or presence.time_us < now_us - AGENT_STALE_AFTER_US:
@@ -113,6 +130,10 @@ def agent_states(snapshot: Snapshot, now_us: int) -> dict[str, AgentState]:
 
 
 def _activities(snapshot: Snapshot, now_us: int) -> list[tuple[str, str, str | None, str | None, int]]:
+    return _memo(snapshot, "activities", now_us, lambda: _fresh_activities(snapshot, now_us))
+
+
+def _fresh_activities(snapshot: Snapshot, now_us: int) -> list[tuple[str, str, str | None, str | None, int]]:
     cutoff = now_us - snapshot.stale_after_us
     return [
         (interaction.interaction_id, kind, queue, agent, since)
@@ -149,7 +170,7 @@ def figure(snapshot: Snapshot, request: RealtimeRequest, now_us: int,
             result["state"] = states[resource].state if resource in states else None
     else:
         sums = snapshot.sums(queue, resource)
-        row = row_figures(sums.figures, sums.rules)
+        row = row_figures(list(sums.figures), set(sums.rules))
         if name in _COUNTED:
             result = _count(row[_COUNTED[name]])
         elif name == "service-level":
@@ -183,12 +204,12 @@ def _stale(snapshot: Snapshot, now_us: int) -> int:
 
 
 def picture(snapshot: Snapshot, now_us: int) -> dict[str, Any]:
-    """Every figure of the tenant: each statistic unscoped, each queue's (the statistics taking a queueId), each
-    agent's state (what the stream sends)."""
+    """Every figure of the tenant (what the stream sends): each statistic unscoped, each queue's (the statistics
+    taking a queueId), each agent's state; the query window once, not in each figure, nor the queue's id."""
     states = agent_states(snapshot, now_us)
-    results = {name: figure(snapshot, RealtimeRequest(name), now_us, states) for name in CATALOGUE}
+    results = {name: _bare(figure(snapshot, RealtimeRequest(name), now_us, states)) for name in CATALOGUE}
     queues = {
-        queue: {name: figure(snapshot, RealtimeRequest(name, queue_id=queue), now_us, states)
+        queue: {name: _bare(figure(snapshot, RealtimeRequest(name, queue_id=queue), now_us, states))
                 for name, s in CATALOGUE.items() if QUEUE in s.scopes}
         for queue in snapshot.queues()
     }
@@ -197,6 +218,12 @@ def picture(snapshot: Snapshot, now_us: int) -> dict[str, Any]:
     return {"version": snapshot.version, "queryTime": format_instant(now_us),
             "queryWindow": {"start": format_instant(snapshot.day[0]), "end": format_instant(snapshot.day[1])},
             "results": results, "queues": queues, "agents": agents}
+
+
+def _bare(result: dict[str, Any]) -> dict[str, Any]:
+    del result["queryWindow"]
+    result.pop(QUEUE, None)
+    return result
 
 
 _INDEX = {name: i for i, name in enumerate(FIGURE_NAMES)}

@@ -358,7 +358,7 @@ class AgentPresence:
 
 @dataclass(frozen=True, slots=True)
 class DayRow:
-    """The queue-entry facts of a window summed per queue id and/or answering agent id: the figures of
+    """The queue-entry facts of a quarter hour summed per queue id and answering agent id: the figures of
     `store/statistics.py` (`FIGURES` order, then `maxWaitTime`), the SLA rules, and the extremes of the time
     figures (min and max answer time, min and max handle time, in ms; None without any)."""
 
@@ -367,6 +367,8 @@ class DayRow:
     figures: tuple[int, ...]
     rules: tuple[str | None, str | None]
     extremes: tuple[int | None, int | None, int | None, int | None]
+    slot_us: int = 0
+    """The quarter hour's start (epoch µs)."""
 
 
 class Store(abc.ABC):
@@ -568,16 +570,16 @@ class Store(abc.ABC):
         """Each agent's latest state event, by agent id."""
 
     @abc.abstractmethod
-    def entries_changed(self, tenant_id: str, since_us: int, start_us: int, end_us: int) -> bool:
-        """Whether a record written at or after `since_us` (its last-update time) has a queue entry in
-        [start_us, end_us): whether sums of that window read before `since_us` may have changed."""
+    def realtime_slot_counters(self, tenant_id: str, start_us: int, end_us: int) -> dict[int, int]:
+        """The change counter of each UTC quarter hour starting in [start_us, end_us) that has one (absent: 0):
+        it grows in every transaction that writes a queue-entry fact in that quarter hour or replaces one that
+        was, committed with it."""
 
     @abc.abstractmethod
-    def realtime_day(self, tenant_id: str, start_us: int, end_us: int,
-                     group_by: tuple[str, ...] = ("queue", "agent")) -> list[DayRow]:
-        """The queue-entry facts with an entry instant in [start_us, end_us) summed per value of `group_by`
-        (`queue`, `agent`, both or neither; a row's other id is None), by the same expressions as
-        `queue_entry_slots` (only groups with entries)."""
+    def realtime_slots(self, tenant_id: str, start_us: int, end_us: int) -> list[DayRow]:
+        """The queue-entry facts with an entry instant in [start_us, end_us) summed per quarter hour (from
+        `start_us`), queue and answering agent, by the same expressions as `queue_entry_slots` (only groups with
+        entries)."""
 
     # service levels -----------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -8,6 +8,7 @@ transaction's steps (see `events.py`), export by position, pings and statistics.
 from __future__ import annotations
 
 import abc
+import functools
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -53,6 +54,13 @@ from cxreport.store.statements import Statements, restatement_statement
 from cxreport.store.statistics import slot_rows, slots_statement
 
 _decode_live = msgspec.json.Decoder(list[tuple[str, str | None, str | None, int]]).decode
+
+
+@functools.lru_cache(maxsize=65_536)
+def _activities(text: str) -> tuple[tuple[str, str | None, str | None, int], ...]:
+    """What an interaction has in progress, from its stored text (the same text at each realtime read while the
+    interaction does not change: decoded once)."""
+    return tuple(_decode_live(text))
 
 _EVERY_ROW = 2**63 - 1
 """`NewEvents.before` when no event is new: every stored event is one to rebuild from."""
@@ -333,12 +341,8 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         with self._read() as db:
             rows = db.execute(realtime.live_statement(d), (tenant_id, fresh_from_us)).fetchall()
             stale = db.execute(realtime.stale_statement(d), (tenant_id, fresh_from_us)).fetchone()
-        fresh = [
-            LiveInteraction(str(interaction_id), int(last_us), tuple(
-                (str(kind), queue_id, agent_id, int(since)) for kind, queue_id, agent_id, since in _decode_live(text)
-            ))
-            for interaction_id, last_us, text in rows
-        ]
+        fresh = [LiveInteraction(str(interaction_id), int(last_us), _activities(text))
+                 for interaction_id, last_us, text in rows]
         return LiveInteractions(fresh, int(stale[0]))
 
     def agent_presences(self, tenant_id: str) -> list[AgentPresence]:
@@ -347,18 +351,16 @@ class SqlStore(EventsTransaction[Db], Store, Generic[Db]):
         return [AgentPresence(str(agent), int(time_us), str(kind), state, reason) for agent, time_us, kind, state,
                 reason in rows]
 
-    def entries_changed(self, tenant_id: str, since_us: int, start_us: int, end_us: int) -> bool:
+    def realtime_slot_counters(self, tenant_id: str, start_us: int, end_us: int) -> dict[int, int]:
         with self._read() as db:
-            row = db.execute(realtime.entries_changed_statement(self._dialect),
-                             (tenant_id, since_us, start_us, end_us)).fetchone()
-        return row is not None
+            rows = db.execute(self._dialect.sql(realtime.SLOT_COUNTERS), (tenant_id, start_us, end_us)).fetchall()
+        return {int(slot_us): int(counter) for slot_us, counter in rows}
 
-    def realtime_day(self, tenant_id: str, start_us: int, end_us: int,
-                     group_by: tuple[str, ...] = ("queue", "agent")) -> list[DayRow]:
-        statement = realtime.day_statement(tenant_id, start_us, end_us, group_by, self._dialect)
+    def realtime_slots(self, tenant_id: str, start_us: int, end_us: int) -> list[DayRow]:
+        statement = realtime.slots_day_statement(tenant_id, start_us, end_us, self._dialect)
         with self._read() as db:
             rows = db.execute(statement.sql, statement.params).fetchall()
-        return realtime.day_rows(rows, group_by)
+        return realtime.slot_day_rows(rows, start_us)
 
     # service levels -----------------------------------------------------------------------------------
     def create_sla(self, tenant_id: str, sla: Sla) -> None:

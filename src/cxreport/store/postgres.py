@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from cxreport.errors import StatementTimeout, StoreUnavailable
 from cxreport.ids import normalize_uuid
-from cxreport.store import hours, rollups
+from cxreport.store import hours, realtime, rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -408,9 +408,9 @@ def _write_queue_facts(
     changes: list[tuple[hours.Key, int]],
 ) -> None:
     """The queue-entry facts of the records just written: a replaced record's old facts go first; then the
-    hourly counts' `changes` and the rollups of every quarter hour that held or holds one of them, one
-    transaction of the tenant at a time (a transaction-scoped advisory lock, taken last: the counts and rollups
-    are what the transaction writes last)."""
+    hourly counts' `changes`, the rollups of every quarter hour that held or holds one of them and its realtime
+    change counter, one transaction of the tenant at a time (a transaction-scoped advisory lock, taken last: the
+    counts and rollups are what the transaction writes last)."""
     instants: list[int] = []
     replaced = [interaction_id for interaction_id, was_insert in written if not was_insert]
     if replaced:
@@ -427,6 +427,7 @@ def _write_queue_facts(
         db.execute(_UPSERT_HOURS, (tenant_id, *(list(column) for column in columns), [n for _, n in changes]))
     if instants:
         rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+        realtime.note_slots(db.execute, DIALECT, tenant_id, instants)
 
 
 def _refresh_rollups(db: psycopg.Connection[Any], tenant_id: str, instants: list[int]) -> None:
@@ -434,6 +435,7 @@ def _refresh_rollups(db: psycopg.Connection[Any], tenant_id: str, instants: list
     last: the rollups are what a transaction writes last)."""
     db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
     rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+    realtime.note_slots(db.execute, DIALECT, tenant_id, instants)
 
 
 def _signed32(value: int) -> int:

@@ -396,4 +396,13 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (tenant_id, slot_us, n)
     );
     """,
+    # 11: a change counter per tenant and UTC quarter hour of queue entries (see the SQLite schema's migration 11)
+    """
+    CREATE TABLE realtime_slots (
+        tenant_id uuid NOT NULL,
+        slot_us   bigint NOT NULL,
+        counter   bigint NOT NULL,
+        PRIMARY KEY (tenant_id, slot_us)
+    );
+    """,
 ]

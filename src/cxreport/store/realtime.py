@@ -1,18 +1,23 @@
 """The SQL of realtime statistics, for both stores: the change counter, what interactions have in progress, each
-agent's latest state event, and today's queue-entry figures per queue and agent.
+agent's latest state event, and today's queue-entry figures per quarter hour, queue and agent with each quarter
+hour's own change counter.
 
 Today's figures are the interval statistics' own SQL (`store/statistics.py`: the same per-entry expressions,
-one slot spanning the day, grouped by queue and agent), with the extremes of the time figures added.
+slots of a UTC quarter hour, grouped by queue and agent), with the extremes of the time figures added. A quarter
+hour's counter (`realtime_slots`) is bumped by every transaction that writes a fact in it or replaces one that
+was (`note_slots`, beside the rollups' refresh), so a reader that keeps each quarter hour's sums with the counter
+it read first reads again only the quarter hours whose counter moved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cxreport.store.base import DayRow, SlotQuery
 from cxreport.store.dialect import Dialect
 from cxreport.store.querying import Statement
+from cxreport.store.rollups import SLOT_US, Execute
 from cxreport.store.statistics import _ANSWERED, _HANDLED, slot_rows, slots_statement
 
 SHARDS = 16
@@ -36,18 +41,25 @@ PRESENCES = (
 )
 
 
+NOTE_SLOT = (
+    "INSERT INTO realtime_slots (tenant_id, slot_us, counter) VALUES (?, ?, 1)"
+    " ON CONFLICT (tenant_id, slot_us) DO UPDATE SET counter = realtime_slots.counter + 1"
+)
+SLOT_COUNTERS = "SELECT slot_us, counter FROM realtime_slots WHERE tenant_id = ? AND slot_us >= ? AND slot_us < ?"
+
+
+def note_slots(execute: Execute, dialect: Dialect, tenant_id: str, instants: Iterable[int]) -> None:
+    """Bump the tenant's counter of every quarter hour holding one of `instants` (entry instants of the facts
+    just written and of those they replaced), in the calling transaction."""
+    sql = dialect.sql(NOTE_SLOT)
+    for slot in sorted({instant - instant % SLOT_US for instant in instants}):
+        execute(sql, (tenant_id, slot))
+
+
 def live_statement(dialect: Dialect) -> str:
     return dialect.sql(
         f"SELECT interaction_id{dialect.as_text}, last_us, activities FROM live_interactions"
         " WHERE tenant_id = ? AND last_us >= ?"
-    )
-
-
-def entries_changed_statement(dialect: Dialect) -> str:
-    return dialect.sql(
-        "SELECT 1 FROM interactions AS i WHERE i.tenant_id = ? AND i.updated_us >= ? AND EXISTS ("
-        "SELECT 1 FROM queue_entry_facts AS f WHERE f.tenant_id = i.tenant_id AND f.interaction_id = i.interaction_id"
-        " AND f.entry_us >= ? AND f.entry_us < ?) LIMIT 1"
     )
 
 
@@ -63,17 +75,17 @@ _EXTREMES = (
 )
 
 
-def day_statement(tenant_id: str, start_us: int, end_us: int, group_by: tuple[str, ...],
-                  dialect: Dialect) -> Statement:
-    query = SlotQuery(start_us, end_us, max(end_us - start_us, 1), group_by)
+def slots_day_statement(tenant_id: str, start_us: int, end_us: int, dialect: Dialect) -> Statement:
+    """Per quarter hour from `start_us` (the slot's index), queue and agent: the figures and their extremes."""
+    query = SlotQuery(start_us, end_us, SLOT_US, ("queue", "agent"))
     return slots_statement(tenant_id, query, dialect, _EXTREMES)
 
 
-def day_rows(rows: Sequence[Sequence[Any]], group_by: tuple[str, ...]) -> list[DayRow]:
+def slot_day_rows(rows: Sequence[Sequence[Any]], start_us: int) -> list[DayRow]:
     found = []
-    for row, slot in zip(rows, slot_rows(rows, len(group_by)), strict=True):
+    for row, slot in zip(rows, slot_rows(rows, 2), strict=True):
         low_answer, high_answer, low_handle, high_handle = (None if v is None else int(v) for v in row[-4:])
-        group = dict(zip(group_by, slot.group, strict=True))
-        found.append(DayRow(group.get("queue"), group.get("agent"), slot.figures, slot.rules,
-                            (low_answer, high_answer, low_handle, high_handle)))
+        queue_id, agent_id = slot.group
+        found.append(DayRow(queue_id, agent_id, slot.figures, slot.rules,
+                            (low_answer, high_answer, low_handle, high_handle), start_us + slot.slot * SLOT_US))
     return found

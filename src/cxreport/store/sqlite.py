@@ -23,7 +23,7 @@ from pathlib import Path
 import msgspec
 
 from cxreport.errors import ConfigError, StoreUnavailable
-from cxreport.store import hours, rollups
+from cxreport.store import hours, realtime, rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -441,7 +441,7 @@ def _write_facts(
     db: sqlite3.Connection, tenant_id: str, inserts: list[StoredRecord], updates: list[StoredRecord]
 ) -> None:
     """The queue-entry facts of the records just written: a replaced record's old facts go first; then the
-    rollups of every quarter hour that held or holds one of them."""
+    rollups of every quarter hour that held or holds one of them, and its realtime change counter."""
     instants: list[int] = []
     if updates:
         replaced = [record.interaction_id for record in updates]
@@ -464,6 +464,7 @@ def _write_facts(
 
 def _refresh_rollups(db: sqlite3.Connection, tenant_id: str, instants: list[int]) -> None:
     rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+    realtime.note_slots(db.execute, DIALECT, tenant_id, instants)
 
 
 def _promoted(record: StoredRecord) -> tuple[object, ...]:
