@@ -34,6 +34,11 @@ class Dialect:
     """How an insert that skips a row whose key exists starts and ends."""
     lock_row: str = ""
     """Appended to a SELECT whose rows the transaction must hold until it ends (SQLite has one writer)."""
+    same: str = "IS"
+    """Equality that holds between two NULLs too (PostgreSQL: `IS NOT DISTINCT FROM`)."""
+    greatest: str = "max"
+    """The greater of two values (SQLite's scalar `max`, which is NULL when either is; PostgreSQL's `greatest`)."""
+    least: str = "min"
 
     def sql(self, text: str) -> str:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)

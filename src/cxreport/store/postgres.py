@@ -126,6 +126,9 @@ DIALECT = Dialect(
     as_text="::text",
     id_param=normalize_uuid,
     insert_ignoring=("INSERT INTO", " ON CONFLICT DO NOTHING"),
+    same="IS NOT DISTINCT FROM",
+    greatest="greatest",
+    least="least",
     lock_row=" FOR UPDATE",
 )
 
@@ -384,10 +387,19 @@ def _write_queue_facts(
     rows = fact_rows(tenant_id, (records[str(interaction_id)] for interaction_id, _ in written), timestamp_param)
     if rows:
         _copy_rows(db, rows)
-        instants += [int(row[1]) for row in rows]  # type: ignore[call-overload]
-    if instants:
+    new = [str(interaction_id) for interaction_id, was_insert in written if was_insert]
+    new = [interaction_id for interaction_id in new if records[interaction_id].facts]
+    instants += [fact.entry_us for interaction_id in replaced for fact in records[str(interaction_id)].facts]
+    if new or instants:
         db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
+    if new:  # the new records' facts are added to the rollups; quarter hours of replaced ones are rebuilt
+        rollups.add(db.execute, db.cursor().executemany, DIALECT, tenant_id, (_NEW_FACTS, new))
+    if instants:
         rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+
+
+_NEW_FACTS = "unnest(?::uuid[]) AS n(value) CROSS JOIN queue_entry_facts AS f"
+"""The facts of the interactions a list parameter names (`rollups.add`)."""
 
 
 def _signed32(value: int) -> int:

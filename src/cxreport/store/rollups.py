@@ -102,20 +102,28 @@ _SLOT_OF_ENTRY = (
 """The quarter hour holding a fact (rounded down, before 1970 too, without `%`: psycopg's placeholder)."""
 
 
-def _rebuild(rollup: Rollup, dialect: Dialect, *, one_tenant: bool) -> str:
-    """INSERT the rollup's rows of the facts with entry_us in [?, ?) (of tenant ? first when `one_tenant`)."""
+def _target(rollup: Rollup) -> list[str]:
     ids, names = rollup.columns
-    target = ["tenant_id", "slot_us", *ids, *names, *FIGURE_COLUMNS, "max_wait_ms", "min_rule", "max_rule"]
-    values = ["f.tenant_id", _SLOT_OF_ENTRY, *(f"f.{c}" for c in ids), *(f"max(f.{c})" for c in names),
+    return ["tenant_id", "slot_us", *ids, *names, *FIGURE_COLUMNS, "max_wait_ms", "min_rule", "max_rule"]
+
+
+def _rebuild(rollup: Rollup, dialect: Dialect, *, one_tenant: bool, source: str | None = None) -> str:
+    """INSERT the rollup's rows of the facts with entry_us in [?, ?) (of tenant ? first when `one_tenant`);
+    with `source` (the facts of some interactions, see `add`), only SELECT (no INSERT) the rows of tenant ?'s facts of
+    those interactions."""
+    ids, _names = rollup.columns
+    target = _target(rollup)
+    values = ["f.tenant_id", _SLOT_OF_ENTRY, *(f"f.{c}" for c in ids), *(f"max(f.{c})" for c in _names),
               *figure_sums(by_threshold=False), *TAIL]
-    where = ["f.entry_us >= ?", "f.entry_us < ?"]
+    where = ["f.entry_us >= ?", "f.entry_us < ?"] if source is None else ["f.interaction_id = n.value"]
     if one_tenant:
         where.insert(0, "f.tenant_id = ?")
     group = ", ".join(["f.tenant_id", "2", *(f"f.{c}" for c in ids)])
-    return dialect.sql(
-        f"INSERT INTO {rollup.table} ({', '.join(target)}) SELECT {', '.join(values)} {facts_joined(dialect)}"
-        f" WHERE {' AND '.join(where)} GROUP BY {group}"
+    select = (
+        f"SELECT {', '.join(f'{value} AS {column}' for value, column in zip(values, target, strict=True))}"
+        f" {facts_joined(dialect, *([source] if source else []))} WHERE {' AND '.join(where)} GROUP BY {group}"
     )
+    return select if source is not None else dialect.sql(f"INSERT INTO {rollup.table} ({', '.join(target)}) {select}")
 
 
 Execute = Callable[[str, Sequence[object]], Any]
@@ -143,6 +151,77 @@ def refresh(execute: Execute, dialect: Dialect, tenant_id: str, instants: Iterab
         for start, end in ranges:
             execute(delete, (tenant_id, start, end))
             execute(insert, (tenant_id, start, end))
+
+
+def add(execute: Execute, execute_many: ExecuteMany, dialect: Dialect, tenant_id: str,
+        new_facts: tuple[str, object]) -> None:
+    """Add to the tenant's rollups the facts of interactions that had none before this transaction (new
+    records). `new_facts`: a FROM clause reading a table `n` of their ids (column `value`) from one parameter,
+    then the facts `f` (probed by interaction id), and that parameter. SQLite: `json_each(?) AS n CROSS JOIN
+    queue_entry_facts AS f INDEXED BY …` and a JSON array (its planner would rather scan the tenant's facts in
+    key order); PostgreSQL: `unnest(?::uuid[]) AS n(value) CROSS JOIN queue_entry_facts AS f` and a list.
+
+    A rollup row holds sums, greatest and least values only, so the rows of the new facts alone, merged into
+    the stored rows of the same slot and group (sums added, the greater or lesser value kept, in SQL: the
+    store's collation), are the rows a rebuild from every fact would make. The cost follows the new facts, not
+    the facts the slots hold: a bulk import in random time order touches nearly every slot in every batch, and
+    rebuilding them made an import quadratic. A group new to a slot gets its row inserted."""
+    source, ids = new_facts
+    for rollup in ROLLUPS:
+        select, update, insert = _merges(rollup, dialect, source)
+        rows = execute(select, (ids, tenant_id)).fetchall()
+        width = len(_target(rollup))
+        stored = [_update_params(rollup, row) for row in rows if row[width]]
+        if stored:
+            execute_many(update, stored)
+        new = [row[:width] for row in rows if not row[width]]
+        if new:
+            execute_many(insert, new)
+
+
+ExecuteMany = Callable[[str, Sequence[Sequence[object]]], Any]
+
+
+def _merges(rollup: Rollup, dialect: Dialect, source: str) -> tuple[str, str, str]:
+    """SELECT the new facts' rows, each followed by whether the rollup has a row of its slot and group; UPDATE
+    such a row with one; INSERT one."""
+    ids, names = rollup.columns
+    target = _target(rollup)
+    delta = _rebuild(rollup, dialect, one_tenant=True, source=source)
+    same = " AND ".join(
+        ["r.tenant_id = d.tenant_id", "r.slot_us = d.slot_us", *(f"r.{c} {dialect.same} d.{c}" for c in ids)]
+    )
+    select = f"SELECT d.*, EXISTS (SELECT 1 FROM {rollup.table} AS r WHERE {same}) FROM ({delta}) AS d"
+
+    def kept(column: str, pick: str) -> str:  # NULL only when both are (aggregates skip NULLs)
+        return f"{column} = coalesce({pick}({column}, ?), {column}, ?)"
+
+    assignments = [
+        *(kept(column, dialect.greatest) for column in names),
+        *(f"{column} = {column} + ?" for column in FIGURE_COLUMNS),
+        kept("max_wait_ms", dialect.greatest), kept("min_rule", dialect.least), kept("max_rule", dialect.greatest),
+    ]
+    where = ["tenant_id = ?", "slot_us = ?", *(f"{column} {dialect.same} ?" for column in ids)]
+    update = f"UPDATE {rollup.table} SET {', '.join(assignments)} WHERE {' AND '.join(where)}"
+    insert = f"INSERT INTO {rollup.table} ({', '.join(target)}) VALUES ({', '.join('?' * len(target))})"
+    return dialect.sql(select), dialect.sql(update), dialect.sql(insert)
+
+
+def _update_params(rollup: Rollup, row: Sequence[object]) -> list[object]:
+    """`_merges`' UPDATE parameters of one of its SELECT's rows (in `_target`'s order)."""
+    ids, names = rollup.columns
+    keys = row[: 2 + len(ids)]
+    at = len(keys)
+    name_values = row[at : at + len(names)]
+    tail = at + len(names) + len(FIGURE_COLUMNS)
+    sums = row[at + len(names) : tail]
+    max_wait, min_rule, max_rule = row[tail : tail + 3]
+    return [
+        *(value for name in name_values for value in (name, name)),
+        *sums,
+        max_wait, max_wait, min_rule, min_rule, max_rule, max_rule,
+        *keys,
+    ]
 
 
 def fill(execute: Execute, dialect: Dialect) -> None:
