@@ -99,8 +99,11 @@ DIALECT = Dialect(
 @dataclass(frozen=True, slots=True)
 class Memory:
     """How much memory each connection may use. The defaults suit a server (memory-mapped reads, a
-    modest page cache); a bulk import wants a large cache (its index inserts land all over the file), and a
-    bulk export wants neither (it reads each page once: caching it only grows the process)."""
+    modest page cache). A bulk import wants a bounded process whatever the file's size: no memory map (every
+    page of a growing database it touched would stay resident: 650 MB for 100,000 records) and a 64 MiB cache
+    (its index inserts land all over the file; pages it misses come from the operating system's cache, which
+    the process does not hold). A bulk export wants neither (it reads each page once: caching it only grows
+    the process)."""
 
     mmap_bytes: int = 1 << 30
     cache_bytes: int = 64 << 20
@@ -112,7 +115,7 @@ class Memory:
 
 
 FOR_SERVING = Memory()
-FOR_BULK_WRITES = Memory(mmap_bytes=1 << 30, cache_bytes=1 << 30, background_checkpoints=True, temp_in_memory=True)
+FOR_BULK_WRITES = Memory(mmap_bytes=0, cache_bytes=64 << 20, background_checkpoints=True, temp_in_memory=True)
 FOR_BULK_READS = Memory(mmap_bytes=0, cache_bytes=8 << 20)
 
 
