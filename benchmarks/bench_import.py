@@ -13,9 +13,11 @@ the order rotating each round so that a change in the machine's load hits all of
   fresh SQLite file;
 - `postgresql`: the same into a fresh PostgreSQL database (created on the server the admin URL names, dropped
   after), with the CPU of the server processes serving the import's connections.
-Printed: records/s (median and best), CPU seconds of the importing process (all its threads), peak RSS, the
-ratio of cxreport's SQLite import to the driver's in each round (they run back to back) and its median, and
-the load average. Results: benchmarks/out/import.json.
+Printed: records/s (median and best), CPU seconds of the importing process (all its threads), records per CPU
+second of its busiest thread (reading and validating, or the writer: the rate the run would reach on an idle
+machine with a core per thread, which the machine's load changes little), peak RSS, the ratios of cxreport's
+SQLite import to the driver's in each round (they run back to back) and their medians, and the load average.
+Results: benchmarks/out/import.json.
 """
 
 from __future__ import annotations
@@ -57,6 +59,53 @@ def peak_rss_mb() -> float:
     """This process's peak resident set (anonymous and file-backed pages, memory maps included)."""
     status = Path("/proc/self/status").read_text()
     return int(status.split("VmHWM:")[1].split()[0]) / 1024
+
+
+class ThreadCpu:
+    """CPU of each thread of this process, sampled while a run goes on (a thread's last sample counts): the
+    busiest thread's CPU is the run's critical path, about its wall time on an idle machine with a core per
+    thread, whatever the load while it is measured."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, float] = {}
+        self._first: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> ThreadCpu:
+        self._read(skip=-1)
+        self._first = dict(self._last)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> list[float]:
+        """CPU seconds of each thread since the start, the busiest first (the sampler left out; threads that used
+        none too)."""
+        used = [seconds - self._first.get(tid, 0.0) for tid, seconds in self._last.items()]
+        return sorted((round(seconds, 2) for seconds in used if seconds > 0), reverse=True)
+
+    def _sample(self) -> None:
+        me = threading.get_native_id()
+        while True:
+            self._read(skip=me)
+            if self._stop.wait(0.05):
+                return
+
+    def _read(self, skip: int) -> None:
+        for task in Path("/proc/self/task").iterdir():
+            tid = int(task.name)
+            if tid == skip:
+                continue
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            self._last[tid] = (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 class ServerCpu:
@@ -165,6 +214,7 @@ def run_cxreport(url: str, path: Path, writers: int | None, admin_url: str | Non
 
 def one_run(kind: str, path: Path, count: int, writers: int | None, admin_url: str | None) -> dict[str, Any]:
     """One import in this process (`--one`), timed from the first read to the last commit."""
+    threads = ThreadCpu().__enter__()
     started, cpu_started = time.perf_counter(), own_cpu_seconds()
     if kind == "driver":
         result = run_driver(path, fresh_sqlite("driver", count))
@@ -180,12 +230,16 @@ def one_run(kind: str, path: Path, count: int, writers: int | None, admin_url: s
             started, cpu_started = time.perf_counter(), own_cpu_seconds()
             result = run_cxreport(url, path, writers, admin_url)
     elapsed, cpu = time.perf_counter() - started, own_cpu_seconds() - cpu_started
+    threads.__exit__()
+    busiest = threads.seconds[0]
     return {
         "store": kind,
         **result,
         "seconds": round(elapsed, 2),
         "records_per_s": round(result["records"] / elapsed),
         "client_cpu_s": round(cpu, 2),
+        "thread_cpu_s": threads.seconds,
+        "records_per_busiest_thread_cpu_s": round(result["records"] / busiest),
         "peak_rss_mb": round(peak_rss_mb()),
         "load_average": round(os.getloadavg()[0], 2),
     }
@@ -223,30 +277,37 @@ def main() -> None:
     kinds = (args.stores or ("driver,sqlite,postgresql" if args.postgres else "driver,sqlite")).split(",")
     results: list[dict[str, Any]] = []
     ratios: list[float] = []
+    cpu_ratios: list[float] = []
     for round_number in range(args.rounds):
         shift = round_number % len(kinds)
         by_kind = {kind: spawn(kind, path, args) for kind in kinds[shift:] + kinds[:shift]}
         results += by_kind.values()
         if "driver" in by_kind and "sqlite" in by_kind:
             ratios.append(by_kind["sqlite"]["records_per_s"] / by_kind["driver"]["records_per_s"])
+            cpu_ratios.append(by_kind["sqlite"]["records_per_busiest_thread_cpu_s"]
+                              / by_kind["driver"]["records_per_busiest_thread_cpu_s"])
     for kind in ("driver", "sqlite"):
         fresh_sqlite(kind if kind == "driver" else "cxreport", args.count)  # leave no database behind
     OUT.mkdir(exist_ok=True)
     (OUT / "import.json").write_text(json.dumps(results, indent=2))
     print(f"{args.count:,} records, {args.rounds} round(s); load average {os.getloadavg()[0]:.2f}")
     print(f"{'run':<12}{'records/s (median)':>20}{'best':>10}{'CPU s':>8}{'records/CPU s':>15}"
-          f"{'peak RSS MB':>13}{'server CPU s':>14}")
+          f"{'records/busiest thread CPU s':>30}{'peak RSS MB':>13}{'server CPU s':>14}")
     for kind in kinds:
         runs = [result for result in results if result["store"] == kind]
         rates = [result["records_per_s"] for result in runs]
         cpu = statistics.median(result["client_cpu_s"] for result in runs)
         server = [result["server_cpu_s"] for result in runs if "server_cpu_s" in result]
         print(f"{kind:<12}{statistics.median(rates):>20,.0f}{max(rates):>10,}{cpu:>8.1f}"
-              f"{runs[0]['records'] / cpu:>15,.0f}{max(result['peak_rss_mb'] for result in runs):>13}"
+              f"{runs[0]['records'] / cpu:>15,.0f}"
+              f"{statistics.median(r['records_per_busiest_thread_cpu_s'] for r in runs):>30,.0f}"
+              f"{max(result['peak_rss_mb'] for result in runs):>13}"
               f"{statistics.median(server) if server else '':>14}")
     if ratios:
         print(f"cxreport import / driver executemany, records/s, per round: "
               f"{', '.join(f'{ratio:.2f}' for ratio in ratios)}; median {statistics.median(ratios):.2f}")
+        print(f"the same per CPU second of the busiest thread (the rate on an idle machine, a core a thread): "
+              f"{', '.join(f'{ratio:.2f}' for ratio in cpu_ratios)}; median {statistics.median(cpu_ratios):.2f}")
 
 
 if __name__ == "__main__":
