@@ -17,7 +17,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import msgspec
@@ -28,6 +28,7 @@ from cxreport.store.base import (
     AgentEventKey,
     EventKey,
     ExportKey,
+    Query,
     StoredAgentEvent,
     StoredEvent,
     StoredRecord,
@@ -39,6 +40,7 @@ from cxreport.store.common import SqlStore
 from cxreport.store.dialect import Dialect
 from cxreport.store.events import NewEvents, by_interaction, live_rows, with_new
 from cxreport.store.facts import BACKFILL_BATCH, FACT_COLUMNS, backfill, fact_rows
+from cxreport.store.querying import export_keys_statement
 from cxreport.store.sqlite_checkpoints import BackgroundCheckpoints
 from cxreport.store.sqlite_deadline import DeadlineConnection, is_interruption, translated, untimed
 from cxreport.store.sqlite_schema import MIGRATIONS
@@ -341,6 +343,28 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
                     interaction_id, (doc, with_nulls), revision, bool(was_derived), start_us, facets
                 )
         return stored
+
+    def export(self, tenant_id: str, query: Query, include_nulls: bool, batch: int) -> Iterator[list[bytes]]:
+        """Records read from the table itself (no facet drives the search): each batch one keyset query that
+        walks the time index in order and reads each row's document as it goes, as a plain SELECT would
+        (measured: the positions first and the documents by rowid on two threads cost 2.2 s of CPU for
+        300,000 records against 1.5 s, and ran at 0.66x the plain loop's rate on the shared machine). Otherwise
+        (a facet drives it) as every store does: positions first, documents by rowid (`Store.export`)."""
+        column = "coalesce(i.doc_with_nulls, i.doc) AS d" if include_nulls else "i.doc AS d"
+        probe = export_keys_statement(tenant_id, query, DIALECT, limit=batch, columns=column)
+        if not probe.by_row_id:
+            yield from super().export(tenant_id, query, include_nulls, batch)
+            return
+        position = query
+        while True:
+            statement = export_keys_statement(tenant_id, position, DIALECT, limit=batch, columns=column)
+            with self._read() as db:
+                rows = db.execute(statement.sql, statement.params).fetchall()
+            if rows:
+                yield [row[3] for row in rows]
+            if len(rows) < batch:
+                return
+            position = replace(position, after=(rows[-1][0], rows[-1][1]))
 
     def export_docs(self, tenant_id: str, keys: list[ExportKey], include_nulls: bool) -> list[bytes]:
         column = doc_column(include_nulls)
