@@ -8,15 +8,15 @@ quarter hour. Two rollups hold them: per queue (`queue_slot_rollups`) and per ch
 
 A rollup row holds the very sums the facts query makes (`figure_sums`, the same SQL over the same facts and SLA
 versions, which are never changed once created), so both paths give the same figures. They are kept in step
-by rebuilding every slot a write touches — the slots of the facts written and of those they replace — from the
-facts, in the transaction that writes them (`refresh`), and filled from the facts right after the migration
-that creates them (`fill`).
+in the transaction that writes the facts: a new record's facts are added to them (`add`: their rows merged into
+the stored ones), and every slot that held or holds a replaced record's facts is rebuilt from the facts
+(`refresh`); they are filled from the facts right after the migration that creates them (`fill`).
 
 One case the rollups do not follow: a record ingested directly that names an SLA version not created yet
 (`slaId` of an existing definition with a `slaVersion` beyond its last) is judged by the built-in abandon
 threshold in both paths until that version is created; from then on the facts path joins the new version and
-the rollups keep the built-in threshold for `shortAbandoned` and the rule until a write touches those quarter
-hours. Derived records only ever name versions that exist.
+the rollups keep the built-in threshold for `shortAbandoned` and the rule until a write replaces a record with
+entries in those quarter hours (new records are added without re-judging the others). Derived records only ever name versions that exist.
 """
 
 from __future__ import annotations
