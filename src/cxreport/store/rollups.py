@@ -16,7 +16,8 @@ One case the rollups do not follow: a record ingested directly that names an SLA
 (`slaId` of an existing definition with a `slaVersion` beyond its last) is judged by the built-in abandon
 threshold in both paths until that version is created; from then on the facts path joins the new version and
 the rollups keep the built-in threshold for `shortAbandoned` and the rule until a write replaces a record with
-entries in those quarter hours (new records are added without re-judging the others). Derived records only ever name versions that exist.
+entries in those quarter hours (new records are added without re-judging the others). Derived records only
+ever name versions that exist.
 """
 
 from __future__ import annotations
