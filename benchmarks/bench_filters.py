@@ -8,12 +8,20 @@ dropped after), then prints p50/p99 of
   - the page at the 900,000th record by cursor, next to the first page (with and without the exact total);
   - the same by offset;
 and the export rate and peak memory of `cxreport export` (NDJSON and CSV) to a file.
+
+`--export-only --export-rounds 3` (SQLite; issue 16's figure): only `cxreport export` to a file next to the raw
+SQL read + write loop of the same documents (one SELECT of the tenant's documents in the export's order, each
+written to a file with a newline), each a process of its own, alternating which goes first, with the ratio of
+their records/s per round, CPU seconds and peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -115,12 +123,71 @@ def export_run(url: str, export_format: str, count: int) -> dict[str, Any]:
     command = [str(Path(sys.executable).parent / "cxreport"), "export", "--database", url, "--tenant", TENANT.id,
                "--format", export_format, "--output", str(target)]
     started = time.perf_counter()
-    peak_mb = run_measuring_peak(command)
+    peak_mb, cpu = run_measuring_peak_and_cpu(command)
     seconds = time.perf_counter() - started
     size = target.stat().st_size
     target.unlink()
     return {"records": count, "seconds": round(seconds, 2), "records_per_s": round(count / seconds),
-            "peak_rss_mb": round(peak_mb, 1), "file_mb": round(size / 2**20, 1)}
+            "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak_mb, 1), "file_mb": round(size / 2**20, 1)}
+
+
+RAW_EXPORT = """
+import sqlite3, sys
+database, tenant, target = sys.argv[1:4]
+db = sqlite3.connect(database)
+with open(target, "wb") as out:
+    write = out.write
+    for (doc,) in db.execute(
+        "SELECT doc FROM interactions WHERE tenant_id = ? ORDER BY start_us DESC, interaction_id DESC", (tenant,)
+    ):
+        write(doc)
+        write(b"\\n")
+"""
+"""The limit `cxreport export` is measured against: the driver reading the documents in the export's order."""
+
+
+def raw_export_run(database: Path, count: int) -> dict[str, Any]:
+    target = OUT / "export-raw.ndjson"
+    started = time.perf_counter()
+    peak_mb, cpu = run_measuring_peak_and_cpu([sys.executable, "-c", RAW_EXPORT, str(database), TENANT.id,
+                                               str(target)])
+    seconds = time.perf_counter() - started
+    size = target.stat().st_size
+    target.unlink()
+    return {"records": count, "seconds": round(seconds, 2), "records_per_s": round(count / seconds),
+            "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak_mb, 1), "file_mb": round(size / 2**20, 1)}
+
+
+def run_measuring_peak_and_cpu(command: list[str]) -> tuple[float, float]:
+    """`run_measuring_peak`, and the CPU seconds the command used (its own and its children's)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = run_measuring_peak(command)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return peak, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def export_against_raw(database: Path, count: int, rounds: int) -> None:
+    """`cxreport export` NDJSON to a file next to the raw loop, interleaved; prints the ratios."""
+    runs: dict[str, list[dict[str, Any]]] = {"raw": [], "cxreport": []}
+    ratios = []
+    for round_number in range(rounds):
+        order = ["raw", "cxreport"] if round_number % 2 == 0 else ["cxreport", "raw"]
+        for name in order:
+            result = (raw_export_run(database, count) if name == "raw"
+                      else export_run(f"sqlite:///{database}", "ndjson", count))
+            print(json.dumps({name: result}), file=sys.stderr)
+            runs[name].append(result)
+        ratios.append(runs["cxreport"][-1]["records_per_s"] / runs["raw"][-1]["records_per_s"])
+    (OUT / "export-vs-raw.json").write_text(json.dumps(runs, indent=2))
+    print(f"{count:,} records, {rounds} round(s); load average {os.getloadavg()[0]:.2f}")
+    print(f"{'export to a file':<20}{'records/s (median)':>20}{'best':>10}{'CPU s':>8}{'peak RSS MB':>13}")
+    for name, results in runs.items():
+        rates = [result["records_per_s"] for result in results]
+        print(f"{name:<20}{statistics.median(rates):>20,.0f}{max(rates):>10,}"
+              f"{statistics.median(result['cpu_s'] for result in results):>8.2f}"
+              f"{max(result['peak_rss_mb'] for result in results):>13}")
+    print(f"cxreport export / raw loop, records/s, per round: {', '.join(f'{r:.2f}' for r in ratios)};"
+          f" median {statistics.median(ratios):.2f}")
 
 
 def run(name: str, url: str, path: Path, count: int, repeat: int, fresh: bool) -> dict[str, Any]:
@@ -149,6 +216,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--postgres", default=None, help="admin URL: load into a fresh database, dropped after")
+    parser.add_argument("--export-only", action="store_true", help="SQLite: only export against the raw loop")
+    parser.add_argument("--export-rounds", type=int, default=3)
     args = parser.parse_args()
     path = data_file(args.count, 7)
     if args.postgres:
@@ -159,6 +228,13 @@ def main() -> None:
         return
     database = OUT / f"bench-{args.count}.db"  # bench_search.py leaves its SQLite file here: reuse it
     fresh = not database.exists()
+    if args.export_only:
+        if fresh:
+            store = open_store(f"sqlite:///{database}")
+            load(store, path)
+            store.close()
+        export_against_raw(database, args.count, args.export_rounds)
+        return
     run("sqlite", f"sqlite:///{database}", path, args.count, args.repeat, fresh)
 
 

@@ -123,6 +123,27 @@ def test_rollups_answer_what_the_facts_answer(contract_store: Store, first: list
         assert from_rollups == from_facts, query
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(drawn_records, st.lists(queries, min_size=2, max_size=4), st.randoms())
+def test_new_records_written_one_transaction_each_add_up_to_what_the_facts_answer(
+        contract_store: Store, drawn: list[Any], asked: list[Any], rng: random.Random) -> None:
+    """New records are added to the rollups (`rollups.add`), not rebuilt: each transaction merges its facts'
+    rows into the stored ones of the same quarter hour and group (NULL groups too), or inserts them. Every
+    drawn record is written twice (as two interactions), so that quarter hours and groups repeat."""
+    tenant = new_tenant(contract_store)
+    slas = with_slas(contract_store, tenant)
+    written = build(tenant, drawn + drawn, slas)
+    rng.shuffle(written)
+    for number, made in enumerate(written):
+        contract_store.upsert_records(tenant, [made], number)
+    for first_hour, hours, slots_in_bucket, group_by in asked:
+        start = BASE + first_hour * HOUR
+        query = SlotQuery(start, start + hours * HOUR, slots_in_bucket * SLOT_US, group_by)
+        from_rollups, from_facts = answers(contract_store, tenant, query)
+        assert from_rollups == from_facts, query
+
+
 def test_only_whole_quarter_hours_unfiltered_and_covered_groupings_read_the_rollups() -> None:
     hour = SlotQuery(BASE, BASE + HOUR, HOUR, ("queue",))
     assert rollup_for(hour) is HOUR_ROLLUPS[1]

@@ -23,7 +23,8 @@ class Chunk:
 
 def export_ndjson(store: Store, tenant_id: str, query: Query, include_nulls: bool) -> Iterator[Chunk]:
     for batch in store.export(tenant_id, query, include_nulls, EXPORT_BATCH):
-        yield Chunk(b"\n".join(batch) + b"\n", len(batch))
+        batch.append(b"")  # one join, the last newline included (adding it after would copy the chunk again)
+        yield Chunk(b"\n".join(batch), len(batch) - 1)
 
 
 def export_csv(store: Store, tenant_id: str, query: Query) -> Iterator[Chunk]:

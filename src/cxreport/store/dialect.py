@@ -37,6 +37,11 @@ class Dialect:
     native_sums: bool = False
     """Whether sums come back as int and text columns as str, needing no conversion (SQLite; PostgreSQL's
     `sum()` of bigint is numeric)."""
+    same: str = "IS"
+    """Equality that holds between two NULLs too (PostgreSQL: `IS NOT DISTINCT FROM`)."""
+    greatest: str = "max"
+    """The greater of two values (SQLite's scalar `max`, which is NULL when either is; PostgreSQL's `greatest`)."""
+    least: str = "min"
 
     def sql(self, text: str) -> str:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)

@@ -142,6 +142,9 @@ DIALECT = Dialect(
     as_text="::text",
     id_param=normalize_uuid,
     insert_ignoring=("INSERT INTO", " ON CONFLICT DO NOTHING"),
+    same="IS NOT DISTINCT FROM",
+    greatest="greatest",
+    least="least",
     lock_row=" FOR UPDATE",
 )
 
@@ -419,12 +422,17 @@ def _write_queue_facts(
     rows = fact_rows(tenant_id, (records[str(interaction_id)] for interaction_id, _ in written), timestamp_param)
     if rows:
         _copy_rows(db, rows)
-        instants += [int(row[1]) for row in rows]  # type: ignore[call-overload]
-    if instants or changes:
+    new = [str(interaction_id) for interaction_id, was_insert in written if was_insert]
+    new = [interaction_id for interaction_id in new if records[interaction_id].facts]
+    instants += [fact.entry_us for interaction_id in replaced for fact in records[str(interaction_id)].facts]
+    if new or instants or changes:
         db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
     if changes:
         columns = list(zip(*(key for key, _ in changes), strict=True))
         db.execute(_UPSERT_HOURS, (tenant_id, *(list(column) for column in columns), [n for _, n in changes]))
+    if new:  # the new records' facts are added to the rollups; quarter hours of replaced ones are rebuilt
+        added = rollups.add(db.execute, db.cursor().executemany, DIALECT, tenant_id, (_NEW_FACTS, new))
+        realtime.note_slots(db.execute, DIALECT, tenant_id, added)
     if instants:
         rollups.refresh(db.execute, DIALECT, tenant_id, instants)
         realtime.note_slots(db.execute, DIALECT, tenant_id, instants)
@@ -436,6 +444,10 @@ def _refresh_rollups(db: psycopg.Connection[Any], tenant_id: str, instants: list
     db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
     rollups.refresh(db.execute, DIALECT, tenant_id, instants)
     realtime.note_slots(db.execute, DIALECT, tenant_id, instants)
+
+
+_NEW_FACTS = "unnest(?::uuid[]) AS n(value) CROSS JOIN queue_entry_facts AS f"
+"""The facts of the interactions a list parameter names (`rollups.add`)."""
 
 
 def _signed32(value: int) -> int:

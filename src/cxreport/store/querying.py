@@ -47,8 +47,9 @@ def _in_list(values: tuple[str, ...]) -> str:
     return ",".join("?" * len(values))
 
 
-def matching_keys(tenant_id: str, query: Query, dialect: Dialect, *, keyset: bool) -> Statement:
-    """SELECT t, id of every matching record (unordered), optionally after the keyset position."""
+def matching_keys(tenant_id: str, query: Query, dialect: Dialect, *, keyset: bool, columns: str = "") -> Statement:
+    """SELECT t, id of every matching record (unordered), optionally after the keyset position; `columns`
+    (of the interactions row `i`, e.g. its document) follow when the keys come from it (`by_row_id`)."""
     filters, absent = _split_filters(query)
     start_column = dialect.time_columns["start"]
     params: list[object] = []
@@ -67,7 +68,8 @@ def matching_keys(tenant_id: str, query: Query, dialect: Dialect, *, keyset: boo
         where = ["i.tenant_id = ?"]
         params.append(tenant_id)
         row_id = f", i.{dialect.row_id} AS rk" if dialect.row_id else ""
-        source = f"SELECT {time_expr} AS t, {id_expr} AS id{row_id} FROM interactions AS i"
+        extra = f", {columns}" if columns and dialect.row_id else ""
+        source = f"SELECT {time_expr} AS t, {id_expr} AS id{row_id}{extra} FROM interactions AS i"
         owner = "i"
     low, high = query.window.start_us, query.window.end_us
     if keyset and query.after is not None:
@@ -127,10 +129,12 @@ def page_statement(
     return Statement(sql, [*keys.params, limit, offset, *([] if keys.by_row_id else [tenant_id])])
 
 
-def export_keys_statement(tenant_id: str, query: Query, dialect: Dialect, *, limit: int) -> Statement:
+def export_keys_statement(
+    tenant_id: str, query: Query, dialect: Dialect, *, limit: int, columns: str = ""
+) -> Statement:
     """The next `limit` matching positions (time, id, and the row id where the store has one), in order:
-    index columns only."""
-    keys = matching_keys(tenant_id, query, dialect, keyset=True)
+    index columns only, unless `columns` are asked for (see `matching_keys`)."""
+    keys = matching_keys(tenant_id, query, dialect, keyset=True, columns=columns)
     direction = "DESC" if query.descending else "ASC"
     return Statement(
         f"{keys.sql} ORDER BY t {direction}, id {direction} LIMIT {dialect.placeholder}",

@@ -8,9 +8,9 @@ quarter hour. Two rollups hold them: per queue (`queue_slot_rollups`) and per ch
 
 A rollup row holds the very sums the facts query makes (`figure_sums`, the same SQL over the same facts and SLA
 versions, which are never changed once created), so both paths give the same figures. They are kept in step
-by rebuilding every slot a write touches — the slots of the facts written and of those they replace — from the
-facts, in the transaction that writes them (`refresh`), and filled from the facts right after the migration
-that creates them (`fill`).
+in the transaction that writes the facts: a new record's facts are added to them (`add`: their rows merged into
+the stored ones), and every slot that held or holds a replaced record's facts is rebuilt from the facts
+(`refresh`); they are filled from the facts right after the migration that creates them (`fill`).
 
 A record ingested directly may name an SLA version not created yet (`slaId` of an existing definition with a
 `slaVersion` beyond its last): both paths judge it by the built-in abandon threshold until that version is
@@ -126,24 +126,29 @@ def _floored(column: str, span: int) -> str:
             f" ELSE -((-{column} + {span - 1}) / {span}) * {span} END")
 
 
-_SLOT_OF_ENTRY = _floored("f.entry_us", SLOT_US)
-"""The quarter hour holding a fact."""
-
-
-def _rebuild(rollup: Rollup, dialect: Dialect, *, one_tenant: bool) -> str:
-    """INSERT the rollup's rows of the facts with entry_us in [?, ?) (of tenant ? first when `one_tenant`)."""
+def _target(rollup: Rollup) -> list[str]:
     ids, names = rollup.columns
-    target = ["tenant_id", "slot_us", *ids, *names, *FIGURE_COLUMNS, "max_wait_ms", "min_rule", "max_rule"]
-    values = ["f.tenant_id", _SLOT_OF_ENTRY, *(f"f.{c}" for c in ids), *(f"max(f.{c})" for c in names),
+    return ["tenant_id", "slot_us", *ids, *names, *FIGURE_COLUMNS, "max_wait_ms", "min_rule", "max_rule"]
+
+
+def _rebuild(rollup: Rollup, dialect: Dialect, *, one_tenant: bool, source: str | None = None) -> str:
+    """INSERT the rollup's rows of the facts with entry_us in [?, ?) (of tenant ? first when `one_tenant`);
+    with `source` (the facts of some interactions, see `add`), only SELECT (no INSERT) the rows of tenant ?'s facts of
+    those interactions."""
+    ids, _names = rollup.columns
+    target = _target(rollup)
+    values = ["f.tenant_id", _floored("f.entry_us", rollup.slot_us), *(f"f.{c}" for c in ids),
+              *(f"max(f.{c})" for c in _names),
               *figure_sums(by_threshold=False), *TAIL]
-    where = ["f.entry_us >= ?", "f.entry_us < ?"]
+    where = ["f.entry_us >= ?", "f.entry_us < ?"] if source is None else ["f.interaction_id = n.value"]
     if one_tenant:
         where.insert(0, "f.tenant_id = ?")
     group = ", ".join(["f.tenant_id", "2", *(f"f.{c}" for c in ids)])
-    return dialect.sql(
-        f"INSERT INTO {rollup.table} ({', '.join(target)}) SELECT {', '.join(values)} {facts_joined(dialect)}"
-        f" WHERE {' AND '.join(where)} GROUP BY {group}"
+    select = (
+        f"SELECT {', '.join(f'{value} AS {column}' for value, column in zip(values, target, strict=True))}"
+        f" {facts_joined(dialect, *([source] if source else []))} WHERE {' AND '.join(where)} GROUP BY {group}"
     )
+    return select if source is not None else dialect.sql(f"INSERT INTO {rollup.table} ({', '.join(target)}) {select}")
 
 
 def _rebuild_hours(rollup: Rollup, dialect: Dialect, *, one_tenant: bool) -> str:
@@ -211,6 +216,87 @@ def _hours_of(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             hours.append((start, end))
     return hours
+
+
+def add(execute: Execute, execute_many: ExecuteMany, dialect: Dialect, tenant_id: str,
+        new_facts: tuple[str, object]) -> list[int]:
+    """Add to the tenant's rollups (quarter-hour and hourly) the facts of interactions that had none before this
+    transaction (new records), and return the quarter hours they fell in. `new_facts`: a FROM clause reading a
+    table `n` of their ids (column `value`) from one parameter, then the facts `f` (probed by interaction id),
+    and that parameter. SQLite: `json_each(?) AS n CROSS JOIN queue_entry_facts AS f INDEXED BY …` and a JSON
+    array (its planner would rather scan the tenant's facts in key order); PostgreSQL: `unnest(?::uuid[]) AS
+    n(value) CROSS JOIN queue_entry_facts AS f` and a list.
+
+    A rollup row holds sums, greatest and least values only, so the rows of the new facts alone, merged into
+    the stored rows of the same slot and group (sums added, the greater or lesser value kept, in SQL: the
+    store's collation), are the rows a rebuild from every fact would make. The cost follows the new facts, not
+    the facts the slots hold: a bulk import in random time order touches nearly every slot in every batch, and
+    rebuilding them made an import quadratic. A group new to a slot gets its row inserted (in an hourly rollup,
+    numbered after the hour's last row)."""
+    source, ids = new_facts
+    touched: set[int] = set()
+    for rollup in (*ROLLUPS, *HOUR_ROLLUPS):
+        select, update, insert = _merges(rollup, dialect, source)
+        rows = execute(select, (ids, tenant_id)).fetchall()
+        width = len(_target(rollup))
+        if rollup.source is None:
+            touched.update(int(row[1]) for row in rows)
+        stored = [_update_params(rollup, row) for row in rows if row[width]]
+        if stored:
+            execute_many(update, stored)
+        new = [row[:width] if rollup.source is None else (*row[:width], row[0], row[1])
+               for row in rows if not row[width]]
+        if new:
+            execute_many(insert, new)
+    return sorted(touched)
+
+
+ExecuteMany = Callable[[str, Sequence[Sequence[object]]], Any]
+
+
+def _merges(rollup: Rollup, dialect: Dialect, source: str) -> tuple[str, str, str]:
+    """SELECT the new facts' rows, each followed by whether the rollup has a row of its slot and group; UPDATE
+    such a row with one; INSERT one."""
+    ids, names = rollup.columns
+    target = _target(rollup)
+    delta = _rebuild(rollup, dialect, one_tenant=True, source=source)
+    same = " AND ".join(
+        ["r.tenant_id = d.tenant_id", "r.slot_us = d.slot_us", *(f"r.{c} {dialect.same} d.{c}" for c in ids)]
+    )
+    select = f"SELECT d.*, EXISTS (SELECT 1 FROM {rollup.table} AS r WHERE {same}) FROM ({delta}) AS d"
+
+    def kept(column: str, pick: str) -> str:  # NULL only when both are (aggregates skip NULLs)
+        return f"{column} = coalesce({pick}({column}, ?), {column}, ?)"
+
+    assignments = [
+        *(kept(column, dialect.greatest) for column in names),
+        *(f"{column} = {column} + ?" for column in FIGURE_COLUMNS),
+        kept("max_wait_ms", dialect.greatest), kept("min_rule", dialect.least), kept("max_rule", dialect.greatest),
+    ]
+    where = ["tenant_id = ?", "slot_us = ?", *(f"{column} {dialect.same} ?" for column in ids)]
+    update = f"UPDATE {rollup.table} SET {', '.join(assignments)} WHERE {' AND '.join(where)}"
+    insert = f"INSERT INTO {rollup.table} ({', '.join(target)}) VALUES ({', '.join('?' * len(target))})"
+    if rollup.source is not None:  # an hourly rollup's rows are numbered within their hour
+        insert = (f"INSERT INTO {rollup.table} ({', '.join([*target, 'n'])}) VALUES ({', '.join('?' * len(target))},"
+                  f" (SELECT coalesce(max(n), 0) + 1 FROM {rollup.table} WHERE tenant_id = ? AND slot_us = ?))")
+    return dialect.sql(select), dialect.sql(update), dialect.sql(insert)
+
+
+def _update_params(rollup: Rollup, row: Sequence[object]) -> list[object]:
+    """`_merges`' UPDATE parameters of one of its SELECT's rows (in `_target`'s order)."""
+    ids, names = rollup.columns
+    keys = row[: 2 + len(ids)]
+    at = len(keys)
+    name_values = row[at : at + len(names)]
+    tail = at + len(names) + len(FIGURE_COLUMNS)
+    sums = row[at + len(names) : tail]
+    max_wait, min_rule, max_rule = row[tail : tail + 3]
+    return [
+        *(value for name in name_values for value in (name, name)),
+        *sums,
+        max_wait, max_wait, min_rule, min_rule, max_rule, max_rule,
+        *keys,
+    ]
 
 
 def fill(execute: Execute, dialect: Dialect) -> None:

@@ -88,10 +88,11 @@ TAIL = (f"max(CASE WHEN {_WAITED} THEN f.queue_ms END)", f"min({_RULE})", f"max(
 """What follows the sums: the longest wait, the least and greatest abandonType rule."""
 
 
-def facts_joined(dialect: Dialect) -> str:
-    """FROM the facts `f` joined to the SLA version `v` that judged each (none: the built-in SLA)."""
+def facts_joined(dialect: Dialect, facts: str = "queue_entry_facts AS f") -> str:
+    """FROM the facts `f` joined to the SLA version `v` that judged each (none: the built-in SLA); `facts`: what
+    to read them from (`rollups.add`: the facts of some interactions, joined to a table of their ids)."""
     return (
-        f"FROM queue_entry_facts AS f"
+        f"FROM {facts}"
         f" LEFT JOIN sla_versions AS v ON v.tenant_id = f.tenant_id AND v.sla_id{dialect.as_text} = f.sla_id"
         f" AND v.version = f.sla_version"
     )
