@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from cxreport.errors import StatementTimeout, StoreUnavailable
 from cxreport.ids import normalize_uuid
-from cxreport.store import hours, realtime, rollups
+from cxreport.store import hours, realtime
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -295,7 +295,8 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         return UpsertCounts(inserted, updated, len(latest) - len(written))
 
     def _refresh_rollups(self, db: psycopg.Connection[Any], tenant_id: str, instants: list[int]) -> None:
-        _refresh_rollups(db, tenant_id, instants)
+        _lock_rollups(db, tenant_id)
+        realtime.keep_in_step(db.execute, db.cursor().executemany, DIALECT, tenant_id, None, instants)
 
     def _lock_slas(self, db: psycopg.Connection[Any], tenant_id: str, *, exclusive: bool) -> None:
         lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
@@ -426,24 +427,19 @@ def _write_queue_facts(
     new = [interaction_id for interaction_id in new if records[interaction_id].facts]
     instants += [fact.entry_us for interaction_id in replaced for fact in records[str(interaction_id)].facts]
     if new or instants or changes:
-        db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
+        _lock_rollups(db, tenant_id)
     if changes:
         columns = list(zip(*(key for key, _ in changes), strict=True))
         db.execute(_UPSERT_HOURS, (tenant_id, *(list(column) for column in columns), [n for _, n in changes]))
-    if new:  # the new records' facts are added to the rollups; quarter hours of replaced ones are rebuilt
-        added = rollups.add(db.execute, db.cursor().executemany, DIALECT, tenant_id, (_NEW_FACTS, new))
-        realtime.note_slots(db.execute, DIALECT, tenant_id, added)
-    if instants:
-        rollups.refresh(db.execute, DIALECT, tenant_id, instants)
-        realtime.note_slots(db.execute, DIALECT, tenant_id, instants)
+    # the new records' facts are added to the rollups; quarter hours of replaced ones are rebuilt
+    realtime.keep_in_step(db.execute, db.cursor().executemany, DIALECT, tenant_id,
+                          (_NEW_FACTS, new) if new else None, instants)
 
 
-def _refresh_rollups(db: psycopg.Connection[Any], tenant_id: str, instants: list[int]) -> None:
-    """The rollups of these quarter hours, one transaction of the tenant at a time (its advisory lock, taken
+def _lock_rollups(db: psycopg.Connection[Any], tenant_id: str) -> None:
+    """One transaction of the tenant at a time writes its rollups (a transaction-scoped advisory lock, taken
     last: the rollups are what a transaction writes last)."""
     db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
-    rollups.refresh(db.execute, DIALECT, tenant_id, instants)
-    realtime.note_slots(db.execute, DIALECT, tenant_id, instants)
 
 
 _NEW_FACTS = "unnest(?::uuid[]) AS n(value) CROSS JOIN queue_entry_facts AS f"

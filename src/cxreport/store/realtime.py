@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from cxreport.store import rollups
 from cxreport.store.base import DayRow, SlotQuery
 from cxreport.store.dialect import Dialect
 from cxreport.store.querying import Statement
-from cxreport.store.rollups import SLOT_US, Execute
+from cxreport.store.rollups import SLOT_US, Execute, ExecuteMany
 from cxreport.store.statistics import _ANSWERED, _HANDLED, slot_rows, slots_statement
 
 SHARDS = 16
@@ -54,6 +55,18 @@ def note_slots(execute: Execute, dialect: Dialect, tenant_id: str, instants: Ite
     sql = dialect.sql(NOTE_SLOT)
     for slot in sorted({instant - instant % SLOT_US for instant in instants}):
         execute(sql, (tenant_id, slot))
+
+
+def keep_in_step(execute: Execute, execute_many: ExecuteMany, dialect: Dialect, tenant_id: str,
+                 new_facts: tuple[str, object] | None, instants: list[int]) -> None:
+    """After a write's queue-entry facts, in its transaction: the rollups and the realtime change counter of
+    every quarter hour the write touched. `new_facts` (see `rollups.add`; None: no new record has facts) are
+    added to the rollups; the quarter hours holding `instants` (a replaced record's old and new facts, or the
+    entries an SLA version now judges) are rebuilt."""
+    touched = rollups.add(execute, execute_many, dialect, tenant_id, new_facts) if new_facts else []
+    if instants:
+        rollups.refresh(execute, dialect, tenant_id, instants)
+    note_slots(execute, dialect, tenant_id, [*touched, *instants])
 
 
 def live_statement(dialect: Dialect) -> str:

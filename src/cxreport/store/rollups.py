@@ -191,17 +191,12 @@ def refresh(execute: Execute, dialect: Dialect, tenant_id: str, instants: Iterab
     """Rebuild the tenant's rollup rows of every quarter hour holding one of `instants` (entry instants of the
     facts just written and of those they replaced) from its facts, as the calling transaction sees them."""
     ranges = slots_of(instants)
-    for rollup in ROLLUPS:
-        delete = dialect.sql(f"DELETE FROM {rollup.table} WHERE tenant_id = ? AND slot_us >= ? AND slot_us < ?")
-        insert = _rebuild(rollup, dialect, one_tenant=True)
-        for start, end in ranges:
-            execute(delete, (tenant_id, start, end))
-            execute(insert, (tenant_id, start, end))
     hours = _hours_of(ranges)
-    for rollup in HOUR_ROLLUPS:
+    for rollup in (*ROLLUPS, *HOUR_ROLLUPS):  # the quarter hours first: the hourly rows are summed from them
         delete = dialect.sql(f"DELETE FROM {rollup.table} WHERE tenant_id = ? AND slot_us >= ? AND slot_us < ?")
-        insert = _rebuild_hours(rollup, dialect, one_tenant=True)
-        for start, end in hours:
+        hourly = rollup.source is not None
+        insert = (_rebuild_hours if hourly else _rebuild)(rollup, dialect, one_tenant=True)
+        for start, end in hours if hourly else ranges:
             execute(delete, (tenant_id, start, end))
             execute(insert, (tenant_id, start, end))
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import msgspec
 
 from cxreport.errors import ConfigError, StoreUnavailable
-from cxreport.store import hours, realtime, rollups
+from cxreport.store import hours, realtime
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -324,7 +324,7 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         return UpsertCounts(len(inserts), len(updates), unchanged)
 
     def _refresh_rollups(self, db: sqlite3.Connection, tenant_id: str, instants: list[int]) -> None:
-        _refresh_rollups(db, tenant_id, instants)
+        realtime.keep_in_step(db.execute, db.executemany, DIALECT, tenant_id, None, instants)
 
     def _fill_facts(self, db: sqlite3.Connection) -> None:
         rows = db.execute("SELECT tenant_id, interaction_id, start_us, doc FROM interactions")
@@ -492,18 +492,9 @@ def _write_facts(
     if rows:
         db.executemany(_INSERT_FACT, rows)
     new = [record.interaction_id for record in inserts if record.facts]
-    if new:
-        ids = msgspec.json.encode(new).decode()
-        added = rollups.add(db.execute, db.executemany, DIALECT, tenant_id, (_NEW_FACTS, ids))
-        realtime.note_slots(db.execute, DIALECT, tenant_id, added)
     instants += [fact.entry_us for record in updates for fact in record.facts]
-    if instants:
-        _refresh_rollups(db, tenant_id, instants)
-
-
-def _refresh_rollups(db: sqlite3.Connection, tenant_id: str, instants: list[int]) -> None:
-    rollups.refresh(db.execute, DIALECT, tenant_id, instants)
-    realtime.note_slots(db.execute, DIALECT, tenant_id, instants)
+    new_facts = (_NEW_FACTS, msgspec.json.encode(new).decode()) if new else None
+    realtime.keep_in_step(db.execute, db.executemany, DIALECT, tenant_id, new_facts, instants)
 
 
 def _promoted(record: StoredRecord) -> tuple[object, ...]:
