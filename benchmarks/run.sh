@@ -42,8 +42,8 @@ else
   "$python" benchmarks/bench_realtime.py --count "$(( count < 20000 ? count : 20000 ))"
 fi
 if [ -n "$postgres" ]; then
-  "$python" benchmarks/soak.py --seconds 60 --postgres "$postgres"
+  "$python" benchmarks/soak.py --seconds 20 --bursts 3 --postgres "$postgres"
 else
-  "$python" benchmarks/soak.py --seconds 60
+  "$python" benchmarks/soak.py --seconds 20 --bursts 3
 fi
 "$python" benchmarks/bench_csv_cells.py

@@ -2,6 +2,7 @@
 requirement; latency and throughput are reported.
 
     .venv/bin/python benchmarks/soak.py [--seconds 60] [--clients 32] [--records 20000] [--postgres ADMIN_URL]
+        [--bursts 1] [--gap 12]
 
 Once per store (SQLite in a temporary file; PostgreSQL too when `--postgres` names a server, in a fresh
 database made for the run and dropped after): load `--records` synthetic interactions into the seed's tenant,
@@ -13,9 +14,14 @@ start `cxreport serve` on a loopback port with its default settings (rate limits
 - writes: a batch of 20 records (10 new, 10 earlier ones again with a higher `revision`), and a batch of
   events (new interactions, and the late second half of interactions begun in an earlier batch).
 
+With `--bursts N` the traffic comes in N bursts of `--seconds` each, `--gap` seconds of silence between them
+(default 12: longer than anyio's idle worker threads live, 10 s, so threads end and new ones start, as with
+real traffic that comes and goes); the server's open files, threads and resident memory (anonymous and
+file-backed, from /proc) are read when it is up and idle, after each burst, and at the end after one more gap.
+
 Any answer but a 2xx (or a connection failure) is an error. Prints, per store, requests, errors by status,
-p50/p99 latency per kind and requests/s; writes the figures to `benchmarks/out/soak-*.json`; exits 1 when
-there was any error.
+p50/p99 latency per kind, requests/s and the server's resources; writes the figures to
+`benchmarks/out/soak-*.json`; exits 1 when there was any error.
 """
 
 from __future__ import annotations
@@ -126,7 +132,6 @@ class Client:
                 if following is not None:
                     params = {k: v for k, v in request.url.params.items() if k != "cursor"}
                     self.cursors = [*self.cursors[-20:], {**params, "cursor": following}]
-        self.http.close()
 
     def _search(self, params: dict[str, str]) -> httpx.Request:
         return self.http.build_request("GET", f"{self.path}/interactions", params=params)
@@ -202,9 +207,18 @@ def prepare(url: str, records: int, clients: int) -> tuple[list[tuple[str, str]]
     return keys, [msgspec.json.decode(line)["interactionId"] for line in lines]
 
 
+def resources(pid: int) -> dict[str, float]:
+    """The serving process's open files, threads and resident memory (MB, anonymous and file-backed)."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return {"open_files": len(os.listdir(f"/proc/{pid}/fd")), "threads": int(status["Threads"]),
+            "rss_anon_mb": int(status["RssAnon"].split()[0]) / 1024,
+            "rss_file_mb": int(status["RssFile"].split()[0]) / 1024}
+
+
 @contextmanager
-def server(url: str) -> Iterator[str]:
-    """`cxreport serve` on a loopback port; its log's error lines are printed when it stops."""
+def server(url: str) -> Iterator[tuple[str, int]]:
+    """`cxreport serve` on a loopback port, and its process id; its log's error lines are printed when it
+    stops."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen([str(BIN / "cxreport"), "serve", "--database", url, "--port", str(port)],
@@ -212,7 +226,7 @@ def server(url: str) -> Iterator[str]:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_up(base, process)
-            yield base
+            yield base, process.pid
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -225,17 +239,38 @@ def server(url: str) -> Iterator[str]:
 def soak(label: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     keys, ids = prepare(url, args.records, args.clients)
     tally = Tally()
-    with server(url) as base:
+    samples: list[tuple[str, dict[str, float]]] = []
+    with server(url) as (base, pid):
+        samples.append(("idle at start", resources(pid)))
         clients = [Client(number, base, keys[number], ids, tally) for number in range(args.clients)]
-        started = time.monotonic()
-        until = started + args.seconds
-        threads = [threading.Thread(target=client.run, args=(until,)) for client in clients]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - started
-    return report(label, tally, elapsed, args)
+        elapsed = 0.0
+        for burst in range(args.bursts):
+            if burst:
+                time.sleep(args.gap)
+            started = time.monotonic()
+            until = started + args.seconds
+            threads = [threading.Thread(target=client.run, args=(until,)) for client in clients]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed += time.monotonic() - started
+            samples.append((f"after burst {burst + 1}", resources(pid)))
+        if args.bursts > 1:
+            time.sleep(args.gap)
+            samples.append(("idle at end", resources(pid)))
+        for client in clients:
+            client.http.close()
+    figures = report(label, tally, elapsed, args)
+    print_resources(samples)
+    return {**figures, "resources": dict(samples)}
+
+
+def print_resources(samples: list[tuple[str, dict[str, float]]]) -> None:
+    print(f"  {'server':<16} {'open files':>10} {'threads':>8} {'anon MB':>8} {'file MB':>8}")
+    for when, figures in samples:
+        print(f"  {when:<16} {figures['open_files']:>10} {figures['threads']:>8} {figures['rss_anon_mb']:>8.1f}"
+              f" {figures['rss_file_mb']:>8.1f}")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -246,7 +281,8 @@ def percentile(values: list[float], fraction: float) -> float:
 def report(label: str, tally: Tally, elapsed: float, args: argparse.Namespace) -> dict[str, Any]:
     total = sum(len(values) for values in tally.latencies.values())
     errors = sum(tally.errors.values())
-    print(f"\n{label}: {args.clients} clients, {elapsed:.1f} s, {args.records} records loaded first")
+    print(f"\n{label}: {args.clients} clients, {elapsed:.1f} s of traffic in {args.bursts} burst(s)"
+          f"{f' {args.gap:g} s apart' if args.bursts > 1 else ''}, {args.records} records loaded first")
     print(f"  {'kind':<16} {'requests':>9} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8}")
     kinds: dict[str, Any] = {}
     for kind in (kind for kind, weight in WEIGHTS.items() if weight):
@@ -272,6 +308,10 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="interactions loaded first (default 20000)")
     parser.add_argument("--postgres", metavar="ADMIN_URL", default=os.environ.get("CXREPORT_BENCH_POSTGRES_URL"),
                         help="a PostgreSQL server to soak too (a fresh database is created and dropped)")
+    parser.add_argument("--bursts", type=int, default=1,
+                        help="traffic in this many bursts of --seconds each (default 1)")
+    parser.add_argument("--gap", type=float, default=12.0,
+                        help="idle seconds between bursts, and after the last (default 12)")
     parser.add_argument("--skip-sqlite", action="store_true", help="soak PostgreSQL only")
     parser.add_argument("--weight", action="append", default=[], metavar="KIND=N",
                         help=f"change a kind's weight (0 leaves it out); kinds: {', '.join(WEIGHTS)}")
