@@ -11,13 +11,15 @@ and the export rate and peak memory of `cxreport export` (NDJSON and CSV) to a f
 
 `--export-only --export-rounds 3` (SQLite; issue 16's figure): only `cxreport export` to a file next to the raw
 SQL read + write loop of the same documents (one SELECT of the tenant's documents in the export's order, each
-written to a file with a newline), each a process of its own, alternating which goes first, with the ratio of
-their records/s per round, CPU seconds and peak RSS.
+written to a file with a newline; once with the driver's defaults, once through a memory map of the file),
+each a process of its own, the order rotating each round, with the ratio of their records/s per round, CPU
+seconds (user, system) and peak RSS (all, and anonymous: without the file pages a memory map holds).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
 from bench_search import OUT, TENANT, data_file, load, timed
 
+import cxreport
 from cxreport.http import bodies
 from cxreport.records.filters import parse_filters
 from cxreport.service import interactions as service
@@ -101,21 +104,23 @@ def deep_pages(store: Store, cursors: CursorCodec, count: int, repeat: int) -> d
     }
 
 
-def run_measuring_peak(command: list[str]) -> float:
-    """Run a command; return its peak resident memory in MB (VmHWM, polled while it runs). Not the
-    children's ru_maxrss: a child started by vfork inherits the parent's high-water mark until it execs."""
+def run_measuring_peak(command: list[str]) -> tuple[float, float]:
+    """Run a command; return its peak resident memory in MB (VmHWM, polled while it runs) and the peak of its
+    anonymous part (RssAnon: the process's own memory, without the file pages it maps). Not the children's
+    ru_maxrss: a child started by vfork inherits the parent's high-water mark until it execs."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak_kb = 0
+    peak_kb = anon_kb = 0
     while process.poll() is None:
         try:
             status = Path(f"/proc/{process.pid}/status").read_text()
             peak_kb = max(peak_kb, int(status.split("VmHWM:")[1].split()[0]))
+            anon_kb = max(anon_kb, int(status.split("RssAnon:")[1].split()[0]))
         except (FileNotFoundError, IndexError, ProcessLookupError):  # it exited between poll() and the read
             pass
         time.sleep(0.02)
     if process.returncode != 0:
         raise subprocess.CalledProcessError(process.returncode, command)
-    return peak_kb / 1024
+    return peak_kb / 1024, anon_kb / 1024
 
 
 def export_run(url: str, export_format: str, count: int) -> dict[str, Any]:
@@ -123,18 +128,22 @@ def export_run(url: str, export_format: str, count: int) -> dict[str, Any]:
     command = [str(Path(sys.executable).parent / "cxreport"), "export", "--database", url, "--tenant", TENANT.id,
                "--format", export_format, "--output", str(target)]
     started = time.perf_counter()
-    peak_mb, cpu = run_measuring_peak_and_cpu(command)
-    seconds = time.perf_counter() - started
+    measured = run_measuring_peak_and_cpu(command)
+    return _export_result(measured, time.perf_counter() - started, target, count)
+
+
+def _export_result(measured: dict[str, float], seconds: float, target: Path, count: int) -> dict[str, Any]:
     size = target.stat().st_size
     target.unlink()
     return {"records": count, "seconds": round(seconds, 2), "records_per_s": round(count / seconds),
-            "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak_mb, 1), "file_mb": round(size / 2**20, 1)}
+            **{name: round(value, 2) for name, value in measured.items()}, "file_mb": round(size / 2**20, 1)}
 
 
 RAW_EXPORT = """
 import sqlite3, sys
-database, tenant, target = sys.argv[1:4]
+database, tenant, target, mmap_size = sys.argv[1:5]
 db = sqlite3.connect(database)
+db.execute(f"PRAGMA mmap_size = {int(mmap_size)}")
 with open(target, "wb") as out:
     write = out.write
     for (doc,) in db.execute(
@@ -143,51 +152,67 @@ with open(target, "wb") as out:
         write(doc)
         write(b"\\n")
 """
-"""The limit `cxreport export` is measured against: the driver reading the documents in the export's order."""
+"""The limit `cxreport export` is measured against: the driver reading the documents in the export's order
+(with the driver's defaults, or, `raw-mmap`, through a memory map of the file as `cxreport export` reads)."""
 
 
-def raw_export_run(database: Path, count: int) -> dict[str, Any]:
+def raw_export_run(database: Path, count: int, mmap_size: int = 0) -> dict[str, Any]:
     target = OUT / "export-raw.ndjson"
     started = time.perf_counter()
-    peak_mb, cpu = run_measuring_peak_and_cpu([sys.executable, "-c", RAW_EXPORT, str(database), TENANT.id,
-                                               str(target)])
-    seconds = time.perf_counter() - started
-    size = target.stat().st_size
-    target.unlink()
-    return {"records": count, "seconds": round(seconds, 2), "records_per_s": round(count / seconds),
-            "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak_mb, 1), "file_mb": round(size / 2**20, 1)}
+    measured = run_measuring_peak_and_cpu([sys.executable, "-c", RAW_EXPORT, str(database), TENANT.id,
+                                           str(target), str(mmap_size)])
+    return _export_result(measured, time.perf_counter() - started, target, count)
 
 
-def run_measuring_peak_and_cpu(command: list[str]) -> tuple[float, float]:
+def run_measuring_peak_and_cpu(command: list[str]) -> dict[str, float]:
     """`run_measuring_peak`, and the CPU seconds the command used (its own and its children's)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak = run_measuring_peak(command)
+    peak, anon = run_measuring_peak(command)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return peak, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    return {"cpu_s": user + system, "user_s": user, "sys_s": system, "peak_rss_mb": peak, "peak_anon_mb": anon}
 
 
 def export_against_raw(database: Path, count: int, rounds: int) -> None:
-    """`cxreport export` NDJSON to a file next to the raw loop, interleaved; prints the ratios."""
-    runs: dict[str, list[dict[str, Any]]] = {"raw": [], "cxreport": []}
-    ratios = []
+    """`cxreport export` NDJSON to a file next to the raw loop (and the raw loop through a memory map),
+    interleaved, the order rotating each round; prints the ratios and the load average."""
+    contenders = {
+        "raw": lambda: raw_export_run(database, count),
+        "cxreport": lambda: export_run(f"sqlite:///{database}", "ndjson", count),
+        "raw-mmap": lambda: raw_export_run(database, count, mmap_size=1 << 40),
+    }
+    # An installed package comes byte-compiled; with PYTHONDONTWRITEBYTECODE set (as on the shared machine) an
+    # editable install would compile every module of cxreport again in each run (~0.09 s of CPU).
+    compileall.compile_dir(str(Path(cxreport.__file__).parent), quiet=1)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
+    ratios: dict[str, list[float]] = {"raw": [], "raw-mmap": []}
+    loads = []
+    names = list(contenders)
     for round_number in range(rounds):
-        order = ["raw", "cxreport"] if round_number % 2 == 0 else ["cxreport", "raw"]
+        order = names[round_number % len(names):] + names[:round_number % len(names)]
         for name in order:
-            result = (raw_export_run(database, count) if name == "raw"
-                      else export_run(f"sqlite:///{database}", "ndjson", count))
+            result = contenders[name]()
             print(json.dumps({name: result}), file=sys.stderr)
             runs[name].append(result)
-        ratios.append(runs["cxreport"][-1]["records_per_s"] / runs["raw"][-1]["records_per_s"])
+        loads.append(os.getloadavg()[0])
+        for name in ratios:
+            ratios[name].append(runs["cxreport"][-1]["records_per_s"] / runs[name][-1]["records_per_s"])
     (OUT / "export-vs-raw.json").write_text(json.dumps(runs, indent=2))
-    print(f"{count:,} records, {rounds} round(s); load average {os.getloadavg()[0]:.2f}")
-    print(f"{'export to a file':<20}{'records/s (median)':>20}{'best':>10}{'CPU s':>8}{'peak RSS MB':>13}")
+    print(f"{count:,} records, {rounds} round(s); load average per round {', '.join(f'{x:.1f}' for x in loads)}")
+    print(f"{'export to a file':<20}{'records/s (median)':>20}{'best':>10}{'CPU s':>8}{'user':>7}{'sys':>7}"
+          f"{'peak RSS MB':>13}{'anon MB':>9}")
     for name, results in runs.items():
         rates = [result["records_per_s"] for result in results]
-        print(f"{name:<20}{statistics.median(rates):>20,.0f}{max(rates):>10,}"
-              f"{statistics.median(result['cpu_s'] for result in results):>8.2f}"
-              f"{max(result['peak_rss_mb'] for result in results):>13}")
-    print(f"cxreport export / raw loop, records/s, per round: {', '.join(f'{r:.2f}' for r in ratios)};"
-          f" median {statistics.median(ratios):.2f}")
+
+        def median(key: str, of: list[dict[str, Any]] = results) -> float:
+            return statistics.median(result[key] for result in of)
+
+        print(f"{name:<20}{statistics.median(rates):>20,.0f}{max(rates):>10,}{median('cpu_s'):>8.2f}"
+              f"{median('user_s'):>7.2f}{median('sys_s'):>7.2f}{max(r['peak_rss_mb'] for r in results):>13.1f}"
+              f"{max(r['peak_anon_mb'] for r in results):>9.1f}")
+    for name, values in ratios.items():
+        print(f"cxreport export / {name} loop, records/s, per round: {', '.join(f'{r:.2f}' for r in values)};"
+              f" median {statistics.median(values):.2f}")
 
 
 def run(name: str, url: str, path: Path, count: int, repeat: int, fresh: bool) -> dict[str, Any]:

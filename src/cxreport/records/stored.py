@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from cxreport.metrics.live import LiveActivity
+if TYPE_CHECKING:  # importing `metrics` builds the whole derivation core: the export needs none of it
+    from cxreport.metrics.live import LiveActivity
 from cxreport.records.facets import FACETS, RecordView, Viewable, facets_of
 from cxreport.records.facts import Factual, QueueEntryFact, facts_of, facts_of_doc
 

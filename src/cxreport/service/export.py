@@ -15,19 +15,28 @@ EXPORT_BATCH = 2000
 FORMATS = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
+_NEWLINE = b"\n"
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    data: bytes
+    parts: list[bytes]
+    """The chunk's bytes in pieces, in order: a file takes them as they are (`os.writev`, no copy)."""
     records: int
+
+    @property
+    def data(self) -> bytes:
+        return self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
 
 
 def export_ndjson(store: Store, tenant_id: str, query: Query, include_nulls: bool) -> Iterator[Chunk]:
     for batch in store.export(tenant_id, query, include_nulls, EXPORT_BATCH):
-        batch.append(b"")  # one join, the last newline included (adding it after would copy the chunk again)
-        yield Chunk(b"\n".join(batch), len(batch) - 1)
+        parts = [_NEWLINE] * (2 * len(batch))
+        parts[::2] = batch  # each document, then its newline
+        yield Chunk(parts, len(batch))
 
 
 def export_csv(store: Store, tenant_id: str, query: Query) -> Iterator[Chunk]:
-    yield Chunk(csv_lines([CSV_COLUMNS]), 0)
+    yield Chunk([csv_lines([CSV_COLUMNS])], 0)
     for batch in store.export(tenant_id, query, False, EXPORT_BATCH):
-        yield Chunk(csv_lines([csv_row(decode_csv_record(doc)) for doc in batch]), len(batch))
+        yield Chunk([csv_lines([csv_row(decode_csv_record(doc)) for doc in batch])], len(batch))

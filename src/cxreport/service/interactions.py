@@ -14,7 +14,6 @@ from cxreport.records.filters import MAX_VALUE_LENGTH, Filter
 from cxreport.records.validate import MAX_ERRORS_REPORTED, prepare_records, split_body
 from cxreport.service import search as searching
 from cxreport.service.cursors import CursorCodec, fingerprint
-from cxreport.service.events import read_events, store_events
 from cxreport.service.export import FORMATS, Chunk, export_csv, export_ndjson
 from cxreport.service.search import SearchRequest, SearchResult
 from cxreport.store.base import EventCounts, Store, Tenant, UpsertCounts
@@ -94,6 +93,8 @@ def ingest(store: Store, tenant_id: str, body: bytes) -> UpsertCounts:
 def ingest_events(store: Store, tenant_id: str, body: bytes, max_events: int = 0) -> EventCounts:
     """Every event of a request body, or none: then the records of the interactions they touch, rebuilt
     (`max_events` > 0: at most that many events an interaction)."""
+    from cxreport.service.events import read_events, store_events  # the derivation core: not for searches
+
     tenant = tenant_or_404(store, tenant_id)
     return store_events(store, tenant.id, read_events(body, tenant.id), max_events)
 

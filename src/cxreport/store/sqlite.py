@@ -107,7 +107,10 @@ class Memory:
     (its index inserts land all over the file; pages it misses come from the operating system's cache, which
     the process does not hold) and temporary files on disk (a statement's journal holds a copy of every page
     it changes: in memory, the facet insert's grew with the database, +110 MB at 100,000 records). A bulk
-    export wants neither map nor cache (it reads each page once: caching it only grows the process)."""
+    export wants a small cache (it reads each page once) and the whole file mapped (SQLite caps the size at
+    its build's maximum, 2 GiB here): reading through the map instead of copying each page in halves the
+    reads' CPU (issue 16: 1.2 vs 2.1 s for 300,000 records). The pages it touched count in its RSS, but as
+    the operating system's file cache (clean, shared, reclaimable), not the process's own memory."""
 
     mmap_bytes: int = 1 << 30
     cache_bytes: int = 64 << 20
@@ -122,7 +125,7 @@ class Memory:
 
 FOR_SERVING = Memory()
 FOR_BULK_WRITES = Memory(mmap_bytes=0, cache_bytes=64 << 20, background_checkpoints=True)
-FOR_BULK_READS = Memory(mmap_bytes=0, cache_bytes=8 << 20)
+FOR_BULK_READS = Memory(mmap_bytes=1 << 40, cache_bytes=8 << 20)
 
 
 def sqlite_path_from_url(url: str) -> str:
