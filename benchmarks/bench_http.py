@@ -73,14 +73,14 @@ def demo_database(url: str, count: int) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def postgres_database(admin_url: str, count: int) -> str:
-    """A database `cxreport_bench_http_COUNT` on the server, with the demo loaded (once: kept for later runs,
-    like the SQLite file; drop it to start afresh)."""
+def postgres_database(admin_url: str, count: int, name: str | None = None) -> str:
+    """A database `cxreport_bench_http_COUNT` (or `name`) on the server, with the demo loaded (once: kept for
+    later runs, like the SQLite file; drop it to start afresh)."""
     from urllib.parse import urlsplit, urlunsplit
 
     import psycopg
 
-    name = f"cxreport_bench_http_{count}"
+    name = name or f"cxreport_bench_http_{count}"
     url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
     with psycopg.connect(admin_url, autocommit=True) as admin:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
@@ -230,6 +230,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--postgres", default=os.environ.get("CXREPORT_BENCH_POSTGRES_URL"))
+    parser.add_argument("--postgres-database", metavar="NAME",
+                        help="the demo's database on that server (default cxreport_bench_http_COUNT)")
     parser.add_argument("--workers", type=int, default=0, help="also a `serve --workers N` server")
     parser.add_argument("--no-deadline", action="store_true", help="also a server without statement deadline")
     parser.add_argument("--compare", metavar="SRC_DIR", help="also a server running the code of this source tree")
@@ -244,7 +246,7 @@ def main() -> None:
     with ExitStack() as stack:
         stores = {"SQLite": sqlite_url}
         if args.postgres:
-            stores["PostgreSQL"] = postgres_database(args.postgres, args.count)
+            stores["PostgreSQL"] = postgres_database(args.postgres, args.count, args.postgres_database)
         targets: list[Target] = []
         in_process: dict[str, InProcess] = {}
         sizes: dict[str, int] = {}
