@@ -1,7 +1,7 @@
 """The request path at the limit: cxreport over HTTP next to a prebuilt body on the same stack and the raw SQL.
 
     .venv/bin/python benchmarks/bench_http.py [--count 300000] [--rounds 3] [--seconds 10] [--connections 16]
-        [--postgres ADMIN_URL] [--workers 2] [--no-deadline] [--compare SRC_DIR]
+        [--postgres ADMIN_URL] [--postgres-database NAME] [--workers 2] [--no-deadline] [--compare SRC_DIR]
 
 Tried as a new user would: `cxreport demo --count COUNT` (once, cached in benchmarks/out/), `cxreport serve` with
 the rate limit off, and wrk (`wrk -t2 -cCONNECTIONS -dSECONDS`, Debian's package) for each request:
@@ -9,6 +9,8 @@ the rate limit off, and wrk (`wrk -t2 -cCONNECTIONS -dSECONDS`, Debian's package
 - the seed request (the seed's 10-hour window, limit 10) and a month's 1000-record page;
 - the same bodies, prebuilt, from a Litestar-on-uvicorn server (`constant_server.py`): the floor HTTP imposes;
 - in process: the raw SQL (count + page, rows fetched) and the search as the route runs it (no HTTP);
+- a server with `CXREPORT_SEARCH_ANSWERS_BYTES=0` (SQLite, the seed request): every search run, none answered
+  from the remembered answers;
 - with `--no-deadline`, a second server with `CXREPORT_STATEMENT_TIMEOUT_MS=0` (the deadline's cost);
 - with `--workers N`, a server with `--workers N` (the seed request);
 - with `--compare SRC_DIR`, a second `cxreport serve` running another source tree's code (`PYTHONPATH=SRC_DIR`,
@@ -257,6 +259,8 @@ def main() -> None:
             auth = "Authorization: Basic " + base64.b64encode(f"{key.key.id}:{key.secret}".encode()).decode()
             path = f"/v1/tenants/{DEMO_TENANT.id}/interactions"
             servers = [("", *cxreport_server(stack, url, {}))]
+            if name == "SQLite":  # every search run, none answered from the remembered answers
+                servers.append((" answers off", *cxreport_server(stack, url, {"CXREPORT_SEARCH_ANSWERS_BYTES": "0"})))
             if args.no_deadline and name == "SQLite":
                 servers.append((" no deadline", *cxreport_server(stack, url, {"CXREPORT_STATEMENT_TIMEOUT_MS": "0"})))
             if args.compare and name == "SQLite":
@@ -267,7 +271,7 @@ def main() -> None:
                                 *cxreport_server(stack, url, {}, "--workers", str(args.workers))))
             for suffix, base, pid in servers:
                 for label, request in REQUESTS.items():
-                    if suffix.endswith("workers") and label != "seed":
+                    if (suffix.endswith("workers") or suffix.endswith("answers off")) and label != "seed":
                         continue
                     full = f"{base}{path}?{query(request)}"
                     if not sizes.get(label):
@@ -322,6 +326,10 @@ def report(targets: list[Target], in_process: dict[str, InProcess], sizes: dict[
                     compared.cpu_ms)
             ratios["compared tree: seed req/s vs prebuilt"] = (
                 median(by_name[f"{store} compared seed"].rates) / median(by_name["prebuilt seed"].rates))
+        if f"{store} answers off seed" in by_name:
+            off = by_name[f"{store} answers off seed"]
+            ratios["seed req/s, answers off, vs prebuilt"] = median(off.rates) / median(by_name["prebuilt seed"].rates)
+            ratios["seed CPU, answers off, vs prebuilt"] = median(off.cpu_ms) / median(by_name["prebuilt seed"].cpu_ms)
         workers = next((t for t in targets if t.name.startswith(store) and "workers" in t.name), None)
         if workers is not None:
             ratios[f"seed req/s, {workers.name.split()[1]} workers vs 1"] = median(workers.rates) / median(seed.rates)

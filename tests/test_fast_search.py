@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -351,13 +351,24 @@ def test_a_remembered_answer_is_never_stale_nor_another_tenants(
 
         write(SEED_TENANT_ID, first)
         assert total() == 1
-        hits = fast_path.answers.hits
+        answers = fast_path.answers
+        assert answers is not None
+        hits = answers.hits
         assert total() == 1
-        assert fast_path.answers.hits == hits + 1  # the same bytes as the route's, remembered
+        assert answers.hits == hits + 1  # the same bytes as the route's, remembered
         write(other.id, first.replace(b"2336d1ec-c956-47e1-b3b1-fe8fde81b2b4", other.id.encode()))
-        assert total() == 1 and fast_path.answers.hits == hits + 2  # another tenant's write moves nothing here
+        assert total() == 1 and answers.hits == hits + 2  # another tenant's write moves nothing here
         assert total(other.read, f"/v1/tenants/{other.id}/interactions") == 1  # its own answer, not ours
         write(SEED_TENANT_ID, rest)
         assert total() == 10  # the write of another process, seen at once
-        assert fast_path.answers.hits == hits + 2
+        assert answers.hits == hits + 2
+    store.close()
+
+
+def test_remembered_answers_can_be_turned_off(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'off.db'}")
+    store.migrate()
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'off.db'}", search_answers_bytes=0)
+    assert FastSearch(create_app(settings, store)).answers is None
+    assert FastSearch(create_app(replace(settings, search_answers_bytes=1000), store)).answers is not None
     store.close()

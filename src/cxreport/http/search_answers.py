@@ -9,7 +9,8 @@ counter. A search may see a write that committed after its counter was read (its
 older counter, which no request reads once that write is visible): an answer is never older than its counter.
 Never another tenant's: the key is the path's tenant id and the whole query string, the body depends on
 nothing else (not the caller: authorization is checked before, on every request), and the counter is that
-tenant's. Bounded: bodies up to `MAX_BODY` bytes, `MAX_BYTES` in all (all forgotten when full).
+tenant's. Bounded: bodies up to `MAX_BODY` bytes, `CXREPORT_SEARCH_ANSWERS_BYTES` in all (all forgotten when
+full; 0 turns this off: every search then runs).
 """
 
 from __future__ import annotations
