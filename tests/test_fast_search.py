@@ -372,3 +372,19 @@ def test_remembered_answers_can_be_turned_off(tmp_path: Path) -> None:
     assert FastSearch(create_app(settings, store)).answers is None
     assert FastSearch(create_app(replace(settings, search_answers_bytes=1000), store)).answers is not None
     store.close()
+
+
+def test_a_remembered_answer_lives_a_second_at_most(pair: Pair) -> None:
+    """Changes made behind cxreport's back (no counter moved) are seen within a second."""
+    answers = pair.fast_path.answers
+    assert answers is not None
+    query = f"{WINDOW}&limit=4"
+    _both(pair, "limit=1", pair.keys.read)
+    _both(pair, query, pair.keys.read)
+    hits = answers.hits
+    _both(pair, query, pair.keys.read)
+    assert answers.hits == hits + 1
+    time.sleep(1.05)
+    (status, _, _), answered = _both(pair, query, pair.keys.read)
+    assert (status, answered) == (200, 1)
+    assert answers.hits == hits + 1  # made again

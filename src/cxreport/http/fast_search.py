@@ -20,7 +20,7 @@ The search runs in a worker thread, except when it is known to be short: on a st
 this process only (SQLite), the same tenant and query string took less than `INLINE_BELOW_S` of CPU the last
 time it ran and no thread is running a call now, so it runs on the event loop, saving the hand-off to a thread
 and back (a third of such a request's CPU). A search asked again while nothing of its tenant changed is
-answered with the bytes of its last answer (`search_answers.py`).
+answered with the bytes of its last answer, made at most a second ago (`search_answers.py`).
 Each run is timed again, so a search that has become slow goes back to a thread the next time; the worst case
 is one run of a search that became slow since, on the event loop, bounded by the statement deadline.
 
