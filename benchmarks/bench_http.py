@@ -1,7 +1,7 @@
 """The request path at the limit: cxreport over HTTP next to a prebuilt body on the same stack and the raw SQL.
 
     .venv/bin/python benchmarks/bench_http.py [--count 300000] [--rounds 3] [--seconds 10] [--connections 16]
-        [--postgres ADMIN_URL] [--workers 2] [--no-deadline] [--compare SRC_DIR]
+        [--postgres ADMIN_URL] [--postgres-database NAME] [--workers 2] [--no-deadline] [--compare SRC_DIR]
 
 Tried as a new user would: `cxreport demo --count COUNT` (once, cached in benchmarks/out/), `cxreport serve` with
 the rate limit off, and wrk (`wrk -t2 -cCONNECTIONS -dSECONDS`, Debian's package) for each request:
@@ -9,6 +9,8 @@ the rate limit off, and wrk (`wrk -t2 -cCONNECTIONS -dSECONDS`, Debian's package
 - the seed request (the seed's 10-hour window, limit 10) and a month's 1000-record page;
 - the same bodies, prebuilt, from a Litestar-on-uvicorn server (`constant_server.py`): the floor HTTP imposes;
 - in process: the raw SQL (count + page, rows fetched) and the search as the route runs it (no HTTP);
+- a server with `CXREPORT_SEARCH_ANSWERS_BYTES=0` (SQLite, the seed request): every search run, none answered
+  from the remembered answers;
 - with `--no-deadline`, a second server with `CXREPORT_STATEMENT_TIMEOUT_MS=0` (the deadline's cost);
 - with `--workers N`, a server with `--workers N` (the seed request);
 - with `--compare SRC_DIR`, a second `cxreport serve` running another source tree's code (`PYTHONPATH=SRC_DIR`,
@@ -73,14 +75,14 @@ def demo_database(url: str, count: int) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def postgres_database(admin_url: str, count: int) -> str:
-    """A database `cxreport_bench_http_COUNT` on the server, with the demo loaded (once: kept for later runs,
-    like the SQLite file; drop it to start afresh)."""
+def postgres_database(admin_url: str, count: int, name: str | None = None) -> str:
+    """A database `cxreport_bench_http_COUNT` (or `name`) on the server, with the demo loaded (once: kept for
+    later runs, like the SQLite file; drop it to start afresh)."""
     from urllib.parse import urlsplit, urlunsplit
 
     import psycopg
 
-    name = f"cxreport_bench_http_{count}"
+    name = name or f"cxreport_bench_http_{count}"
     url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
     with psycopg.connect(admin_url, autocommit=True) as admin:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
@@ -230,6 +232,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--postgres", default=os.environ.get("CXREPORT_BENCH_POSTGRES_URL"))
+    parser.add_argument("--postgres-database", metavar="NAME",
+                        help="the demo's database on that server (default cxreport_bench_http_COUNT)")
     parser.add_argument("--workers", type=int, default=0, help="also a `serve --workers N` server")
     parser.add_argument("--no-deadline", action="store_true", help="also a server without statement deadline")
     parser.add_argument("--compare", metavar="SRC_DIR", help="also a server running the code of this source tree")
@@ -244,7 +248,7 @@ def main() -> None:
     with ExitStack() as stack:
         stores = {"SQLite": sqlite_url}
         if args.postgres:
-            stores["PostgreSQL"] = postgres_database(args.postgres, args.count)
+            stores["PostgreSQL"] = postgres_database(args.postgres, args.count, args.postgres_database)
         targets: list[Target] = []
         in_process: dict[str, InProcess] = {}
         sizes: dict[str, int] = {}
@@ -255,6 +259,8 @@ def main() -> None:
             auth = "Authorization: Basic " + base64.b64encode(f"{key.key.id}:{key.secret}".encode()).decode()
             path = f"/v1/tenants/{DEMO_TENANT.id}/interactions"
             servers = [("", *cxreport_server(stack, url, {}))]
+            if name == "SQLite":  # every search run, none answered from the remembered answers
+                servers.append((" answers off", *cxreport_server(stack, url, {"CXREPORT_SEARCH_ANSWERS_BYTES": "0"})))
             if args.no_deadline and name == "SQLite":
                 servers.append((" no deadline", *cxreport_server(stack, url, {"CXREPORT_STATEMENT_TIMEOUT_MS": "0"})))
             if args.compare and name == "SQLite":
@@ -265,7 +271,7 @@ def main() -> None:
                                 *cxreport_server(stack, url, {}, "--workers", str(args.workers))))
             for suffix, base, pid in servers:
                 for label, request in REQUESTS.items():
-                    if suffix.endswith("workers") and label != "seed":
+                    if (suffix.endswith("workers") or suffix.endswith("answers off")) and label != "seed":
                         continue
                     full = f"{base}{path}?{query(request)}"
                     if not sizes.get(label):
@@ -320,6 +326,10 @@ def report(targets: list[Target], in_process: dict[str, InProcess], sizes: dict[
                     compared.cpu_ms)
             ratios["compared tree: seed req/s vs prebuilt"] = (
                 median(by_name[f"{store} compared seed"].rates) / median(by_name["prebuilt seed"].rates))
+        if f"{store} answers off seed" in by_name:
+            off = by_name[f"{store} answers off seed"]
+            ratios["seed req/s, answers off, vs prebuilt"] = median(off.rates) / median(by_name["prebuilt seed"].rates)
+            ratios["seed CPU, answers off, vs prebuilt"] = median(off.cpu_ms) / median(by_name["prebuilt seed"].cpu_ms)
         workers = next((t for t in targets if t.name.startswith(store) and "workers" in t.name), None)
         if workers is not None:
             ratios[f"seed req/s, {workers.name.split()[1]} workers vs 1"] = median(workers.rates) / median(seed.rates)

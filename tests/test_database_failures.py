@@ -51,7 +51,9 @@ def test_a_failing_query_is_a_500_that_reveals_nothing(damaged: tuple[str, Tenan
     with httpx.Client(base_url=base, auth=keys.read) as client:
         assert client.get(f"/v1/tenants/{keys.id}/interactions").status_code == 200
         drop(database, "interactions")
-        response = client.get(f"/v1/tenants/{keys.id}/interactions")
+        # another search than the one just answered (which is remembered for up to a second: a table dropped
+        # behind cxreport's back is no write, see http/search_answers.py)
+        response = client.get(f"/v1/tenants/{keys.id}/interactions", params={"limit": "5"})
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/json")
     assert response.json() == {"status": 500, "code": "internal_error",

@@ -8,9 +8,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -306,3 +308,83 @@ def test_each_search_is_timed_and_one_that_was_slow_is_timed_again(pair: Pair) -
     (status, _, _), answered = _both(pair, query, pair.keys.read)
     assert (status, answered) == (200, 1)
     assert fast._durations[timed[0]] < INLINE_BELOW_S
+
+
+_WRITE_IN_ANOTHER_PROCESS = """
+import sys
+from cxreport.service import interactions
+from cxreport.store import open_store
+store = open_store(sys.argv[1])
+print(interactions.ingest(store, sys.argv[2], sys.argv[3].encode()).inserted)
+store.close()
+"""
+
+
+def test_a_remembered_answer_is_never_stale_nor_another_tenants(
+        tmp_path: Path, sample_raw_records: list[bytes]) -> None:
+    """A search asked again is answered from the bytes remembered under the tenant's change counter: the same
+    bytes as the route's; a write in another process (its own connection, its own memory) moves the counter, and
+    the next search sees the write; a write to another tenant changes nothing of this tenant's answers, and the
+    same query string of another tenant is that tenant's answer."""
+    url = f"sqlite:///{tmp_path / 'answers.db'}"
+    store = open_store(url)
+    store.migrate()
+    keys, other = make_tenant_keys(store, SEED_TENANT_ID), make_tenant_keys(store)
+    settings = Settings(database_url=url, port=free_port(), rate_limit=0)
+    fast_app, slow_app = create_app(settings, store), create_app(settings, store, fast_paths=False)
+    fast_path: FastSearch = fast_app.asgi_handler.fast  # type: ignore[attr-defined]
+    fast_path.memo = fast_app.state.principals = PrincipalMemo(memo_seconds=60)
+    first, rest = b"[" + sample_raw_records[0] + b"]", b"[" + b",".join(sample_raw_records[1:]) + b"]"
+
+    def write(tenant: str, body: bytes) -> None:
+        done = subprocess.run([sys.executable, "-c", _WRITE_IN_ANOTHER_PROCESS, url, tenant, body.decode()],
+                              capture_output=True, text=True, check=True)
+        assert int(done.stdout) > 0, done.stderr
+
+    with serving_app(fast_app, settings.port) as fast, serving_app(slow_app, free_port()) as slow:
+        pair = Pair(fast, slow, fast_path, keys, other, store)
+
+        def total(auth: tuple[str, str] = keys.read, path: str = PATH) -> int:
+            (status, _, body), answered = _both(pair, WINDOW, auth, path=path)
+            assert (status, answered) == (200, 1), body
+            return int(json.loads(body)["total"])
+
+        write(SEED_TENANT_ID, first)
+        assert total() == 1
+        answers = fast_path.answers
+        assert answers is not None
+        hits = answers.hits
+        assert total() == 1
+        assert answers.hits == hits + 1  # the same bytes as the route's, remembered
+        write(other.id, first.replace(b"2336d1ec-c956-47e1-b3b1-fe8fde81b2b4", other.id.encode()))
+        assert total() == 1 and answers.hits == hits + 2  # another tenant's write moves nothing here
+        assert total(other.read, f"/v1/tenants/{other.id}/interactions") == 1  # its own answer, not ours
+        write(SEED_TENANT_ID, rest)
+        assert total() == 10  # the write of another process, seen at once
+        assert answers.hits == hits + 2
+    store.close()
+
+
+def test_remembered_answers_can_be_turned_off(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'off.db'}")
+    store.migrate()
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'off.db'}", search_answers_bytes=0)
+    assert FastSearch(create_app(settings, store)).answers is None
+    assert FastSearch(create_app(replace(settings, search_answers_bytes=1000), store)).answers is not None
+    store.close()
+
+
+def test_a_remembered_answer_lives_a_second_at_most(pair: Pair) -> None:
+    """Changes made behind cxreport's back (no counter moved) are seen within a second."""
+    answers = pair.fast_path.answers
+    assert answers is not None
+    query = f"{WINDOW}&limit=4"
+    _both(pair, "limit=1", pair.keys.read)
+    _both(pair, query, pair.keys.read)
+    hits = answers.hits
+    _both(pair, query, pair.keys.read)
+    assert answers.hits == hits + 1
+    time.sleep(1.05)
+    (status, _, _), answered = _both(pair, query, pair.keys.read)
+    assert (status, answered) == (200, 1)
+    assert answers.hits == hits + 1  # made again

@@ -67,7 +67,7 @@ class Settings:
         default=16 * 1024,
         metadata={
             "env": "CXREPORT_MAX_HEADER_BYTES",
-            "help": "Largest accepted request headers (a 431); also uvicorn's h11 limit on a request head in transit.",
+            "help": "Largest accepted request headers (a 431); also bounds a request head in transit (a plain 400).",
         },
     )
     statement_timeout_ms: int = field(
@@ -164,6 +164,15 @@ class Settings:
         metadata={
             "env": "CXREPORT_MAX_PAGE_BYTES",
             "help": "Largest search page in bytes of records: a page ends early (`truncated`, `next`); 0: no cap.",
+        },
+    )
+
+    search_answers_bytes: int = field(
+        default=16 * 1024 * 1024,
+        metadata={
+            "env": "CXREPORT_SEARCH_ANSWERS_BYTES",
+            "help": "Bytes of search answers a `serve` process remembers, each used while its tenant's data is "
+            "unchanged; 0: off.",
         },
     )
 

@@ -59,17 +59,14 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         log_level="info",
         access_log=False,  # it prints whole query strings, which hold customer numbers: ours is cxreport.access
         **connections,
-        # what uvicorn buffers of a request head (line and headers) before it refuses it with a plain 400: room
-        # for the largest accepted query string and headers, so that those limits answer in JSON
-        h11_max_incomplete_event_size=settings.max_header_bytes + settings.max_query_bytes + 4096,
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
 
 
 def guard_connections(settings: Settings) -> dict[str, Any]:
-    """uvicorn's options for connections (docs/operations.md, "Connections"): h11 with head and body deadlines
-    and a connection cap that fits the file limit, the keep-alive timeout, and asyncio's accept errors logged
-    once a minute."""
+    """uvicorn's options for connections (docs/operations.md, "Connections"): httptools with head and body
+    deadlines, a bound on a request head and a connection cap that fits the file limit, the keep-alive timeout,
+    and asyncio's accept errors logged once a minute."""
     from cxreport.http.connections import AcceptErrorFilter, connection_cap, guarded
     from cxreport.http.threads import WORKER_THREADS
 
@@ -77,7 +74,10 @@ def guard_connections(settings: Settings) -> dict[str, Any]:
     threads = WORKER_THREADS + settings.write_concurrency  # the readers' pool, plus the writers'
     cap = connection_cap(settings.max_connections, threads)
     return {
-        "http": guarded(settings.header_timeout_seconds, settings.body_timeout_seconds, cap),
+        # what is buffered of a request head (line and headers) before it is refused with a plain 400: room for
+        # the largest accepted query string and headers, so that those limits answer in JSON
+        "http": guarded(settings.header_timeout_seconds, settings.body_timeout_seconds, cap,
+                        settings.max_header_bytes + settings.max_query_bytes + 4096),
         "timeout_keep_alive": settings.keep_alive_timeout_seconds,
         "limit_concurrency": cap + 1,  # requests in flight (a 503 beyond); connections are capped by the protocol
     }

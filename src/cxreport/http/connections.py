@@ -21,8 +21,7 @@ import resource
 import time
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger("cxreport.connections")
 
@@ -40,19 +39,28 @@ def connection_cap(max_connections: int, threads: int) -> int:
     return max(8, min(max_connections, room))
 
 
-class GuardedH11(H11Protocol):
-    """uvicorn's h11 protocol with head and body deadlines and a cap on open connections; `guarded` sets the
-    class attributes."""
+class Guarded(HttpToolsProtocol):
+    """uvicorn's httptools protocol with head and body deadlines, a bound on a request head's size and a cap on
+    open connections; `guarded` sets the class attributes.
+
+    Where a request is: `_awaiting_head` from the moment the server waits for one (a new connection, or the end
+    of the last response when no request is queued behind it) until its head is parsed; `_body_pending` from the
+    end of its head to the end of its body (for a request without a body, both come in the same read). The
+    head's bytes are counted from the moment the server waits for it (its size bound: what h11's
+    `max_incomplete_event_size` was, give or take one read)."""
 
     header_timeout: float = 10.0
     body_timeout: float = 60.0
     max_connections: int = 1000
+    max_head_bytes: int = 65536
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
         self._waiting_since = 0.0
         self._awaiting_head = False
+        self._body_pending = False
+        self._head_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -67,33 +75,39 @@ class GuardedH11(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._awaiting_head:
+            self._head_bytes += len(data)
         super().data_received(data)
-        self._follow_state()
+        if self._awaiting_head:
+            if self._head_bytes > self.max_head_bytes and not self.transport.is_closing():
+                self.send_400_response("Invalid HTTP request received.")
+        elif self._body_pending and self._deadline is None and not self.transport.is_closing():
+            self._deadline = self.loop.call_later(self.body_timeout, self._expired, "body")
+
+    def on_headers_complete(self) -> None:
+        self._awaiting_head = False
+        self._body_pending = True
+        self._cancel_deadline()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._body_pending = False
+        if self._deadline is not None:
+            self._cancel_deadline()
+        super().on_message_complete()
+        if self.cycle.response_complete:  # answered before its body ended (a 413): wait for the next request
+            self._await_head()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self._follow_state()
+        if not self.transport.is_closing() and self.cycle.response_complete and not self._body_pending:
+            self._await_head()  # the last request parsed is answered: the server waits for the next one
 
     # --- deadlines ------------------------------------------------------------------------------------------
-    def _follow_state(self) -> None:
-        if self.transport.is_closing():
-            self._cancel_deadline()
-            return
-        state = self.conn.their_state
-        if state is h11.IDLE:
-            if not self._awaiting_head and (self.cycle is None or self.cycle.response_complete):
-                self._await_head()
-        elif self._awaiting_head:
-            self._awaiting_head = False
-            self._cancel_deadline()
-            if state is h11.SEND_BODY:
-                self._deadline = self.loop.call_later(self.body_timeout, self._expired, "body")
-        elif state is not h11.SEND_BODY:
-            self._cancel_deadline()
-
     def _await_head(self) -> None:
         self._cancel_deadline()
         self._awaiting_head = True
+        self._head_bytes = 0
         self._waiting_since = time.monotonic()
         self._deadline = self.loop.call_later(self.header_timeout, self._expired, "head")
 
@@ -106,13 +120,12 @@ class GuardedH11(H11Protocol):
         self._deadline = None
         if self.transport.is_closing():
             return
-        waiting = self.conn.their_state is (h11.IDLE if part == "head" else h11.SEND_BODY)
-        if waiting:
+        if self._awaiting_head if part == "head" else self._body_pending:
             self.transport.close()
 
     def _evict_one(self) -> bool:
         """Close the connection that has waited longest for a request head; False when none is waiting."""
-        idle = [c for c in self.connections if isinstance(c, GuardedH11) and c is not self and c._awaiting_head]
+        idle = [c for c in self.connections if isinstance(c, Guarded) and c is not self and c._awaiting_head]
         if not idle:
             return False
         oldest = min(idle, key=lambda connection: connection._waiting_since)
@@ -122,13 +135,14 @@ class GuardedH11(H11Protocol):
         return True
 
 
-def guarded(header_timeout: float, body_timeout: float, max_connections: int) -> type[GuardedH11]:
+def guarded(header_timeout: float, body_timeout: float, max_connections: int, max_head_bytes: int) -> type[Guarded]:
     """The protocol class `serve` hands uvicorn (`http=`), with these limits: the module's own class, so that
     `serve --workers` can hand it to the processes it spawns by name; each process sets its limits once."""
-    GuardedH11.header_timeout = header_timeout
-    GuardedH11.body_timeout = body_timeout
-    GuardedH11.max_connections = max_connections
-    return GuardedH11
+    Guarded.header_timeout = header_timeout
+    Guarded.body_timeout = body_timeout
+    Guarded.max_connections = max_connections
+    Guarded.max_head_bytes = max_head_bytes
+    return Guarded
 
 
 class AcceptErrorFilter(logging.Filter):

@@ -17,8 +17,10 @@ route would, and hands every other one to the route *before it has changed anyth
   more, which for a key already over its rate changes nothing).
 
 The search runs in a worker thread, except when it is known to be short: on a store whose reads are work in
-this process only (SQLite), the same tenant and query string took less than `INLINE_BELOW_S` the last time it
-ran, so it runs on the event loop, saving the hand-off to a thread and back (a third of such a request's CPU).
+this process only (SQLite), the same tenant and query string took less than `INLINE_BELOW_S` of CPU the last
+time it ran and no thread is running a call now, so it runs on the event loop, saving the hand-off to a thread
+and back (a third of such a request's CPU). A search asked again while nothing of its tenant changed is
+answered with the bytes of its last answer, made at most a second ago (`search_answers.py`).
 Each run is timed again, so a search that has become slow goes back to a thread the next time; the worst case
 is one run of a search that became slow since, on the event loop, bounded by the statement deadline.
 
@@ -33,25 +35,30 @@ from __future__ import annotations
 import functools
 import re
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar import Litestar, Request
 
+from cxreport import clock
 from cxreport.errors import CxError
-from cxreport.http import bodies
+from cxreport.http import bodies, threads
 from cxreport.http import query as q
 from cxreport.http.auth import principal_from_header
 from cxreport.http.errors import EXCEPTION_HANDLERS
+from cxreport.http.search_answers import Answers, Key
 from cxreport.http.search_query import SearchQuery, paged, search_query
 from cxreport.http.threads import in_thread
 from cxreport.records.facets import FACETS
 from cxreport.records.filters import parse_filters
 from cxreport.service import interactions as service
+from cxreport.service import search as searching
 from cxreport.service.credentials import Principal
 from cxreport.service.principal_cache import PrincipalMemo
-from cxreport.service.search import SearchRequest, SearchResult
+from cxreport.service.search import SearchRequest
+from cxreport.store.base import Tenant
 
 PATH = re.compile(r"/v1/tenants/([^/]+)/interactions")
 PATH_TEMPLATE = "/v1/tenants/{tenantId}/interactions"
@@ -62,13 +69,17 @@ _FLAGS = frozenset(name for f in FACETS if f.is_flag and f.parameter for name in
 _INVALID_HOST = re.compile(rb"[^A-Za-z0-9.\-:\[\]_]")
 HEADERS = (b"content-type", b"application/json")
 INLINE_BELOW_S = 0.002
-"""A search whose last run took less runs on the event loop, when the store's reads allow it. Timed by the wall
-clock, which counts whatever would stall the event loop: the search's CPU, and its waits for the interpreter
-lock (SQLite releases it at every step, and a busy worker thread holds it for up to 5 ms at a time) or for a
-core. (Timed by the thread's CPU clock, such a search stayed on the event loop while a large ingest ran in a
-worker thread, and `/health` waited seconds behind it: tests/test_fairness.py.)"""
+"""A search whose last run took less CPU time runs on the event loop, when the store's reads allow it and no
+worker or writer thread is running a call (`threads.idle`). Its waits for the interpreter lock are what would
+stall the event loop (SQLite releases it at every step, and a busy thread holds it for up to 5 ms at a time):
+with no thread running there is no one to wait for. (Timed by the CPU clock alone, such a search stayed on the
+event loop while a large ingest ran in a writer thread, and `/health` waited seconds behind it:
+tests/test_fairness.py. Timed by the wall clock, which also counts waits for a core, searches went to threads
+whenever the machine was busy with other processes: a third more CPU a request.)"""
 MAX_TIMED = 4096
-"""Searches whose last duration is remembered (all forgotten when full)."""
+"""Searches whose last duration is remembered, and tenants (all forgotten when full)."""
+TENANT_MEMO_US = 1_000_000
+"""How long a tenant read for a search is used again (as long as the authentication memo's entries live)."""
 
 
 class FastSearch:
@@ -83,7 +94,10 @@ class FastSearch:
         self.limiter = state.rate_limiter
         self.max_page_bytes: int = state.settings.max_page_bytes
         self.inline = self.store.reads_in_process
-        self._durations: dict[tuple[str, bytes], float] = {}
+        self._durations: dict[Key, float] = {}
+        self._tenants: dict[str, tuple[Tenant, int]] = {}
+        budget: int = state.settings.search_answers_bytes
+        self.answers = Answers(max_bytes=budget) if budget > 0 else None
         self.answered = 0
         """Requests this path answered (the tests check which path took a request)."""
 
@@ -115,11 +129,11 @@ class FastSearch:
         scope["path_params"] = {"tenantId": tenant_id}
         try:
             timed = (tenant_id, scope["query_string"])
-            if self.inline and self._durations.get(timed, INLINE_BELOW_S) < INLINE_BELOW_S:
-                result = self._search(timed, checked)
+            next_url = q.next_url_in(scope)
+            if self.inline and threads.idle() and self._durations.get(timed, INLINE_BELOW_S) < INLINE_BELOW_S:
+                body = self._answer(timed, checked, next_url)
             else:
-                result = await in_thread(self._search, timed, checked)
-            body = bodies.search_envelope(result, q.next_url_in(scope))
+                body = await in_thread(self._answer, timed, checked, next_url)
         except Exception as error:  # noqa: BLE001 (rendered by the app's handlers, as the route's failures are)
             await self._failed(scope, receive, send, error)
             return True
@@ -128,15 +142,38 @@ class FastSearch:
         await send({"type": "http.response.body", "body": body, "more_body": False})
         return True
 
-    def _search(self, timed: tuple[str, bytes], checked: SearchRequest) -> SearchResult:
-        """The search, its duration remembered (whether it succeeds or fails)."""
-        started = time.perf_counter()
+    def _answer(self, timed: Key, checked: SearchRequest, next_url: Callable[[str], str]) -> bytes:
+        """The answer's body: remembered, when the tenant's change counter has not moved since it was made
+        (`search_answers.py`), else the search's; its CPU time remembered (whether it succeeds or fails)."""
+        started = time.thread_time()
         try:
-            return service.search(self.store, timed[0], checked, self.cursors)
+            tenant = self._tenant(timed[0])
+            answers = self.answers
+            if answers is None:
+                return bodies.search_envelope(searching.search(self.store, tenant, checked, self.cursors), next_url)
+            version = self.store.realtime_version(tenant.id)  # before the search: see search_answers.py
+            body = answers.get(timed, version)
+            if body is None:
+                body = bodies.search_envelope(searching.search(self.store, tenant, checked, self.cursors), next_url)
+                answers.put(timed, version, body)
+            return body
         finally:
             if len(self._durations) >= MAX_TIMED:
                 self._durations.clear()
-            self._durations[timed] = time.perf_counter() - started
+            self._durations[timed] = time.thread_time() - started
+
+    def _tenant(self, tenant_id: str) -> Tenant:
+        """`service.tenant_or_404`, a tenant found remembered for up to `TENANT_MEMO_US` (tenants are never
+        changed nor deleted today; the bound keeps this right should they ever be)."""
+        now = clock.now_us()
+        found = self._tenants.get(tenant_id)
+        if found is not None and now < found[1]:
+            return found[0]
+        tenant = service.tenant_or_404(self.store, tenant_id)
+        if len(self._tenants) >= MAX_TIMED:
+            self._tenants.clear()
+        self._tenants[tenant_id] = (tenant, now + TENANT_MEMO_US)
+        return tenant
 
     async def _principal(self, headers: list[tuple[bytes, bytes]], tenant_id: str) -> Principal | None:
         """The caller, when one Authorization header names a principal that may read this tenant (what the

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar, TypeVarTuple
@@ -19,6 +20,28 @@ Ts = TypeVarTuple("Ts")
 
 WORKER_THREADS = 40
 _pool: ThreadPoolExecutor | None = None
+_running = 0
+"""Calls running in a worker or writer thread now (`counted`)."""
+_running_lock = threading.Lock()
+
+
+def idle() -> bool:
+    """Whether no worker or writer thread is running a call: then nothing else in this process competes for the
+    interpreter lock (a search run on the event loop waits for no one)."""
+    return _running == 0
+
+
+def counted(function: Callable[[*Ts], T], *args: *Ts) -> T:
+    """`function(*args)`, counted as running (`idle`) while it runs: every call handed to a thread goes
+    through it."""
+    global _running
+    with _running_lock:
+        _running += 1
+    try:
+        return function(*args)
+    finally:
+        with _running_lock:
+            _running -= 1
 
 
 def _workers() -> ThreadPoolExecutor:
@@ -29,15 +52,18 @@ def _workers() -> ThreadPoolExecutor:
 
 
 async def in_thread(function: Callable[[*Ts], T], *args: *Ts) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_workers(), functools.partial(function, *args))
+    return await asyncio.get_running_loop().run_in_executor(_workers(), functools.partial(counted, function, *args))
 
 
 async def iterate_in_threadpool(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     """Pull each chunk of a blocking iterator (database batches) in a worker thread."""
-    done = object()
     loop = asyncio.get_running_loop()
     while True:
-        chunk = await loop.run_in_executor(_workers(), next, chunks, done)
-        if chunk is done:
+        chunk = await loop.run_in_executor(_workers(), counted, _next_or_none, chunks)
+        if chunk is None:
             return
-        yield chunk  # type: ignore[misc]
+        yield chunk
+
+
+def _next_or_none(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)

@@ -16,6 +16,7 @@ import anyio
 import anyio.to_thread
 from litestar.datastructures import State
 
+from cxreport.http.threads import counted
 from cxreport.store.waits import busy, waiting_at_most
 
 T = TypeVar("T")
@@ -49,7 +50,7 @@ class WriteGate:
                 raise busy() from None
         try:
             with waiting_at_most(self.wait_seconds):
-                return await anyio.to_thread.run_sync(function, *args, limiter=threads)
+                return await anyio.to_thread.run_sync(counted, function, *args, limiter=threads)
         finally:
             turns.release()
 

@@ -153,23 +153,37 @@ Fetch = Callable[[Statement], Sequence[Sequence[Any]]]
 
 def run_search(fetch: Fetch, tenant_id: str, request: PageRequest, dialect: Dialect) -> Page:
     """A search, for either store: the exact count (when asked), then the page with its keyset positions."""
+    count, page = _statements(tenant_id, request, dialect)
     total = -1
-    if request.count:
-        total = int(fetch(count_statement(tenant_id, request.query, dialect))[0][0])
+    if count is not None:
+        total = int(fetch(count)[0][0])
     if request.limit == 0 or (request.count and request.offset >= total):
         return Page(total=total, docs=[])
-    rows = fetch(
-        page_statement(
-            tenant_id,
-            request.query,
-            dialect,
-            limit=request.limit,
-            offset=request.offset,
-            include_nulls=request.include_nulls,
-        )
-    )
+    rows = fetch(page)
     return Page(
         total=total,
         docs=[row[0] for row in rows],
         keys=[(dialect.micros(row[1]), str(row[2])) for row in rows],
     )
+
+
+_STATEMENTS: dict[tuple[int, str, PageRequest], tuple[Statement | None, Statement]] = {}
+MAX_STATEMENTS = 1024
+"""Searches whose statements are remembered (all forgotten when full): clients repeat their searches, and building
+a search's SQL text costs about as much as SQLite running the seed request's count."""
+
+
+def _statements(tenant_id: str, request: PageRequest, dialect: Dialect) -> tuple[Statement | None, Statement]:
+    """The count (None when not asked for) and page statements of a search, built once per distinct search (the
+    statements are never changed once built: their `params` lists are shared)."""
+    key = (id(dialect), tenant_id, request)  # the dialects are the stores' module constants
+    found = _STATEMENTS.get(key)
+    if found is None:
+        query = request.query
+        count = count_statement(tenant_id, query, dialect) if request.count else None
+        page = page_statement(tenant_id, query, dialect, limit=request.limit, offset=request.offset,
+                              include_nulls=request.include_nulls)
+        if len(_STATEMENTS) >= MAX_STATEMENTS:
+            _STATEMENTS.clear()
+        found = _STATEMENTS[key] = (count, page)
+    return found
