@@ -77,11 +77,12 @@ _JUDGED_BY_THRESHOLD = _count(f"({_ANSWERED} AND f.sla_ms IS NOT NULL) OR f.sla_
 _RULE = "CASE WHEN f.sla_met IS NOT NULL THEN coalesce(v.abandon_type, 'ignore-abandons') END"
 
 
-def figure_sums(*, by_threshold: bool) -> list[str]:
+def figure_sums(*, by_threshold: bool, cast: str = "") -> list[str]:
     """The SQL sums of `FIGURES` over the facts `f` (joined to their SLA version `v`), in order; `by_threshold`:
-    answeredWithinSla and slaJudged against a threshold given as the statement's first `?` after the slot's."""
+    answeredWithinSla and slaJudged against a threshold given as the statement's first `?` after the slot's;
+    `cast` appended to each (`Dialect.integer_sum`)."""
     within, judged = (_WITHIN_THRESHOLD, _JUDGED_BY_THRESHOLD) if by_threshold else (_WITHIN_SLA, _JUDGED)
-    return [f"sum({expression.format(within=within, judged=judged)})" for _name, expression in FIGURES]
+    return [f"sum({expression.format(within=within, judged=judged)}){cast}" for _name, expression in FIGURES]
 
 
 TAIL = (f"max(CASE WHEN {_WAITED} THEN f.queue_ms END)", f"min({_RULE})", f"max({_RULE})")
@@ -123,7 +124,7 @@ def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect, extra: S
     columns = ["(f.entry_us - ?) / ? AS slot", *ids, *names]
     source = "FROM queue_entry_facts AS f"
     if sums:
-        columns += [*figure_sums(by_threshold=threshold), *TAIL, *extra]
+        columns += [*figure_sums(by_threshold=threshold, cast=dialect.integer_sum), *TAIL, *extra]
         source = facts_joined(dialect)
     group = ", ".join(["1", *ids])
     sql = f"SELECT {', '.join(columns)} {source} WHERE {' AND '.join(where)} GROUP BY {group}"
