@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cxreport.errors import InvalidParameter
@@ -60,10 +60,8 @@ class StatisticsRequest:
     """The page (from 0) of `limit` rows: rows page × limit to (page + 1) × limit − 1 of the whole table."""
 
 
-@dataclass(slots=True)
-class _Bucket:
-    figures: list[int]
-    rules: set[str] = field(default_factory=set)
+_Bucket = tuple[Sequence[int], set[str]]
+"""A bucket's sums (`FIGURE_NAMES` order) and the abandonType rules of the SLAs that judged its entries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +154,7 @@ def _rows(folded: _Folded, group_by: tuple[str, ...], indexes: range, skip: int,
             if bucket is None:
                 append(build(start, stop, label, _NONE, ()))
             else:
-                append(build(start, stop, label, bucket.figures, bucket.rules))
+                append(build(start, stop, label, *bucket))
         skip = 0
     return rows
 
@@ -203,7 +201,7 @@ def nonempty_rows(store: Store, tenant_id: str, request: StatisticsRequest, offs
     for index, position in page:
         bucket = folded.sums[index, ordered[position]]
         rows.append(build(found.local(found.boundaries[index]), found.local(found.boundaries[index + 1]),
-                          labels[position], bucket.figures, bucket.rules))
+                          labels[position], *bucket))
     return RowPage(tenant, len(cells), rows)
 
 
@@ -280,17 +278,17 @@ def _fold(store: Store, tenant_id: str, request: StatisticsRequest, *, whole_ran
         into = folded.get((bucket, group))
         low, high = row.rules
         if into is None:
-            rules = set() if low is None and high is None else {rule for rule in (low, high) if rule is not None}
-            folded[bucket, group] = _Bucket(list(row.figures), rules)
+            folded[bucket, group] = (row.figures, {low, high} if low is not None and high is not None else
+                                     {rule for rule in (low, high) if rule is not None})
             continue
-        sums, longest = into.figures, into.figures[_MAX_WAIT]
-        for i, value in enumerate(row.figures):
-            sums[i] += value
-        sums[_MAX_WAIT] = max(longest, row.figures[_MAX_WAIT])  # a maximum, not a sum
+        sums, rules = into
+        merged = [mine + theirs for mine, theirs in zip(sums, row.figures, strict=True)]
+        merged[_MAX_WAIT] = max(sums[_MAX_WAIT], row.figures[_MAX_WAIT])  # a maximum, not a sum
+        folded[bucket, group] = (merged, rules)
         if low is not None:
-            into.rules.add(low)
+            rules.add(low)
         if high is not None:
-            into.rules.add(high)
+            rules.add(high)
     if buckets_of is not None:
         return _Folded(tenant, zone_name, found, folded, buckets_of[0].ordered, buckets_of[0].names)
     ordered = sorted(groups, key=_group_order)
