@@ -145,6 +145,8 @@ def _rows(folded: _Folded, group_by: tuple[str, ...], indexes: range, skip: int,
     append = rows.append
     first = skip // len(groups)  # the bucket (from indexes.start) of the first row, and that row's group
     skip -= first * len(groups)
+    # a group's row of no entries, whose start and end are set in a copy (a copy of a dict is its table copied)
+    empty = {group: build("", "", label, _NONE, ()) for group, label in groups}
     for index in indexes[first:]:
         start, stop = local(boundaries[index]), local(boundaries[index + 1])
         for group, label in groups[skip:] if skip else groups:
@@ -152,7 +154,9 @@ def _rows(folded: _Folded, group_by: tuple[str, ...], indexes: range, skip: int,
                 return rows
             bucket = sums.get((index, group))
             if bucket is None:
-                append(build(start, stop, label, _NONE, ()))
+                row = empty[group].copy()
+                row["start"], row["end"] = start, stop
+                append(row)
             else:
                 append(build(start, stop, label, *bucket))
         skip = 0
