@@ -14,6 +14,7 @@ from typing import Any
 
 from cxreport.errors import InvalidParameter
 from cxreport.records.filters import Filter
+from cxreport.service.collector import collector_paused
 from cxreport.service.interactions import tenant_or_404
 from cxreport.service.intervals import MAX_BUCKETS, WEEKDAYS, Buckets, buckets, zone_named
 from cxreport.store.base import GROUP_COLUMNS, SlotQuery, Store, Tenant
@@ -98,8 +99,13 @@ def check_group_by(names: tuple[str, ...]) -> tuple[str, ...]:
 def statistics(store: Store, tenant_id: str, request: StatisticsRequest) -> StatisticsTable:
     """The table of `request`: every bucket × group seen in the range, by bucket then group; with `limit`, only
     the rows of its page, whose buckets alone are summed."""
-    if request.limit is not None:
-        return _page(store, tenant_id, request, request.limit)
+    with collector_paused():  # ~100,000 objects a month's page, no cycles among them
+        if request.limit is not None:
+            return _page(store, tenant_id, request, request.limit)
+        return _table(store, tenant_id, request)
+
+
+def _table(store: Store, tenant_id: str, request: StatisticsRequest) -> StatisticsTable:
     folded = _fold(store, tenant_id, request)
     found, ordered = folded.buckets, folded.ordered
     if len(found) * len(ordered) > MAX_BUCKETS:
