@@ -362,6 +362,19 @@ def kept_postgres_database(admin_url: str, name: str) -> str:
     return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
 
 
+def check_loaded(url: str, count: int, name: str) -> None:
+    """A kept database is queried again only when an earlier run loaded all of `count` interactions into it (a
+    load stopped half way leaves the tenant and part of them)."""
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        row = db.execute("SELECT count(*) FROM interactions WHERE tenant_id = %s", (TENANT_ID,)).fetchone()
+    found = row[0] if row else 0
+    if found != count:
+        raise SystemExit(f"database {name} holds {found:,} interactions, not {count:,}: an earlier load did not "
+                         f"finish (or had other parameters); drop it to load it again")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=1_000_000, help="interactions (default 1000000)")
@@ -377,7 +390,7 @@ def main() -> None:
                         help="admin URL of a PostgreSQL server: a fresh database is created on it and dropped after")
     parser.add_argument("--keep-postgres", metavar="DATABASE",
                         help="load into this database on the --postgres server (made if missing) and keep it; a later "
-                        "run with the same name queries it again without loading")
+                        "run with the same name queries it again without loading (when it holds --count interactions)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--reuse-sqlite", action="store_true",
                         help="query the SQLite file an earlier run of the same parameters left, without loading")
@@ -401,6 +414,8 @@ def main() -> None:
         loaded.migrate()
         reuse = loaded.get_tenant(TENANT_ID) is not None
         loaded.close()
+        if reuse:
+            check_loaded(url, args.count, args.keep_postgres)
         results.append(run("postgresql", url, args, None if reuse else path, events))
     elif args.postgres:
         sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from threading import Lock
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import msgspec
 
@@ -314,9 +314,9 @@ class SlotQuery:
     same sums; tests compare the two)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SlotRow:
-    """The sums of one slot and group (see `store/statistics.py` for the figures, in `FIGURES` order)."""
+class SlotRow(NamedTuple):
+    """The sums of one slot and group (see `store/statistics.py` for the figures, in `FIGURES` order). A named
+    tuple: a month of hourly rows is ~20,000 of them, made 4× faster than a frozen dataclass's."""
 
     slot: int
     group: tuple[str | None, ...]

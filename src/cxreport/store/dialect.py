@@ -35,8 +35,11 @@ class Dialect:
     lock_row: str = ""
     """Appended to a SELECT whose rows the transaction must hold until it ends (SQLite has one writer)."""
     native_sums: bool = False
-    """Whether sums come back as int and text columns as str, needing no conversion (SQLite; PostgreSQL's
-    `sum()` of bigint is numeric)."""
+    """Whether interval statistics' sums come back as int and text columns as str, needing no conversion (SQLite;
+    PostgreSQL's too, their `sum()`s cast with `integer_sum`)."""
+    integer_sum: str = ""
+    """Appended to a `sum()` of integers read back so that it arrives as an integer (PostgreSQL's `sum()` of
+    bigint is numeric, a Decimal each in Python: `::bigint`)."""
     same: str = "IS"
     """Equality that holds between two NULLs too (PostgreSQL: `IS NOT DISTINCT FROM`)."""
     greatest: str = "max"

@@ -146,6 +146,8 @@ DIALECT = Dialect(
     greatest="greatest",
     least="least",
     lock_row=" FOR UPDATE",
+    native_sums=True,
+    integer_sum="::bigint",
 )
 
 

@@ -109,7 +109,7 @@ def rollup_statement(tenant_id: str, query: SlotQuery, rollup: Rollup, dialect: 
     if sums and whole:
         columns += [*(f"r.{column}" for column in FIGURE_COLUMNS), "r.max_wait_ms", "r.min_rule", "r.max_rule"]
     elif sums:
-        columns += [*(f"sum(r.{column})" for column in FIGURE_COLUMNS),
+        columns += [*(f"sum(r.{column}){dialect.integer_sum}" for column in FIGURE_COLUMNS),
                     "max(r.max_wait_ms)", "min(r.min_rule)", "max(r.max_rule)"]
     sql = (
         f"SELECT {', '.join(columns)} FROM {rollup.table} AS r"

@@ -10,7 +10,7 @@ probe of its facets, as a search's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from cxreport.records.facts import REFUSALS
 from cxreport.store.base import GROUP_COLUMNS, Query, SlotQuery, SlotRow
@@ -77,11 +77,12 @@ _JUDGED_BY_THRESHOLD = _count(f"({_ANSWERED} AND f.sla_ms IS NOT NULL) OR f.sla_
 _RULE = "CASE WHEN f.sla_met IS NOT NULL THEN coalesce(v.abandon_type, 'ignore-abandons') END"
 
 
-def figure_sums(*, by_threshold: bool) -> list[str]:
+def figure_sums(*, by_threshold: bool, cast: str = "") -> list[str]:
     """The SQL sums of `FIGURES` over the facts `f` (joined to their SLA version `v`), in order; `by_threshold`:
-    answeredWithinSla and slaJudged against a threshold given as the statement's first `?` after the slot's."""
+    answeredWithinSla and slaJudged against a threshold given as the statement's first `?` after the slot's;
+    `cast` appended to each (`Dialect.integer_sum`)."""
     within, judged = (_WITHIN_THRESHOLD, _JUDGED_BY_THRESHOLD) if by_threshold else (_WITHIN_SLA, _JUDGED)
-    return [f"sum({expression.format(within=within, judged=judged)})" for _name, expression in FIGURES]
+    return [f"sum({expression.format(within=within, judged=judged)}){cast}" for _name, expression in FIGURES]
 
 
 TAIL = (f"max(CASE WHEN {_WAITED} THEN f.queue_ms END)", f"min({_RULE})", f"max({_RULE})")
@@ -123,7 +124,7 @@ def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect, extra: S
     columns = ["(f.entry_us - ?) / ? AS slot", *ids, *names]
     source = "FROM queue_entry_facts AS f"
     if sums:
-        columns += [*figure_sums(by_threshold=threshold), *TAIL, *extra]
+        columns += [*figure_sums(by_threshold=threshold, cast=dialect.integer_sum), *TAIL, *extra]
         source = facts_joined(dialect)
     group = ", ".join(["1", *ids])
     sql = f"SELECT {', '.join(columns)} {source} WHERE {' AND '.join(where)} GROUP BY {group}"
@@ -132,19 +133,24 @@ def slots_statement(tenant_id: str, query: SlotQuery, dialect: Dialect, extra: S
 
 def slot_rows(rows: Sequence[Sequence[Any]], group_count: int, *, sums: bool = True,
               native: bool = False) -> list[SlotRow]:
-    """The statement's rows as `SlotRow`s (PostgreSQL sums arrive as Decimal: whole numbers, made ints); without
-    `sums`, rows of no figures and no rules. `native`: the driver returns ids and names as str and sums as int
-    already (SQLite), so rows are sliced as they are — only the longest wait may be NULL."""
+    """The statement's rows as `SlotRow`s (PostgreSQL sums not cast arrive as Decimal: whole numbers, made ints);
+    without `sums`, rows of no figures and no rules. `native`: the driver returns tuples of ids and names as str
+    and sums as int already (SQLite; PostgreSQL's sums cast, `Dialect.integer_sum`), so rows are sliced as they
+    are — only the longest wait may be NULL."""
     found = []
     figures = len(FIGURES) + 1
     names_end = 1 + 2 * group_count
-    if native:
+    if native:  # the driver's rows are tuples: their slices are the SlotRow's tuples
         longest = names_end + figures - 1
-        for row in rows:
+        tuples = cast("Sequence[tuple[Any, ...]]", rows)
+        if not sums:
+            return [SlotRow(line[0], line[1 : 1 + group_count], line[1 + group_count : names_end], (), (None, None))
+                    for line in tuples]
+        for line in tuples:
             found.append(SlotRow(
-                row[0], tuple(row[1 : 1 + group_count]), tuple(row[1 + group_count : names_end]),
-                (*row[names_end:longest], row[longest] or 0) if sums else (),
-                (row[longest + 1], row[longest + 2]) if sums else (None, None),
+                line[0], line[1 : 1 + group_count], line[1 + group_count : names_end],
+                line[names_end : longest + 1] if line[longest] is not None else (*line[names_end:longest], 0),
+                (line[longest + 1], line[longest + 2]),
             ))
         return found
     for row in rows:
