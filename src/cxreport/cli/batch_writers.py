@@ -16,9 +16,8 @@ from __future__ import annotations
 import queue
 import threading
 import zlib
-from types import TracebackType
-
 from contextlib import AbstractContextManager
+from types import TracebackType
 
 from cxreport import clock
 from cxreport.records.stored import StoredRecord

@@ -17,7 +17,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import msgspec
@@ -297,24 +297,32 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         """One write transaction for many chunks of records (`cxreport import`'s batch): each commit rewrites
         every index page the transaction dirtied, and records in random time order dirty nearly as many pages
         in 2,000 records as in 20,000, so fewer, bigger transactions cost far less a record (issue 16). The
-        records come a chunk at a time, so memory holds a chunk, not the batch."""
+        records come a chunk at a time, so memory holds a chunk, not the batch. Each chunk's records, their facts
+        and the facet deletions of the records they replace are written as it comes; the facets, the hourly
+        counts, the rollups and the realtime slot counters of the whole batch are written once, before the
+        commit (`_Deferred`): one sorted pass over each index instead of one a chunk, and a rollup row a slot
+        and group for the batch instead of one a chunk."""
         with self._write() as db:
+            deferred = _Deferred()
             noted = False
 
             def write(records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:
                 nonlocal noted
-                counts = self._upsert(db, tenant_id, records, now_us, derived=False)
+                counts = self._upsert(db, tenant_id, records, now_us, derived=False, deferred=deferred)
                 if not noted and (counts.inserted or counts.updated):
                     self._note_change(db, tenant_id, records[0].interaction_id)
                     noted = True
                 return counts
 
             yield write
+            _write_deferred(db, tenant_id, deferred)
 
     def _upsert(
-        self, db: sqlite3.Connection, tenant_id: str, records: Sequence[StoredRecord], now_us: int, *, derived: bool
+        self, db: sqlite3.Connection, tenant_id: str, records: Sequence[StoredRecord], now_us: int, *, derived: bool,
+        deferred: _Deferred | None = None,
     ) -> UpsertCounts:
-        """`upsert_records` inside an open transaction; `derived` marks records made from events."""
+        """`upsert_records` inside an open transaction; `derived` marks records made from events. With
+        `deferred`, what can wait for the end of a bulk transaction is added to it instead of written."""
         latest = newest_per_id(records)
         stored = self._stored_docs(db, tenant_id, list(latest))
         inserts: list[StoredRecord] = []
@@ -336,14 +344,13 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         db.executemany(_INSERT_RECORD, [(*_insert_row(tenant_id, record, now_us), flag) for record in inserts])
         db.executemany(_UPDATE_RECORD, [_update_row(tenant_id, record, now_us, flag) for record in updates])
         db.executemany(_DELETE_FACET, sorted(_facet_rows(tenant_id, replaced)))
-        written = [record.interaction_id for record in inserts] + [record.interaction_id for record in updates]
-        if written:
-            db.execute(_INSERT_FACETS_OF, (msgspec.json.encode(written).decode(), tenant_id))
-        changes = hours.deltas(map(hours.counted, inserts + updates),
-                               (hours.from_facets(old.start_us, old.facets) for old in replaced))
-        if changes:
-            db.execute(hours.UPSERT_JSON, (tenant_id, msgspec.json.encode([(*key, n) for key, n in changes]).decode()))
-        _write_facts(db, tenant_id, inserts, updates)
+        pending = _Deferred() if deferred is None else deferred
+        pending.written.update(dict.fromkeys(record.interaction_id for record in (*inserts, *updates)))
+        pending.added += map(hours.counted, inserts + updates)
+        pending.removed += (hours.from_facets(old.start_us, old.facets) for old in replaced)
+        _write_facts(db, tenant_id, inserts, updates, pending)
+        if deferred is None:
+            _write_deferred(db, tenant_id, pending)
         return UpsertCounts(len(inserts), len(updates), unchanged)
 
     def _refresh_rollups(self, db: sqlite3.Connection, tenant_id: str, instants: list[int]) -> None:
@@ -494,12 +501,12 @@ float, str or bytearray, and adapting a `bytes` costs a formatted AttributeError
 
 
 def _write_facts(
-    db: sqlite3.Connection, tenant_id: str, inserts: list[StoredRecord], updates: list[StoredRecord]
+    db: sqlite3.Connection, tenant_id: str, inserts: list[StoredRecord], updates: list[StoredRecord],
+    pending: _Deferred,
 ) -> None:
-    """The queue-entry facts of the records just written: a replaced record's old facts go first. Then the
-    rollups: the new records' facts are added to them (`rollups.add`), and every quarter hour that held or holds
-    a replaced record's facts is rebuilt; the realtime change counter of every quarter hour either touched."""
-    instants: list[int] = []
+    """The queue-entry facts of the records just written: a replaced record's old facts go first. What the
+    rollups need (`_write_deferred`) is added to `pending`: the new records with facts, and the entry instants of
+    the replaced facts and of the facts replacing them."""
     if updates:
         replaced = [record.interaction_id for record in updates]
         for start in range(0, len(replaced), _LOOKUP_CHUNK):
@@ -509,15 +516,46 @@ def _write_facts(
                 f" ({','.join('?' * len(chunk))})",
                 (tenant_id, *chunk),
             )
-            instants += [entry_us for (entry_us,) in found]
+            pending.instants += [entry_us for (entry_us,) in found]
         db.executemany(_DELETE_FACTS, [(tenant_id, interaction_id) for interaction_id in replaced])
     rows = fact_rows(tenant_id, [*inserts, *updates], int)
     if rows:
         db.executemany(_INSERT_FACT, rows)
-    new = [record.interaction_id for record in inserts if record.facts]
-    instants += [fact.entry_us for record in updates for fact in record.facts]
+    pending.new_facts.update(dict.fromkeys(record.interaction_id for record in inserts if record.facts))
+    pending.instants += [fact.entry_us for record in updates for fact in record.facts]
+
+
+@dataclass(slots=True)
+class _Deferred:
+    """What an upsert writes after its records and facts, gathered over a bulk transaction's chunks and
+    written once before it commits (`_write_deferred`); an upsert of its own writes it at once."""
+
+    written: dict[str, None] = field(default_factory=dict)
+    """The interactions written (inserted or replaced), in order, each once: their facets are inserted."""
+    added: list[hours.Counted] = field(default_factory=list)
+    removed: list[hours.Counted] = field(default_factory=list)
+    """The hourly counts of the records written and of the versions they replaced."""
+    new_facts: dict[str, None] = field(default_factory=dict)
+    """New interactions with facts: added to the rollups."""
+    instants: list[int] = field(default_factory=list)
+    """Entry instants of replaced facts and of the facts replacing them: their quarter hours are rebuilt."""
+
+
+def _write_deferred(db: sqlite3.Connection, tenant_id: str, pending: _Deferred) -> None:
+    """The facets of the records written (their `facets` column as it now is, so a record written twice in
+    one transaction gets its last version's; the first version's were never inserted, and the deletion of
+    the facets it replaced found none), the hourly counts' changes, then the rollups and the realtime change
+    counter of every quarter hour touched (`realtime.keep_in_step`: the new records' facts added, the quarter
+    hours of replaced facts rebuilt from the facts after that, which corrects anything the addition counted of
+    a record replaced later in the transaction)."""
+    if pending.written:
+        db.execute(_INSERT_FACETS_OF, (msgspec.json.encode(list(pending.written)).decode(), tenant_id))
+    changes = hours.deltas(pending.added, pending.removed)
+    if changes:
+        db.execute(hours.UPSERT_JSON, (tenant_id, msgspec.json.encode([(*key, n) for key, n in changes]).decode()))
+    new = list(pending.new_facts)
     new_facts = (_NEW_FACTS, msgspec.json.encode(new).decode()) if new else None
-    realtime.keep_in_step(db.execute, db.executemany, DIALECT, tenant_id, new_facts, instants)
+    realtime.keep_in_step(db.execute, db.executemany, DIALECT, tenant_id, new_facts, pending.instants)
 
 
 def _promoted(record: StoredRecord) -> tuple[object, ...]:
