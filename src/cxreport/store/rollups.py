@@ -253,33 +253,59 @@ def cells_columns() -> list[str]:
     return _target(CELLS)
 
 
-def add_cells(execute: Execute, execute_many: ExecuteMany, dialect: Dialect, tenant_id: str,
-              cells: str) -> list[int]:
+def add_cells(execute: Execute, dialect: Dialect, tenant_id: str, cells: str) -> list[int]:
     """`add`, from the table `cells` holding the new facts' `CELLS` rows (`cells_statement`'s, of this tenant
-    only) instead of from the facts: the same rows (a sum of sums is the sum, a greatest of greatest values the
-    greatest), for ~40% of the CPU with four rollups (measured: a bulk import's four aggregations of 20,000
-    facts took 0.65 s; the cells' one and four sums of them …)."""
-    touched: set[int] = set()
+    only) instead of from the facts, and in SQL alone: each rollup's rows of the cells (a sum of sums is the sum,
+    a greatest of greatest values the greatest) are merged into the stored rows of the same slot and group
+    (`UPDATE … FROM`), then those without one inserted (numbered after their hour's last row in an hourly
+    rollup). The per-fact expressions are evaluated once, not once a rollup, and no row crosses into Python
+    (measured on a bulk import: 0.65 s a transaction of 20,000 records for `add`'s four aggregations and merges,
+    0.3 s for the cells and …). Returns the quarter hours of the cells."""
     for rollup in (*ROLLUPS, *HOUR_ROLLUPS):
-        _select, update, insert = _merges(rollup, dialect, "")
-        touched.update(_merge(execute, execute_many, rollup,
-                              execute(_from_cells(rollup, dialect, cells), (tenant_id,)).fetchall(), update, insert))
-    return sorted(touched)
+        update, insert = _merges_from_cells(rollup, dialect, cells)
+        execute(update, (tenant_id,))
+        execute(insert, (tenant_id,))
+    slots = execute(dialect.sql(f"SELECT DISTINCT slot_us FROM {cells} WHERE tenant_id = ?"), (tenant_id,))
+    return sorted(int(slot) for (slot,) in slots.fetchall())
 
 
-def _from_cells(rollup: Rollup, dialect: Dialect, cells: str) -> str:
-    """`_merges`' SELECT, from the table `cells` (`add_cells`)."""
+def _merges_from_cells(rollup: Rollup, dialect: Dialect, cells: str) -> tuple[str, str]:
+    """UPDATE the rollup's stored rows with its rows of the table `cells` (`add_cells`); INSERT the others."""
     ids, names = rollup.columns
+    target = _target(rollup)
     slot = "c.slot_us" if rollup.slot_us == SLOT_US else _floored("c.slot_us", rollup.slot_us)
     values = ["c.tenant_id", slot, *(f"c.{c}" for c in ids), *(f"max(c.{c})" for c in names),
               *(f"sum(c.{c})" for c in FIGURE_COLUMNS), "max(c.max_wait_ms)", "min(c.min_rule)", "max(c.max_rule)"]
-    named = ", ".join(f"{value} AS {column}" for value, column in zip(values, _target(rollup), strict=True))
+    named = ", ".join(f"{value} AS {column}" for value, column in zip(values, target, strict=True))
     group = ", ".join(["c.tenant_id", "2", *(f"c.{c}" for c in ids)])
     delta = f"SELECT {named} FROM {cells} AS c WHERE c.tenant_id = ? GROUP BY {group}"
     same = " AND ".join(
         ["r.tenant_id = d.tenant_id", "r.slot_us = d.slot_us", *(f"r.{c} {dialect.same} d.{c}" for c in ids)]
     )
-    return dialect.sql(f"SELECT d.*, EXISTS (SELECT 1 FROM {rollup.table} AS r WHERE {same}) FROM ({delta}) AS d")
+    # the cells of groups the rollup has no row of yet (once the UPDATE has run: the rest), before aggregating
+    absent = " AND ".join(
+        ["r.tenant_id = c.tenant_id", f"r.slot_us = {slot}", *(f"r.{c} {dialect.same} c.{c}" for c in ids)]
+    )
+    new_delta = (f"SELECT {named} FROM {cells} AS c WHERE c.tenant_id = ?"
+                 f" AND NOT EXISTS (SELECT 1 FROM {rollup.table} AS r WHERE {absent}) GROUP BY {group}")
+
+    def kept(column: str, pick: str) -> str:  # NULL only when both are (aggregates skip NULLs)
+        return f"{column} = coalesce({pick}(r.{column}, d.{column}), r.{column}, d.{column})"
+
+    assignments = [
+        *(kept(column, dialect.greatest) for column in names),
+        *(f"{column} = r.{column} + d.{column}" for column in FIGURE_COLUMNS),
+        kept("max_wait_ms", dialect.greatest), kept("min_rule", dialect.least), kept("max_rule", dialect.greatest),
+    ]
+    update = f"UPDATE {rollup.table} AS r SET {', '.join(assignments)} FROM ({delta}) AS d WHERE {same}"
+    columns, selected = list(target), ["d.*"]
+    if rollup.source is not None:  # an hourly rollup's rows are numbered within their hour
+        columns.append("n")
+        order = ", ".join([f"d.{c}" for c in ids])
+        last = f"SELECT max(r.n) FROM {rollup.table} AS r WHERE r.tenant_id = d.tenant_id AND r.slot_us = d.slot_us"
+        selected.append(f"coalesce(({last}), 0) + row_number() OVER (PARTITION BY d.slot_us ORDER BY {order})")
+    insert = f"INSERT INTO {rollup.table} ({', '.join(columns)}) SELECT {', '.join(selected)} FROM ({new_delta}) AS d"
+    return dialect.sql(update), dialect.sql(insert)
 
 
 def _merge(execute: Execute, execute_many: ExecuteMany, rollup: Rollup, rows: list[Any], update: str,

@@ -290,7 +290,7 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         return [statement.strip() for statement in script.split(";") if statement.strip()]
 
     # interactions -------------------------------------------------------------------------------------
-    bulk_batch_size = 20_000
+    bulk_batch_size = 50_000
     bulk_chunk = 2_000
 
     @contextmanager
@@ -559,7 +559,7 @@ def _write_deferred(db: sqlite3.Connection, tenant_id: str, pending: _Deferred) 
         db.execute(_CREATE_CELLS)
         db.execute(_CLEAR_CELLS)
         db.execute(_INSERT_CELLS, (msgspec.json.encode(list(pending.new_facts)).decode(), tenant_id))
-        added = rollups.add_cells(db.execute, db.executemany, DIALECT, tenant_id, _CELLS)
+        added = rollups.add_cells(db.execute, DIALECT, tenant_id, _CELLS)
     realtime.keep_in_step(db.execute, db.executemany, DIALECT, tenant_id, None, pending.instants, added=added)
 
 
