@@ -84,7 +84,7 @@ def test_a_batch_taken_in_chunks_is_one_transaction(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{database}")
     store.migrate()
     tenant_id = new_tenant(store)
-    assert store.bulk_chunk == 2000
+    assert store.bulk_chunk == 1000
     failing = version(tenant_id, 9_999, "x").interaction_id
     with sqlite3.connect(database) as damage:
         damage.execute(
@@ -95,9 +95,9 @@ def test_a_batch_taken_in_chunks_is_one_transaction(tmp_path: Path) -> None:
         pytest.raises(sqlite3.IntegrityError, match="refused by the test"),
         BatchWriters(store, tenant_id, batch_size=5000, writers=1) as sink,
     ):
-        for number in range(5000):  # one whole batch: three chunks, committed
+        for number in range(5000):  # one whole batch: five chunks, committed
             sink.add(version(tenant_id, number, "first batch"))
-        for number in range(5000, 9_000):  # two chunks of the second batch, then its last, which fails
+        for number in range(5000, 9_000):  # four chunks of the second batch, then its last, which fails
             sink.add(version(tenant_id, number, "second batch"))
         sink.add(version(tenant_id, 9_999, "x"))
     assert sink.counts == UpsertCounts(inserted=5000)

@@ -291,7 +291,7 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
 
     # interactions -------------------------------------------------------------------------------------
     bulk_batch_size = 50_000
-    bulk_chunk = 2_000
+    bulk_chunk = 1_000
 
     @contextmanager
     def bulk_transaction(self, tenant_id: str) -> Iterator[BulkUpsert]:
@@ -347,8 +347,10 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         db.executemany(_DELETE_FACET, sorted(_facet_rows(tenant_id, replaced)))
         pending = _Deferred() if deferred is None else deferred
         pending.written.update(dict.fromkeys(record.interaction_id for record in (*inserts, *updates)))
-        pending.added += map(hours.counted, inserts + updates)
-        pending.removed += (hours.from_facets(old.start_us, old.facets) for old in replaced)
+        counts = pending.hour_counts
+        for key, change in hours.deltas(map(hours.counted, inserts + updates),
+                                        (hours.from_facets(old.start_us, old.facets) for old in replaced)):
+            counts[key] = counts.get(key, 0) + change
         _write_facts(db, tenant_id, inserts, updates, pending)
         if deferred is None:
             _write_deferred(db, tenant_id, pending)
@@ -533,9 +535,8 @@ class _Deferred:
 
     written: dict[str, None] = field(default_factory=dict)
     """The interactions written (inserted or replaced), in order, each once: their facets are inserted."""
-    added: list[hours.Counted] = field(default_factory=list)
-    removed: list[hours.Counted] = field(default_factory=list)
-    """The hourly counts of the records written and of the versions they replaced."""
+    hour_counts: dict[hours.Key, int] = field(default_factory=dict)
+    """The change of each row of the hourly counts (by the records written and the versions they replaced)."""
     new_facts: dict[str, None] = field(default_factory=dict)
     """New interactions with facts: added to the rollups."""
     instants: list[int] = field(default_factory=list)
@@ -551,7 +552,7 @@ def _write_deferred(db: sqlite3.Connection, tenant_id: str, pending: _Deferred) 
     a record replaced later in the transaction)."""
     if pending.written:
         db.execute(_INSERT_FACETS_OF, (msgspec.json.encode(list(pending.written)).decode(), tenant_id))
-    changes = hours.deltas(pending.added, pending.removed)
+    changes = sorted((key, n) for key, n in pending.hour_counts.items() if n)
     if changes:
         db.execute(hours.UPSERT_JSON, (tenant_id, msgspec.json.encode([(*key, n) for key, n in changes]).decode()))
     added: list[int] = []
