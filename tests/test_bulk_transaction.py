@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from cxreport.store import open_store
-from cxreport.store.base import Tenant
-from test_hour_counts import drawn_record
+from cxreport.store.base import StoredRecord, Tenant
+from cxreport.times import format_instant, parse_instant
+from support.stores import record
 
 TENANT = Tenant("b0000000-0000-4000-8000-000000000001", "Bulk", "UTC")
 TABLES = {
@@ -29,6 +30,29 @@ TABLES = {
 """What must be equal (the hourly rollups are compared without `n`, which only numbers a slot's rows; the
 realtime counters by the quarter hours they count, not by how many transactions bumped them: a batch also bumps
 those of the facts of a version it restated in a later chunk, harmless for a reader, which reads them again)."""
+
+
+BASE = parse_instant("2026-03-07T00:00:00Z")
+
+
+def drawn_record(tenant_id: str, rng: random.Random, interaction_id: str | None = None) -> StoredRecord:
+    """A record of random start (30 hours), channel, direction, flags, flow, queues (with their facts), agents."""
+    start = BASE + rng.randrange(0, 30 * 3600) * 1_000_000
+    fields: dict[str, Any] = {"direction": rng.choice(["inbound", "outbound"]), "flagged": rng.random() < 0.2,
+                              "customer": f"c{rng.randrange(5)}"}
+    channel = rng.choice(["voice", "email", "sms", None])
+    if channel is not None:
+        fields["channelType"] = channel
+    if rng.random() < 0.7:
+        fields |= {"flowId": rng.choice(["f1", "f2", "f3"])}
+    queues = rng.sample(["q1", "q2", "q3"], rng.randrange(0, 3))
+    if queues:
+        fields["queues"] = [{"interactionQueueId": str(uuid.uuid4()), "queueId": queue,
+                             "startTimestamp": format_instant(start + rng.randrange(0, 600) * 1_000_000),
+                             "queueAbandoned": rng.random() < 0.3} for queue in queues]
+    if rng.random() < 0.5:
+        fields["agents"] = [{"agentId": rng.choice(["a1", "a2"])}]
+    return record(tenant_id, format_instant(start), interaction_id, **fields)
 
 
 def contents(database: Path) -> dict[str, list[Any]]:
