@@ -139,12 +139,12 @@ class BatchWriters:
                     assert write is not None
                     counts += write(chunk, clock.now_us())
                 if last:
-                    transaction, committing = None, transaction
+                    committing, transaction = transaction, None
                     committing.__exit__(None, None, None)
                     self._counts[index] += counts
             except BaseException as error:  # noqa: BLE001 - handed to the caller's thread, which raises it
                 if transaction is not None:  # the batch rolls back
-                    transaction, failing = None, transaction
+                    failing, transaction = transaction, None
                     failing.__exit__(type(error), error, error.__traceback__)
                 self._error = self._error or error
                 self._failed.set()
