@@ -75,3 +75,36 @@ def test_a_writer_failure_reaches_the_caller_and_stops_the_import(tmp_path: Path
     with sqlite3.connect(database) as check:
         assert check.execute("SELECT count(*) FROM interactions").fetchone() == (0,), "the failed batch rolled back"
     store.close()
+
+
+def test_a_batch_taken_in_chunks_is_one_transaction(tmp_path: Path) -> None:
+    """SQLite takes a batch in chunks (`bulk_chunk`) in one transaction: a failure in the batch's last chunk
+    rolls back its earlier chunks too, and the batches committed before it stay whole."""
+    database = tmp_path / "chunks.db"
+    store = open_store(f"sqlite:///{database}")
+    store.migrate()
+    tenant_id = new_tenant(store)
+    assert store.bulk_chunk == 1000
+    failing = version(tenant_id, 9_999, "x").interaction_id
+    with sqlite3.connect(database) as damage:
+        damage.execute(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON interactions WHEN NEW.interaction_id = '{failing}'"
+            " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
+    with (
+        pytest.raises(sqlite3.IntegrityError, match="refused by the test"),
+        BatchWriters(store, tenant_id, batch_size=5000, writers=1) as sink,
+    ):
+        for number in range(5000):  # one whole batch: five chunks, committed
+            sink.add(version(tenant_id, number, "first batch"))
+        for number in range(5000, 9_000):  # four chunks of the second batch, then its last, which fails
+            sink.add(version(tenant_id, number, "second batch"))
+        sink.add(version(tenant_id, 9_999, "x"))
+    assert sink.counts == UpsertCounts(inserted=5000)
+    with sqlite3.connect(database) as check:
+        assert check.execute("SELECT count(*), min(interaction_id), max(interaction_id) FROM interactions"
+                             ).fetchone() == (5000, version(tenant_id, 0, "").interaction_id,
+                                              version(tenant_id, 4_999, "").interaction_id)
+        assert check.execute("SELECT count(*) FROM interaction_facets WHERE interaction_id > ?",
+                             (version(tenant_id, 4_999, "").interaction_id,)).fetchone() == (0,)
+    store.close()

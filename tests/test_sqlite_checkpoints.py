@@ -92,7 +92,7 @@ def test_bulk_writes_hold_bounded_memory_whatever_the_database_size(tmp_path: Pa
         db = store._db  # type: ignore[attr-defined]
         return tuple(db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("mmap_size", "cache_size", "temp_store"))
 
-    assert pragmas(bulk) == (0, -(64 << 10), 0)
+    assert pragmas(bulk) == (0, -(32 << 10), 0)
     assert pragmas(serving) == (1 << 30, -(64 << 10), 0)
     assert pragmas(reads)[1:] == (-(8 << 10), 0)
     assert pragmas(reads)[0] >= pragmas(serving)[0]

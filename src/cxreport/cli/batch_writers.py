@@ -5,6 +5,10 @@ which releases the GIL, or a PostgreSQL server process). Overlapping the two mak
 as long as the slower of them instead of their sum. A store that can take several writers at once
 (PostgreSQL) gets several: records are dealt to writers by interaction id, so every version of one
 interaction goes through the same writer in file order and "the last one in the file wins" still holds.
+
+A batch is one transaction (`Store.bulk_transaction`). A store that takes a batch in chunks (`Store.bulk_chunk`:
+SQLite, whose batches are large) is handed each chunk as it fills and commits at the batch's end, so a big
+batch never sits in memory whole.
 """
 
 from __future__ import annotations
@@ -12,14 +16,18 @@ from __future__ import annotations
 import queue
 import threading
 import zlib
+from contextlib import AbstractContextManager
 from types import TracebackType
 
 from cxreport import clock
 from cxreport.records.stored import StoredRecord
-from cxreport.store.base import Store, UpsertCounts
+from cxreport.store.base import BulkUpsert, Store, UpsertCounts
 
 _QUEUED_BATCHES = 2
-"""Batches waiting for each writer: enough to keep it busy, few enough to keep memory flat."""
+"""Chunks waiting for each writer: enough to keep it busy, few enough to keep memory flat."""
+
+Chunk = tuple[list[StoredRecord], bool]
+"""Records for a writer, and whether they end its batch (then it commits)."""
 _POLL_SECONDS = 0.1
 
 
@@ -32,8 +40,11 @@ class BatchWriters:
         self._store = store
         self._tenant_id = tenant_id
         self._batch_size = batch_size
+        self._chunk = min(batch_size, store.bulk_chunk or batch_size)
         self._pending: list[list[StoredRecord]] = [[] for _ in range(max(1, writers))]
-        self._queues: list[queue.Queue[list[StoredRecord] | None]] = [
+        self._in_batch = [0 for _ in self._pending]
+        """Records handed to each writer in its open batch."""
+        self._queues: list[queue.Queue[Chunk | None]] = [
             queue.Queue(maxsize=_QUEUED_BATCHES) for _ in self._pending
         ]
         self._counts = [UpsertCounts() for _ in self._pending]
@@ -56,7 +67,7 @@ class BatchWriters:
             if kind is None:
                 self.flush()
         finally:
-            if kind is not None:  # the caller failed: abandon what is queued, finish the batch in flight
+            if kind is not None:  # the caller failed: abandon what is queued and the open batch (rolled back)
                 self._failed.set()
             for index in range(len(self._queues)):
                 self._enqueue(index, None, even_after_failure=True)
@@ -76,18 +87,22 @@ class BatchWriters:
         index = zlib.crc32(record.interaction_id.encode()) % len(self._pending) if len(self._pending) > 1 else 0
         pending = self._pending[index]
         pending.append(record)
-        if len(pending) >= self._batch_size:
+        in_batch = self._in_batch[index] + len(pending)
+        last = in_batch >= self._batch_size
+        if last or len(pending) >= self._chunk:
             self._pending[index] = []
-            self._enqueue(index, pending)
+            self._in_batch[index] = 0 if last else in_batch
+            self._enqueue(index, (pending, last))
 
     def flush(self) -> None:
-        """Hand every writer the records it holds as a batch, however few (at the end of a file, say)."""
+        """End every writer's batch with the records it holds, however few (at the end of a file, say)."""
         for index, pending in enumerate(self._pending):
-            if pending:
+            if pending or self._in_batch[index]:
                 self._pending[index] = []
-                self._enqueue(index, pending)
+                self._in_batch[index] = 0
+                self._enqueue(index, (pending, True))
 
-    def _enqueue(self, index: int, batch: list[StoredRecord] | None, even_after_failure: bool = False) -> None:
+    def _enqueue(self, index: int, batch: Chunk | None, even_after_failure: bool = False) -> None:
         while True:
             if self._failed.is_set() and not even_after_failure:
                 self._raise_if_failed()
@@ -108,14 +123,34 @@ class BatchWriters:
 
     def _write_batches(self, index: int) -> None:
         source = self._queues[index]
-        while (batch := source.get()) is not None:
+        transaction: AbstractContextManager[BulkUpsert] | None = None
+        write: BulkUpsert | None = None
+        counts = UpsertCounts()
+        while (item := source.get()) is not None:
             if self._failed.is_set():
                 continue
+            chunk, last = item
             try:
-                self._counts[index] += self._store.upsert_records(self._tenant_id, batch, clock.now_us())
+                if transaction is None:
+                    transaction = self._store.bulk_transaction(self._tenant_id)
+                    write = transaction.__enter__()
+                    counts = UpsertCounts()
+                if chunk:
+                    assert write is not None
+                    counts += write(chunk, clock.now_us())
+                if last:
+                    committing, transaction = transaction, None
+                    committing.__exit__(None, None, None)
+                    self._counts[index] += counts
             except BaseException as error:  # noqa: BLE001 - handed to the caller's thread, which raises it
+                if transaction is not None:  # the batch rolls back
+                    failing, transaction = transaction, None
+                    failing.__exit__(type(error), error, error.__traceback__)
                 self._error = self._error or error
                 self._failed.set()
+        if transaction is not None:  # abandoned mid-batch (the caller failed): roll it back
+            abandoned = RuntimeError("the import was abandoned")
+            transaction.__exit__(RuntimeError, abandoned, None)
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:

@@ -19,14 +19,18 @@ from cxreport.records.filters import parse_filters
 @database_option
 @click.option("--tenant", "tenant_id", required=True, metavar="ID", help="The tenant id.")
 @click.option("--strict", is_flag=True, help="Write nothing if any record is rejected.")
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
+@click.option(
+    "--batch-size", type=click.IntRange(1, 1_000_000), default=None,
+    help="Records a transaction (default: 20,000 on SQLite, 2,000 on PostgreSQL).",
+)
 @click.option(
     "--writers", type=click.IntRange(1, 16), default=None,
     help="Batches written at once (default: 1 on SQLite, 2 on PostgreSQL).",
 )
 @click.argument("files", nargs=-1, required=True, metavar="FILE…")
 def import_command(
-    database: str | None, tenant_id: str, strict: bool, batch_size: int, writers: int | None, files: tuple[str, ...]
+    database: str | None, tenant_id: str, strict: bool, batch_size: int | None, writers: int | None,
+    files: tuple[str, ...],
 ) -> None:
     """Import records from JSON (seed envelope or array) or NDJSON files; `-` is standard input."""
     from cxreport.cli.import_records import import_files

@@ -23,8 +23,6 @@ from cxreport.records.stored import StoredRecord
 from cxreport.records.validate import prepare_record
 from cxreport.store.base import Store, UpsertCounts
 
-DEFAULT_BATCH_SIZE = 2000
-
 
 @dataclass(frozen=True, slots=True)
 class RejectedRecord:
@@ -58,12 +56,12 @@ def import_files(
     paths: list[str],
     *,
     strict: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     progress: bool = True,
     writers: int | None = None,
 ) -> ImportReport:
-    """Import the files' records in batches of `batch_size`, each atomic, on `writers` concurrent writers
-    (default: as many as the store takes at once; see `BatchWriters`)."""
+    """Import the files' records in batches of `batch_size` (default: the store's `bulk_batch_size`), each
+    atomic, on `writers` concurrent writers (default: as many as the store takes at once; see `BatchWriters`)."""
     for path in paths:  # a missing or unreadable file stops the import before anything is written
         if path != "-":
             open(path, "rb").close()
@@ -77,7 +75,7 @@ def import_files(
             if check.rejected:
                 return check
         report = ImportReport()
-        with BatchWriters(store, tenant_id, batch_size, writers or store.bulk_writers) as sink:
+        with BatchWriters(store, tenant_id, batch_size or store.bulk_batch_size, writers or store.bulk_writers) as sink:
             for name, path in zip(paths, files, strict=True):
                 for record in _prepared_records(name, path, tenant_id, report, progress, "importing"):
                     sink.add(record)

@@ -10,6 +10,7 @@ import abc
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from threading import Lock
 from typing import NamedTuple, TypeVar
@@ -89,6 +90,10 @@ class UpsertCounts:
         return UpsertCounts(
             self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
         )
+
+
+BulkUpsert = Callable[[Sequence[StoredRecord], int], UpsertCounts]
+"""Upserts records (and `now_us`) in an open bulk transaction (`Store.bulk_transaction`)."""
 
 
 class StoredEvent(msgspec.Struct, frozen=True, gc=False):
@@ -432,6 +437,18 @@ class Store(abc.ABC):
     # interactions -------------------------------------------------------------------------------------
     bulk_writers = 1
     """How many bulk imports' batches this store takes at once, each on its own connection."""
+    bulk_batch_size = 2000
+    """`cxreport import`'s default records a transaction on this store."""
+    bulk_chunk: int | None = None
+    """Records handed at a time to a `bulk_transaction`'s writer (so that a big transaction never holds all its
+    records in memory); None: a whole batch at once."""
+
+    @contextmanager
+    def bulk_transaction(self, tenant_id: str) -> Iterator[BulkUpsert]:
+        """One bulk import's transaction: the function it yields upserts records as `upsert_records` does, and
+        everything written through it commits when the block ends, or rolls back on an exception. Here, each call
+        is a transaction of its own (which is why `bulk_chunk` is None: a batch is handed over in one call)."""
+        yield lambda records, now_us: self.upsert_records(tenant_id, records, now_us)
 
     @abc.abstractmethod
     def upsert_records(self, tenant_id: str, records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:

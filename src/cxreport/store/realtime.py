@@ -58,12 +58,14 @@ def note_slots(execute: Execute, dialect: Dialect, tenant_id: str, instants: Ite
 
 
 def keep_in_step(execute: Execute, execute_many: ExecuteMany, dialect: Dialect, tenant_id: str,
-                 new_facts: tuple[str, object] | None, instants: list[int]) -> None:
+                 new_facts: tuple[str, object] | None, instants: list[int], *, added: Iterable[int] = ()) -> None:
     """After a write's queue-entry facts, in its transaction: the rollups and the realtime change counter of
     every quarter hour the write touched. `new_facts` (see `rollups.add`; None: no new record has facts) are
     added to the rollups; the quarter hours holding `instants` (a replaced record's old and new facts, or the
-    entries an SLA version now judges) are rebuilt."""
+    entries an SLA version now judges) are rebuilt. `added`: quarter hours whose rollups the caller has added
+    new facts to already (`rollups.add_cells`), counted as touched."""
     touched = rollups.add(execute, execute_many, dialect, tenant_id, new_facts) if new_facts else []
+    touched = [*touched, *added]
     if instants:
         rollups.refresh(execute, dialect, tenant_id, instants)
     note_slots(execute, dialect, tenant_id, [*touched, *instants])

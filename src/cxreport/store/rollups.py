@@ -232,18 +232,95 @@ def add(execute: Execute, execute_many: ExecuteMany, dialect: Dialect, tenant_id
     touched: set[int] = set()
     for rollup in (*ROLLUPS, *HOUR_ROLLUPS):
         select, update, insert = _merges(rollup, dialect, source)
-        rows = execute(select, (ids, tenant_id)).fetchall()
-        width = len(_target(rollup))
-        if rollup.source is None:
-            touched.update(int(row[1]) for row in rows)
-        stored = [_update_params(rollup, row) for row in rows if row[width]]
-        if stored:
-            execute_many(update, stored)
-        new = [row[:width] if rollup.source is None else (*row[:width], row[0], row[1])
-               for row in rows if not row[width]]
-        if new:
-            execute_many(insert, new)
+        touched.update(_merge(execute, execute_many, rollup, execute(select, (ids, tenant_id)).fetchall(), update,
+                              insert))
     return sorted(touched)
+
+
+CELLS = Rollup("new_fact_cells", ("queue", "channelType", "direction", "flow"))
+"""The rows of some facts per quarter hour and cell (queue, channel type, direction and flow: every rollup's
+groups), with the rollups' columns: each rollup's rows are sums of them (sums added, the greatest and least
+kept), so the per-fact expressions are evaluated once, not once a rollup (`add_cells`)."""
+
+
+def cells_statement(dialect: Dialect, source: str) -> str:
+    """SELECT `CELLS`' rows of tenant ?'s facts read from `source` (as `add`'s `new_facts`: the parameter of the
+    ids first, then the tenant's), in the columns of `_target(CELLS)`."""
+    return _rebuild(CELLS, dialect, one_tenant=True, source=source)
+
+
+def cells_columns() -> list[str]:
+    return _target(CELLS)
+
+
+def add_cells(execute: Execute, dialect: Dialect, tenant_id: str, cells: str) -> list[int]:
+    """`add`, from the table `cells` holding the new facts' `CELLS` rows (`cells_statement`'s, of this tenant
+    only) instead of from the facts, and in SQL alone: each rollup's rows of the cells (a sum of sums is the sum,
+    a greatest of greatest values the greatest) are merged into the stored rows of the same slot and group
+    (`UPDATE … FROM`), then those without one inserted (numbered after their hour's last row in an hourly
+    rollup). The per-fact expressions are evaluated once, not once a rollup, and no row crosses into Python
+    (measured on a bulk import: 0.65 s a transaction of 20,000 records for `add`'s four aggregations and merges,
+    0.3 s for the cells and …). Returns the quarter hours of the cells."""
+    for rollup in (*ROLLUPS, *HOUR_ROLLUPS):
+        update, insert = _merges_from_cells(rollup, dialect, cells)
+        execute(update, (tenant_id,))
+        execute(insert, (tenant_id,))
+    slots = execute(dialect.sql(f"SELECT DISTINCT slot_us FROM {cells} WHERE tenant_id = ?"), (tenant_id,))
+    return sorted(int(slot) for (slot,) in slots.fetchall())
+
+
+def _merges_from_cells(rollup: Rollup, dialect: Dialect, cells: str) -> tuple[str, str]:
+    """UPDATE the rollup's stored rows with its rows of the table `cells` (`add_cells`); INSERT the others."""
+    ids, names = rollup.columns
+    target = _target(rollup)
+    slot = "c.slot_us" if rollup.slot_us == SLOT_US else _floored("c.slot_us", rollup.slot_us)
+    values = ["c.tenant_id", slot, *(f"c.{c}" for c in ids), *(f"max(c.{c})" for c in names),
+              *(f"sum(c.{c})" for c in FIGURE_COLUMNS), "max(c.max_wait_ms)", "min(c.min_rule)", "max(c.max_rule)"]
+    named = ", ".join(f"{value} AS {column}" for value, column in zip(values, target, strict=True))
+    group = ", ".join(["c.tenant_id", "2", *(f"c.{c}" for c in ids)])
+    delta = f"SELECT {named} FROM {cells} AS c WHERE c.tenant_id = ? GROUP BY {group}"
+    same = " AND ".join(
+        ["r.tenant_id = d.tenant_id", "r.slot_us = d.slot_us", *(f"r.{c} {dialect.same} d.{c}" for c in ids)]
+    )
+    # the cells of groups the rollup has no row of yet (once the UPDATE has run: the rest), before aggregating
+    absent = " AND ".join(
+        ["r.tenant_id = c.tenant_id", f"r.slot_us = {slot}", *(f"r.{c} {dialect.same} c.{c}" for c in ids)]
+    )
+    new_delta = (f"SELECT {named} FROM {cells} AS c WHERE c.tenant_id = ?"
+                 f" AND NOT EXISTS (SELECT 1 FROM {rollup.table} AS r WHERE {absent}) GROUP BY {group}")
+
+    def kept(column: str, pick: str) -> str:  # NULL only when both are (aggregates skip NULLs)
+        return f"{column} = coalesce({pick}(r.{column}, d.{column}), r.{column}, d.{column})"
+
+    assignments = [
+        *(kept(column, dialect.greatest) for column in names),
+        *(f"{column} = r.{column} + d.{column}" for column in FIGURE_COLUMNS),
+        kept("max_wait_ms", dialect.greatest), kept("min_rule", dialect.least), kept("max_rule", dialect.greatest),
+    ]
+    update = f"UPDATE {rollup.table} AS r SET {', '.join(assignments)} FROM ({delta}) AS d WHERE {same}"
+    columns, selected = list(target), ["d.*"]
+    if rollup.source is not None:  # an hourly rollup's rows are numbered within their hour
+        columns.append("n")
+        order = ", ".join([f"d.{c}" for c in ids])
+        last = f"SELECT max(r.n) FROM {rollup.table} AS r WHERE r.tenant_id = d.tenant_id AND r.slot_us = d.slot_us"
+        selected.append(f"coalesce(({last}), 0) + row_number() OVER (PARTITION BY d.slot_us ORDER BY {order})")
+    insert = f"INSERT INTO {rollup.table} ({', '.join(columns)}) SELECT {', '.join(selected)} FROM ({new_delta}) AS d"
+    return dialect.sql(update), dialect.sql(insert)
+
+
+def _merge(execute: Execute, execute_many: ExecuteMany, rollup: Rollup, rows: list[Any], update: str,
+           insert: str) -> set[int]:
+    """Merge `_merges`' SELECT rows into the rollup: UPDATE the stored row of each that has one, INSERT the
+    others. Returns the quarter hours of the rows (a quarter-hour rollup's; none for an hourly one)."""
+    width = len(_target(rollup))
+    update_params = _update_params(rollup)
+    stored = [update_params(row) for row in rows if row[width]]
+    if stored:
+        execute_many(update, stored)
+    new = [row[:width] if rollup.source is None else (*row[:width], row[0], row[1]) for row in rows if not row[width]]
+    if new:
+        execute_many(insert, new)
+    return {int(row[1]) for row in rows} if rollup.source is None else set()
 
 
 ExecuteMany = Callable[[str, Sequence[Sequence[object]]], Any]
@@ -277,21 +354,20 @@ def _merges(rollup: Rollup, dialect: Dialect, source: str) -> tuple[str, str, st
     return dialect.sql(select), dialect.sql(update), dialect.sql(insert)
 
 
-def _update_params(rollup: Rollup, row: Sequence[object]) -> list[object]:
-    """`_merges`' UPDATE parameters of one of its SELECT's rows (in `_target`'s order)."""
+def _update_params(rollup: Rollup) -> Callable[[Sequence[object]], tuple[object, ...]]:
+    """`_merges`' UPDATE parameters of one of its SELECT's rows (in `_target`'s order), by a function made once
+    a rollup (a bulk import merges ~100,000 rows: the column arithmetic once, not once a row)."""
     ids, names = rollup.columns
-    keys = row[: 2 + len(ids)]
-    at = len(keys)
-    name_values = row[at : at + len(names)]
-    tail = at + len(names) + len(FIGURE_COLUMNS)
-    sums = row[at + len(names) : tail]
-    max_wait, min_rule, max_rule = row[tail : tail + 3]
-    return [
-        *(value for name in name_values for value in (name, name)),
-        *sums,
-        max_wait, max_wait, min_rule, min_rule, max_rule, max_rule,
-        *keys,
-    ]
+    at = 2 + len(ids)
+    sums = at + len(names)
+    tail = sums + len(FIGURE_COLUMNS)
+
+    def params(row: Sequence[object]) -> tuple[object, ...]:
+        max_wait, min_rule, max_rule = row[tail : tail + 3]
+        return (*(value for name in row[at:sums] for value in (name, name)), *row[sums:tail],
+                max_wait, max_wait, min_rule, min_rule, max_rule, max_rule, *row[:at])
+
+    return params
 
 
 def fill(execute: Execute, dialect: Dialect) -> None:

@@ -17,15 +17,16 @@ import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import msgspec
 
 from cxreport.errors import ConfigError, StoreUnavailable
-from cxreport.store import hours, realtime
+from cxreport.store import hours, realtime, rollups
 from cxreport.store.base import (
     AgentEventKey,
+    BulkUpsert,
     EventKey,
     ExportKey,
     Query,
@@ -103,13 +104,14 @@ DIALECT = Dialect(
 class Memory:
     """How much memory each connection may use. The defaults suit a server (memory-mapped reads, a
     modest page cache). A bulk import wants a bounded process whatever the file's size: no memory map (every
-    page of a growing database it touched would stay resident: 650 MB for 100,000 records), a 64 MiB cache
+    page of a growing database it touched would stay resident: 650 MB for 100,000 records), a 32 MiB cache
     (its index inserts land all over the file; pages it misses come from the operating system's cache, which
-    the process does not hold) and temporary files on disk (a statement's journal holds a copy of every page
-    it changes: in memory, the facet insert's grew with the database, +110 MB at 100,000 records). A bulk
-    export wants a small cache (it reads each page once) and the whole file mapped (SQLite caps the size at
-    its build's maximum, 2 GiB here): reading through the map instead of copying each page in halves the
-    reads' CPU (issue 16: 1.2 vs 2.1 s for 300,000 records). The pages it touched count in its RSS, but as
+    the process does not hold; a sort may use as much again: 64 MiB peaked at 195 MB with 20,000-record
+    transactions, 32 MiB at 164 MB for the same CPU) and temporary files on disk (a statement's journal holds a
+    copy of every page it changes: in memory, the facet insert's grew with the database, +110 MB at 100,000
+    records). A bulk export wants a small cache (it reads each page once) and the whole file mapped (SQLite caps
+    the size at its build's maximum, 2 GiB here): reading through the map instead of copying each page in halves
+    the reads' CPU (issue 16: 1.2 vs 2.1 s for 300,000 records). The pages it touched count in its RSS, but as
     the operating system's file cache (clean, shared, reclaimable), not the process's own memory."""
 
     mmap_bytes: int = 1 << 30
@@ -124,7 +126,7 @@ class Memory:
 
 
 FOR_SERVING = Memory()
-FOR_BULK_WRITES = Memory(mmap_bytes=0, cache_bytes=64 << 20, background_checkpoints=True)
+FOR_BULK_WRITES = Memory(mmap_bytes=0, cache_bytes=32 << 20, background_checkpoints=True)
 FOR_BULK_READS = Memory(mmap_bytes=1 << 40, cache_bytes=8 << 20)
 
 
@@ -291,10 +293,40 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         return [statement.strip() for statement in script.split(";") if statement.strip()]
 
     # interactions -------------------------------------------------------------------------------------
+    bulk_batch_size = 50_000
+    bulk_chunk = 1_000
+
+    @contextmanager
+    def bulk_transaction(self, tenant_id: str) -> Iterator[BulkUpsert]:
+        """One write transaction for many chunks of records (`cxreport import`'s batch): each commit rewrites
+        every index page the transaction dirtied, and records in random time order dirty nearly as many pages
+        in 2,000 records as in 20,000, so fewer, bigger transactions cost far less a record (issue 16). The
+        records come a chunk at a time, so memory holds a chunk, not the batch. Each chunk's records, their facts
+        and the facet deletions of the records they replace are written as it comes; the facets, the hourly
+        counts, the rollups and the realtime slot counters of the whole batch are written once, before the
+        commit (`_Deferred`): one sorted pass over each index instead of one a chunk, and a rollup row a slot
+        and group for the batch instead of one a chunk."""
+        with self._write() as db:
+            deferred = _Deferred()
+            noted = False
+
+            def write(records: Sequence[StoredRecord], now_us: int) -> UpsertCounts:
+                nonlocal noted
+                counts = self._upsert(db, tenant_id, records, now_us, derived=False, deferred=deferred)
+                if not noted and (counts.inserted or counts.updated):
+                    self._note_change(db, tenant_id, records[0].interaction_id)
+                    noted = True
+                return counts
+
+            yield write
+            _write_deferred(db, tenant_id, deferred)
+
     def _upsert(
-        self, db: sqlite3.Connection, tenant_id: str, records: Sequence[StoredRecord], now_us: int, *, derived: bool
+        self, db: sqlite3.Connection, tenant_id: str, records: Sequence[StoredRecord], now_us: int, *, derived: bool,
+        deferred: _Deferred | None = None,
     ) -> UpsertCounts:
-        """`upsert_records` inside an open transaction; `derived` marks records made from events."""
+        """`upsert_records` inside an open transaction; `derived` marks records made from events. With
+        `deferred`, what can wait for the end of a bulk transaction is added to it instead of written."""
         latest = newest_per_id(records)
         stored = self._stored_docs(db, tenant_id, list(latest))
         inserts: list[StoredRecord] = []
@@ -316,14 +348,15 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         db.executemany(_INSERT_RECORD, [(*_insert_row(tenant_id, record, now_us), flag) for record in inserts])
         db.executemany(_UPDATE_RECORD, [_update_row(tenant_id, record, now_us, flag) for record in updates])
         db.executemany(_DELETE_FACET, sorted(_facet_rows(tenant_id, replaced)))
-        written = [record.interaction_id for record in inserts] + [record.interaction_id for record in updates]
-        if written:
-            db.execute(_INSERT_FACETS_OF, (msgspec.json.encode(written).decode(), tenant_id))
-        changes = hours.deltas(map(hours.counted, inserts + updates),
-                               (hours.from_facets(old.start_us, old.facets) for old in replaced))
-        if changes:
-            db.execute(hours.UPSERT_JSON, (tenant_id, msgspec.json.encode([(*key, n) for key, n in changes]).decode()))
-        _write_facts(db, tenant_id, inserts, updates)
+        pending = _Deferred() if deferred is None else deferred
+        pending.written.update(dict.fromkeys(record.interaction_id for record in (*inserts, *updates)))
+        counts = pending.hour_counts
+        for key, change in hours.deltas(map(hours.counted, inserts + updates),
+                                        (hours.from_facets(old.start_us, old.facets) for old in replaced)):
+            counts[key] = counts.get(key, 0) + change
+        _write_facts(db, tenant_id, inserts, updates, pending)
+        if deferred is None:
+            _write_deferred(db, tenant_id, pending)
         return UpsertCounts(len(inserts), len(updates), unchanged)
 
     def _refresh_rollups(self, db: sqlite3.Connection, tenant_id: str, instants: list[int]) -> None:
@@ -474,12 +507,12 @@ float, str or bytearray, and adapting a `bytes` costs a formatted AttributeError
 
 
 def _write_facts(
-    db: sqlite3.Connection, tenant_id: str, inserts: list[StoredRecord], updates: list[StoredRecord]
+    db: sqlite3.Connection, tenant_id: str, inserts: list[StoredRecord], updates: list[StoredRecord],
+    pending: _Deferred,
 ) -> None:
-    """The queue-entry facts of the records just written: a replaced record's old facts go first. Then the
-    rollups: the new records' facts are added to them (`rollups.add`), and every quarter hour that held or holds
-    a replaced record's facts is rebuilt; the realtime change counter of every quarter hour either touched."""
-    instants: list[int] = []
+    """The queue-entry facts of the records just written: a replaced record's old facts go first. What the
+    rollups need (`_write_deferred`) is added to `pending`: the new records with facts, and the entry instants of
+    the replaced facts and of the facts replacing them."""
     if updates:
         replaced = [record.interaction_id for record in updates]
         for start in range(0, len(replaced), _LOOKUP_CHUNK):
@@ -489,15 +522,57 @@ def _write_facts(
                 f" ({','.join('?' * len(chunk))})",
                 (tenant_id, *chunk),
             )
-            instants += [entry_us for (entry_us,) in found]
+            pending.instants += [entry_us for (entry_us,) in found]
         db.executemany(_DELETE_FACTS, [(tenant_id, interaction_id) for interaction_id in replaced])
     rows = fact_rows(tenant_id, [*inserts, *updates], int)
     if rows:
         db.executemany(_INSERT_FACT, rows)
-    new = [record.interaction_id for record in inserts if record.facts]
-    instants += [fact.entry_us for record in updates for fact in record.facts]
-    new_facts = (_NEW_FACTS, msgspec.json.encode(new).decode()) if new else None
-    realtime.keep_in_step(db.execute, db.executemany, DIALECT, tenant_id, new_facts, instants)
+    pending.new_facts.update(dict.fromkeys(record.interaction_id for record in inserts if record.facts))
+    pending.instants += [fact.entry_us for record in updates for fact in record.facts]
+
+
+@dataclass(slots=True)
+class _Deferred:
+    """What an upsert writes after its records and facts, gathered over a bulk transaction's chunks and
+    written once before it commits (`_write_deferred`); an upsert of its own writes it at once."""
+
+    written: dict[str, None] = field(default_factory=dict)
+    """The interactions written (inserted or replaced), in order, each once: their facets are inserted."""
+    hour_counts: dict[hours.Key, int] = field(default_factory=dict)
+    """The change of each row of the hourly counts (by the records written and the versions they replaced)."""
+    new_facts: dict[str, None] = field(default_factory=dict)
+    """New interactions with facts: added to the rollups."""
+    instants: list[int] = field(default_factory=list)
+    """Entry instants of replaced facts and of the facts replacing them: their quarter hours are rebuilt."""
+
+
+def _write_deferred(db: sqlite3.Connection, tenant_id: str, pending: _Deferred) -> None:
+    """The facets of the records written (their `facets` column as it now is, so a record written twice in
+    one transaction gets its last version's; the first version's were never inserted, and the deletion of
+    the facets it replaced found none), the hourly counts' changes, then the rollups and the realtime change
+    counter of every quarter hour touched (`realtime.keep_in_step`: the new records' facts added, the quarter
+    hours of replaced facts rebuilt from the facts after that, which corrects anything the addition counted of
+    a record replaced later in the transaction)."""
+    if pending.written:
+        db.execute(_INSERT_FACETS_OF, (msgspec.json.encode(list(pending.written)).decode(), tenant_id))
+    changes = sorted((key, n) for key, n in pending.hour_counts.items() if n)
+    if changes:
+        db.execute(hours.UPSERT_JSON, (tenant_id, msgspec.json.encode([(*key, n) for key, n in changes]).decode()))
+    added: list[int] = []
+    if pending.new_facts:
+        db.execute(_CREATE_CELLS)
+        db.execute(_CLEAR_CELLS)
+        db.execute(_INSERT_CELLS, (msgspec.json.encode(list(pending.new_facts)).decode(), tenant_id))
+        added = rollups.add_cells(db.execute, DIALECT, tenant_id, _CELLS)
+    realtime.keep_in_step(db.execute, db.executemany, DIALECT, tenant_id, None, pending.instants, added=added)
+
+
+_CELLS = f"temp.{rollups.CELLS.table}"
+_CREATE_CELLS = f"CREATE TEMP TABLE IF NOT EXISTS {rollups.CELLS.table} ({', '.join(rollups.cells_columns())})"
+_CLEAR_CELLS = f"DELETE FROM {_CELLS}"
+_INSERT_CELLS = f"INSERT INTO {_CELLS} {rollups.cells_statement(DIALECT, _NEW_FACTS)}"
+"""The new facts' rows per quarter hour and cell, aggregated once (from which `rollups.add_cells` sums each
+rollup's), in a temporary table of the connection's, emptied before each use."""
 
 
 def _promoted(record: StoredRecord) -> tuple[object, ...]:
