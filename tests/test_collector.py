@@ -58,3 +58,35 @@ def test_overlapping_pauses_in_threads() -> None:
     release.set()
     thread.join(10)
     assert gc.isenabled()
+
+
+def test_pauses_overlapping_without_a_break_still_collect_cycles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pause ending while another lasts collects when the collector has been off longer than LONGEST_OFF:
+    a server answering statistics all the time does not keep cyclic garbage for ever."""
+    from cxreport.service import collector
+
+    monkeypatch.setattr(collector, "LONGEST_OFF", -1.0)
+
+    class Cycle:
+        pass
+
+    entered, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with collector_paused():
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert entered.wait(10)
+    with collector_paused():
+        cycle = Cycle()
+        cycle.self = cycle  # type: ignore[attr-defined]
+        del cycle
+        assert any(isinstance(o, Cycle) for o in gc.get_objects())
+    assert not gc.isenabled()  # the other pause lasts, yet the cycle was collected when this one ended
+    assert not any(isinstance(o, Cycle) for o in gc.get_objects())
+    release.set()
+    thread.join(10)
+    assert gc.isenabled()
