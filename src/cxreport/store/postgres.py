@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from cxreport.errors import StatementTimeout, StoreUnavailable
 from cxreport.ids import normalize_uuid
-from cxreport.store import hours, realtime
+from cxreport.store import hours, postgres_rollups, rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -296,7 +296,7 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
 
     def _refresh_rollups(self, db: psycopg.Connection[Any], tenant_id: str, instants: list[int]) -> None:
         _lock_rollups(db, tenant_id)
-        realtime.keep_in_step(db.execute, db.cursor().executemany, DIALECT, tenant_id, None, instants)
+        _keep_in_step(db, tenant_id, [], [], instants)
 
     def _lock_slas(self, db: psycopg.Connection[Any], tenant_id: str, *, exclusive: bool) -> None:
         lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
@@ -432,18 +432,26 @@ def _write_queue_facts(
         columns = list(zip(*(key for key, _ in changes), strict=True))
         db.execute(_UPSERT_HOURS, (tenant_id, *(list(column) for column in columns), [n for _, n in changes]))
     # the new records' facts are added to the rollups; quarter hours of replaced ones are rebuilt
-    realtime.keep_in_step(db.execute, db.cursor().executemany, DIALECT, tenant_id,
-                          (_NEW_FACTS, new) if new else None, instants)
+    _keep_in_step(db, tenant_id, [fact.entry_us for interaction_id in new for fact in records[interaction_id].facts],
+                  new, instants)
+
+
+def _keep_in_step(db: psycopg.Connection[Any], tenant_id: str, added: list[int], new: list[str],
+                  instants: list[int]) -> None:
+    """`realtime.keep_in_step`, set-based (`postgres_rollups`): the facts of the `new` interactions (entry
+    instants `added`) added to the rollups, the quarter hours holding `instants` rebuilt, the counters of both
+    bumped."""
+    if new:
+        postgres_rollups.add(db.execute, DIALECT, tenant_id, new)
+    if instants:
+        rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+    postgres_rollups.note_slots(db.execute, tenant_id, [*added, *instants])
 
 
 def _lock_rollups(db: psycopg.Connection[Any], tenant_id: str) -> None:
     """One transaction of the tenant at a time writes its rollups (a transaction-scoped advisory lock, taken
     last: the rollups are what a transaction writes last)."""
     db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
-
-
-_NEW_FACTS = "unnest(?::uuid[]) AS n(value) CROSS JOIN queue_entry_facts AS f"
-"""The facts of the interactions a list parameter names (`rollups.add`)."""
 
 
 def _signed32(value: int) -> int:
