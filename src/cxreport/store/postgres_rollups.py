@@ -19,8 +19,13 @@ from cxreport.store.rollups import FIGURE_COLUMNS, HOUR_ROLLUPS, ROLLUPS, SLOT_U
 
 Execute = Callable[[str, Sequence[object]], Any]
 
-NEW_FACTS = "unnest(?::uuid[]) AS n(value) CROSS JOIN queue_entry_facts AS f"
-"""The facts of the interactions a list parameter names."""
+NEW_FACTS = (
+    "unnest(?::uuid[]) AS n(value) CROSS JOIN LATERAL (SELECT * FROM queue_entry_facts AS q"
+    " WHERE q.tenant_id = ?::uuid AND q.interaction_id = n.value OFFSET 0) AS f"
+)
+"""The facts of the interactions a list parameter names (then the tenant's id), each probed by its key: a join
+the planner may choose read every fact of the tenant into a hash table when its statistics are stale (a bulk
+load into a new database: ~22,000 facts read 4 times a batch at 20,000 records, growing with the table)."""
 
 _NOTE_SLOTS = (
     "INSERT INTO realtime_slots (tenant_id, slot_us, counter) SELECT %s, slot, 1 FROM unnest(%s::bigint[]) AS slot"
@@ -74,7 +79,7 @@ def add(execute: Execute, dialect: Dialect, tenant_id: str, interaction_ids: lis
     had none before this transaction (new records)."""
     for rollup in (*ROLLUPS, *HOUR_ROLLUPS):
         sql = _MERGES.get(rollup.table) or _MERGES.setdefault(rollup.table, _merge(rollup, dialect))
-        execute(sql, (interaction_ids, tenant_id))
+        execute(sql, (interaction_ids, tenant_id, tenant_id))
 
 
 def note_slots(execute: Execute, tenant_id: str, instants: Sequence[int]) -> None:
