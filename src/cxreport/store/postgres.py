@@ -26,7 +26,7 @@ from psycopg_pool import ConnectionPool
 
 from cxreport.errors import StatementTimeout, StoreUnavailable
 from cxreport.ids import normalize_uuid
-from cxreport.store import hours, postgres_rollups, rollups
+from cxreport.store import hours, postgres_copy, postgres_rollups, rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -45,7 +45,7 @@ from cxreport.store.postgres_schema import MIGRATIONS
 from cxreport.store.statements import Statements, doc_column
 from cxreport.store.waits import busy, lock_wait
 
-_encode_facets = msgspec.json.Encoder().encode
+_encode_facets = _encode_json = msgspec.json.Encoder().encode
 _decode_facets = msgspec.json.Decoder(list[tuple[str, str]]).decode
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EARLIEST_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
@@ -130,10 +130,13 @@ _DELETE_FACETS = (
 which is `_EARLIEST_US` for the start written as -infinity)."""
 _UPSERT_HOURS = (
     "INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)"
-    " SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::integer[],"
-    " %s::integer[], %s::bigint[]) ON CONFLICT (tenant_id, kind, value, hour_us, channel_type, direction, flagged,"
-    " abandoned) DO UPDATE SET n = interaction_hours.n + EXCLUDED.n"
+    " SELECT %s, e->>0, e->>1, (e->>2)::bigint, e->>3, e->>4, (e->>5)::integer, (e->>6)::integer, (e->>7)::bigint"
+    " FROM jsonb_array_elements(%s::jsonb) AS e"
+    " ON CONFLICT (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned)"
+    " DO UPDATE SET n = interaction_hours.n + EXCLUDED.n"
 )
+"""A batch's changes (`hours.deltas`, in key order) as one JSON array of [kind, value, hour_us, channel, direction,
+flagged, abandoned, n]: the driver's dump of nine arrays of ~4,000 values each took ~9 µs of client CPU a record."""
 _DELETE_LIVE = "DELETE FROM live_interactions WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s::uuid[])"
 _INSERT_LIVE = "INSERT INTO live_interactions (tenant_id, interaction_id, last_us, activities) VALUES (%s, %s, %s, %s)"
 _DELETE_QUEUE_FACTS = (
@@ -410,17 +413,19 @@ def _copy_facets(
 ) -> None:
     """COPY the facets of the written records into `interaction_facets`, in key order (it keeps index
     inserts local). Plain inserts: a written record has no facets left (new, or its old ones deleted)."""
-    rows: list[tuple[str, str, int, str, datetime | str]] = []
+    rows: list[tuple[str, str, int, str, str]] = []
     for interaction_id in written:
         record = records[interaction_id]
-        start = timestamp_param(record.start_us)
+        start = postgres_copy.timestamp(timestamp_param(record.start_us))
         rows.extend((kind, value, record.start_us, interaction_id, start) for kind, value in record.facets)
-    rows.sort()  # by key; the last item (the start as a parameter) is never compared: the key is unique
+    rows.sort()  # by key; the last item (the start as COPY text) is never compared: the key is unique
+    text = postgres_copy.text
+    data = "".join([f"{tenant_id}\t{text(kind)}\t{text(value)}\t{start}\t{interaction_id}\n"
+                    for kind, value, _, interaction_id, start in rows])
     with db.cursor().copy(
         "COPY interaction_facets (tenant_id, kind, value, start_ts, interaction_id) FROM STDIN"
     ) as copy:
-        for kind, value, _, interaction_id, start in rows:
-            copy.write_row((tenant_id, kind, value, start, interaction_id))
+        copy.write(data.encode())
 
 
 def _write_queue_facts(
@@ -445,8 +450,7 @@ def _write_queue_facts(
     if new or instants or changes:
         _lock_rollups(db, tenant_id)
     if changes:
-        columns = list(zip(*(key for key, _ in changes), strict=True))
-        db.execute(_UPSERT_HOURS, (tenant_id, *(list(column) for column in columns), [n for _, n in changes]))
+        db.execute(_UPSERT_HOURS, (tenant_id, _encode_json([(*key, n) for key, n in changes]).decode()))
     # the new records' facts are added to the rollups; quarter hours of replaced ones are rebuilt
     _keep_in_step(db, tenant_id, [fact.entry_us for interaction_id in new for fact in records[interaction_id].facts],
                   new, instants)
