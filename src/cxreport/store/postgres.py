@@ -10,9 +10,9 @@ transaction (where the CPU went and what each step saved: `docs/performance.md`,
 `benchmarks/profile_pg_import.py`).
 
 What lives here is what only PostgreSQL does: the pool and its settings, the record upsert (COPY of the new
-ones; COPY, then one `INSERT … ON CONFLICT … RETURNING` of the others), the events transaction's locking (advisory locks by hash bucket), insert
-(COPY, `RETURNING`) and read-back, and export by `ANY(uuid[])`. The SQL both stores share is in `common.py`
-and `statements.py`; the events transaction's steps in `events.py`.
+ones; COPY, then one `INSERT … ON CONFLICT … RETURNING` of the others), the events transaction's locking
+(advisory locks by hash bucket), insert (COPY, `RETURNING`) and read-back, and export by `ANY(uuid[])`. The SQL
+both stores share is in `common.py` and `statements.py`; the events transaction's steps in `events.py`.
 """
 
 from __future__ import annotations
