@@ -1,20 +1,17 @@
 """Facets written and replaced by key: values with the characters COPY's text format escapes are found as
 written; a replaced record is found by its new facets only (both stores); on PostgreSQL, records stored before
-migration 12 (facets on their rows) have their facets filled, so replacing them still removes the old ones; and
-new records COPYed straight into the table fall back to the merge when another transaction inserts one."""
+migration 12 (facets on their rows) have their facets filled, so replacing them still removes the old ones."""
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 
 import psycopg
 import pytest
 
 from cxreport.records.filters import parse_filters
 from cxreport.store import Store, open_store
-from cxreport.store.base import MAX_INSTANT, MIN_INSTANT, PageRequest, Query, UpsertCounts, Window
+from cxreport.store.base import MAX_INSTANT, MIN_INSTANT, PageRequest, Query, Window
 from cxreport.store.postgres_schema import MIGRATIONS as POSTGRES_MIGRATIONS
 from support.stores import new_tenant, record
 
@@ -86,34 +83,3 @@ def test_postgres_migration_12_fills_the_facets_that_replacements_delete(fresh_d
     assert ids(store, tenant, customer=["c2"]) == [kept.interaction_id]
     store.close()
 
-
-def test_postgres_a_record_inserted_meanwhile_by_another_transaction_is_merged(fresh_database_url: str) -> None:
-    """New records are COPYed straight into the table; one that another transaction inserts between the lookup
-    and the COPY makes the COPY fail on its key: the batch is then merged, whole, in the same transaction."""
-    if fresh_database_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL's insert path")
-    store = open_store(fresh_database_url)
-    store.migrate()
-    tenant = new_tenant(store)
-    raced = record(tenant, "2024-03-01T10:00:00Z", customer="c1")
-    alone = record(tenant, "2024-03-01T11:00:00Z", customer="c1")
-    with psycopg.connect(fresh_database_url) as other:
-        other.execute(
-            "INSERT INTO interactions (tenant_id, interaction_id, start_ts, updated_us, revision, doc)"
-            " VALUES (%s, %s, '2024-03-01T10:00:00Z', 0, 1, '{}')", (tenant, raced.interaction_id))
-        result: list[object] = []
-        writer = threading.Thread(target=lambda: result.append(store.upsert_records(tenant, [raced, alone], 1)))
-        writer.start()
-        with psycopg.connect(fresh_database_url, autocommit=True) as watcher:
-            deadline = time.monotonic() + 30
-            while not watcher.execute("SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
-                                      " AND wait_event_type = 'Lock'").fetchall():
-                assert time.monotonic() < deadline, "the import's COPY never waited on the other transaction"
-                time.sleep(0.05)
-        other.commit()
-        writer.join(30)
-    assert result == [UpsertCounts(1, 1, 0)]
-    assert ids(store, tenant, customer=["c1"]) == sorted([raced.interaction_id, alone.interaction_id])
-    query = Query(Window(MIN_INSTANT, MAX_INSTANT))
-    assert sorted(store.search(tenant, PageRequest(query, 10)).docs) == sorted([raced.doc, alone.doc])
-    store.close()

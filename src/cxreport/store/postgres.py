@@ -3,14 +3,14 @@
 Connections come from a pool. Every connection runs with `plan_cache_mode=force_custom_plan`: psycopg
 prepares a statement after five executions and PostgreSQL would then switch to a generic plan, which
 made the keyset page 13× slower in our measurements. Documents are `json` columns read back as raw bytes
-(a loader that does not parse them). Bulk upserts COPY the records the tenant does not have straight into
-`interactions` and merge the others from a temporary table; everything a record derives (facets, facts, hourly
+(a loader that does not parse them). Bulk upserts COPY the records into a temporary table and merge them from it
+in key order (every writer locks rows in one order); everything a record derives (facets, facts, hourly
 counts, rollups, realtime counters) is written set-based, a statement or COPY per table and batch, in the same
 transaction (where the CPU went and what each step saved: `docs/performance.md`, and
 `benchmarks/profile_pg_import.py`).
 
-What lives here is what only PostgreSQL does: the pool and its settings, the record upsert (COPY of the new
-ones; COPY, then one `INSERT … ON CONFLICT … RETURNING` of the others), the events transaction's locking
+What lives here is what only PostgreSQL does: the pool and its settings, the record upsert (COPY, then one
+`INSERT … ON CONFLICT … RETURNING`), the events transaction's locking
 (advisory locks by hash bucket), insert (COPY, `RETURNING`) and read-back, and export by `ANY(uuid[])`. The SQL
 both stores share is in `common.py` and `statements.py`; the events transaction's steps in `events.py`.
 """
@@ -108,13 +108,6 @@ def _merge(derived: bool) -> str:
 
 
 _MERGE = {False: _merge(False), True: _merge(True)}
-_STORED = (
-    "SELECT i.interaction_id::text FROM unnest(%s::uuid[]) AS n(id) CROSS JOIN LATERAL"
-    " (SELECT interaction_id FROM interactions WHERE tenant_id = %s AND interaction_id = n.id OFFSET 0) AS i"
-)
-"""Which of these records the tenant has (the others are inserted by COPY, these merged: `_merge`), each probed by
-its key: with stale statistics (a bulk load) `interaction_id = ANY(…)` read the whole table (36 µs a record)."""
-_COPY_RECORDS = f"COPY interactions ({_RECORD_COLUMNS}, derived) FROM STDIN"
 _STAGE_EVENTS = """
     CREATE TEMP TABLE IF NOT EXISTS staged_events_v1 (
         event_id text, interaction_id uuid, time_ts timestamptz, type text, doc json
@@ -294,19 +287,11 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         latest = newest_per_id(records)
         if not latest:
             return UpsertCounts()
-        stored = {interaction_id for (interaction_id,) in db.execute(_STORED, (list(latest), tenant_id))}
-        new = sorted(interaction_id for interaction_id in latest if interaction_id not in stored)
-        returned: list[tuple[Any, bool, Any, Any]] = []
-        if new and _insert_new(db, tenant_id, [latest[interaction_id] for interaction_id in new], now_us, derived):
-            returned = [(interaction_id, True, None, None) for interaction_id in new]
-        else:  # another transaction inserted one of them meanwhile: all of them go through the merge
-            stored.update(new)
-        if stored:
-            db.execute(_STAGE)
-            with db.cursor().copy(f"COPY staged_interactions_v3 ({_RECORD_COLUMNS}) FROM STDIN") as copy:
-                for interaction_id in stored:
-                    copy.write_row(_copy_row(tenant_id, latest[interaction_id], now_us))
-            returned += db.execute(_MERGE[derived]).fetchall()
+        db.execute(_STAGE)
+        with db.cursor().copy(f"COPY staged_interactions_v3 ({_RECORD_COLUMNS}) FROM STDIN") as copy:
+            for record in latest.values():
+                copy.write_row(_copy_row(tenant_id, record, now_us))
+        returned = db.execute(_MERGE[derived]).fetchall()
         written = [(interaction_id, was_insert) for interaction_id, was_insert, _, _ in returned]
         former = [(int(start_us), _decode_facets(facets or "[]"), str(interaction_id))
                   for interaction_id, was_insert, start_us, facets in returned if not was_insert]
@@ -415,21 +400,6 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
             ).fetchall()
         found = dict(rows)
         return [found[interaction_id] for interaction_id in ids if interaction_id in found]
-
-
-def _insert_new(
-    db: psycopg.Connection[Any], tenant_id: str, records: list[StoredRecord], now_us: int, derived: bool
-) -> bool:
-    """COPY records the tenant did not have straight into `interactions` (no staging copy, no merge), under a
-    savepoint: False, with nothing written, when another transaction inserted one of them since they were
-    looked up (they are merged instead)."""
-    try:
-        with db.transaction(), db.cursor().copy(_COPY_RECORDS) as copy:
-            for record in records:
-                copy.write_row((*_copy_row(tenant_id, record, now_us), derived))
-    except psycopg.errors.UniqueViolation:
-        return False
-    return True
 
 
 def _delete_facets(
