@@ -3,29 +3,34 @@
 Connections come from a pool. Every connection runs with `plan_cache_mode=force_custom_plan`: psycopg
 prepares a statement after five executions and PostgreSQL would then switch to a generic plan, which
 made the keyset page 13× slower in our measurements. Documents are `json` columns read back as raw bytes
-(a loader that does not parse them). Bulk upserts COPY into a temporary table and merge from it.
+(a loader that does not parse them). Bulk upserts COPY the records into a temporary table and merge them from it
+in key order (every writer locks rows in one order); everything a record derives (facets, facts, hourly
+counts, rollups, realtime counters) is written set-based, a statement or COPY per table and batch, in the same
+transaction (where the CPU went and what each step saved: `docs/performance.md`, and
+`benchmarks/profile_pg_import.py`).
 
 What lives here is what only PostgreSQL does: the pool and its settings, the record upsert (COPY, then one
-`INSERT … ON CONFLICT … RETURNING`), the events transaction's locking (advisory locks by hash bucket), insert
-(COPY, `RETURNING`) and read-back, and export by `ANY(uuid[])`. The SQL both stores share is in `common.py`
-and `statements.py`; the events transaction's steps in `events.py`.
+`INSERT … ON CONFLICT … RETURNING`), the events transaction's locking
+(advisory locks by hash bucket), insert (COPY, `RETURNING`) and read-back, and export by `ANY(uuid[])`. The SQL
+both stores share is in `common.py` and `statements.py`; the events transaction's steps in `events.py`.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import psycopg
 from psycopg.adapt import Loader
 from psycopg_pool import ConnectionPool
 
 from cxreport.errors import StatementTimeout, StoreUnavailable
 from cxreport.ids import normalize_uuid
-from cxreport.store import hours, realtime
+from cxreport.store import hours, postgres_copy, postgres_rollups, rollups
 from cxreport.store.base import (
     AgentEventKey,
     EventKey,
@@ -44,6 +49,8 @@ from cxreport.store.postgres_schema import MIGRATIONS
 from cxreport.store.statements import Statements, doc_column
 from cxreport.store.waits import busy, lock_wait
 
+_encode_facets = _encode_json = msgspec.json.Encoder().encode
+_decode_facets = msgspec.json.Decoder(list[tuple[str, str]]).decode
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EARLIEST_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
 _LATEST_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
@@ -55,14 +62,14 @@ versions (shared), see `Rebuild`; taken before the rollups' lock."""
 
 _RECORD_COLUMNS = (
     "tenant_id, interaction_id, start_ts, end_ts, updated_us, revision, record_revision, channel_type, direction, "
-    "customer, contact_point, contact_id, flow_id, flagged, abandoned, doc, doc_with_nulls"
+    "customer, contact_point, contact_id, flow_id, flagged, abandoned, doc, doc_with_nulls, facets"
 )
 _STAGE = """
-    CREATE TEMP TABLE IF NOT EXISTS staged_interactions_v2 (
+    CREATE TEMP TABLE IF NOT EXISTS staged_interactions_v3 (
         tenant_id uuid, interaction_id uuid, start_ts timestamptz, end_ts timestamptz, updated_us bigint,
         revision integer, record_revision bigint, channel_type text, direction text, customer text,
         contact_point text, contact_id text, flow_id text, flagged boolean, abandoned boolean, doc json,
-        doc_with_nulls json
+        doc_with_nulls json, facets text
     ) ON COMMIT DELETE ROWS
 """
 
@@ -82,7 +89,7 @@ def _merge(derived: bool) -> str:
         )
     return f"""
     INSERT INTO interactions ({_RECORD_COLUMNS}, derived)
-    SELECT {_RECORD_COLUMNS}, {"true" if derived else "false"} FROM staged_interactions_v2 ORDER BY interaction_id
+    SELECT {_RECORD_COLUMNS}, {"true" if derived else "false"} FROM staged_interactions_v3 ORDER BY interaction_id
     ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET
         start_ts = EXCLUDED.start_ts, end_ts = EXCLUDED.end_ts, updated_us = EXCLUDED.updated_us,
         revision = interactions.revision + 1, record_revision = EXCLUDED.record_revision,
@@ -90,12 +97,13 @@ def _merge(derived: bool) -> str:
         contact_point = EXCLUDED.contact_point, contact_id = EXCLUDED.contact_id, flow_id = EXCLUDED.flow_id,
         flagged = EXCLUDED.flagged, abandoned = EXCLUDED.abandoned, doc = EXCLUDED.doc,
         doc_with_nulls = EXCLUDED.doc_with_nulls, derived = EXCLUDED.derived,
+        facets = EXCLUDED.facets, replaced_facets = interactions.facets,
         replaced_start_us = CASE WHEN isfinite(interactions.start_ts)
             THEN (extract(epoch FROM interactions.start_ts) * 1000000)::bigint ELSE {_EARLIEST_US} END
     WHERE (interactions.doc::text IS DISTINCT FROM EXCLUDED.doc::text
            OR interactions.doc_with_nulls::text IS DISTINCT FROM EXCLUDED.doc_with_nulls::text)
       AND {allowed}
-    RETURNING interaction_id, (xmax = 0) AS inserted, replaced_start_us
+    RETURNING interaction_id, (xmax = 0) AS inserted, replaced_start_us, replaced_facets
 """
 
 
@@ -116,17 +124,23 @@ _EVENTS_OF = "SELECT interaction_id::text, doc FROM events WHERE tenant_id = %s 
 _LOCK_BUCKETS = 256
 """Event ingestion locks interactions by hash bucket (at most this many locks a transaction)."""
 _DELETE_FACETS = (
-    "WITH gone AS (DELETE FROM interaction_facets WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s)"
-    " RETURNING interaction_id, kind, value) SELECT interaction_id::text, kind, value FROM gone"
-    " WHERE kind = ANY(%(counted)s)"
+    "DELETE FROM interaction_facets AS f USING unnest(%s::text[], %s::text[], %s::bigint[], %s::uuid[])"
+    " AS g(kind, value, start_us, interaction_id)"
+    " WHERE f.tenant_id = %s AND f.kind = g.kind AND f.value = g.value AND f.interaction_id = g.interaction_id"
+    f" AND f.start_ts = CASE WHEN g.start_us = {_EARLIEST_US} THEN '-infinity'::timestamptz"
+    " ELSE timestamptz 'epoch' + g.start_us * interval '1 microsecond' END"
 )
-"""Deletes the facets of replaced records; returns those the hourly counts keep (what the records were counted by)."""
+"""Deletes facets by their keys (a replaced record's: its former facets, at its former start, `replaced_start_us`,
+which is `_EARLIEST_US` for the start written as -infinity)."""
 _UPSERT_HOURS = (
     "INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)"
-    " SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::integer[],"
-    " %s::integer[], %s::bigint[]) ON CONFLICT (tenant_id, kind, value, hour_us, channel_type, direction, flagged,"
-    " abandoned) DO UPDATE SET n = interaction_hours.n + EXCLUDED.n"
+    " SELECT %s, e->>0, e->>1, (e->>2)::bigint, e->>3, e->>4, (e->>5)::integer, (e->>6)::integer, (e->>7)::bigint"
+    " FROM jsonb_array_elements(%s::jsonb) AS e"
+    " ON CONFLICT (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned)"
+    " DO UPDATE SET n = interaction_hours.n + EXCLUDED.n"
 )
+"""A batch's changes (`hours.deltas`, in key order) as one JSON array of [kind, value, hour_us, channel, direction,
+flagged, abandoned, n]: the driver's dump of nine arrays of ~4,000 values each took ~9 µs of client CPU a record."""
 _DELETE_LIVE = "DELETE FROM live_interactions WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s::uuid[])"
 _INSERT_LIVE = "INSERT INTO live_interactions (tenant_id, interaction_id, last_us, activities) VALUES (%s, %s, %s, %s)"
 _DELETE_QUEUE_FACTS = (
@@ -160,6 +174,10 @@ class _RawJson(Loader):
 
 def _configure(connection: psycopg.Connection[Any]) -> None:
     connection.adapters.register_loader("json", _RawJson)
+    # documents compressed by lz4 where the server has it (pglz took ~12 µs of a 2 KB record's write); a server
+    # built without it, or before PostgreSQL 14 (no such setting), keeps its default
+    with suppress(psycopg.errors.InvalidParameterValue, psycopg.errors.UndefinedObject):
+        connection.execute("SET default_toast_compression = lz4")
 
 
 def timestamp_param(micros: int) -> datetime | str:
@@ -272,21 +290,16 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         if not latest:
             return UpsertCounts()
         db.execute(_STAGE)
-        with db.cursor().copy(f"COPY staged_interactions_v2 ({_RECORD_COLUMNS}) FROM STDIN") as copy:
+        with db.cursor().copy(f"COPY staged_interactions_v3 ({_RECORD_COLUMNS}) FROM STDIN") as copy:
             for record in latest.values():
                 copy.write_row(_copy_row(tenant_id, record, now_us))
         returned = db.execute(_MERGE[derived]).fetchall()
-        written = [(interaction_id, was_insert) for interaction_id, was_insert, _ in returned]
-        replaced = [interaction_id for interaction_id, was_insert in written if not was_insert]
-        removed: list[hours.Counted] = []
-        if replaced:  # only replaced records have facets to remove
-            gone: dict[str, list[tuple[str, str]]] = {}
-            for interaction_id, kind, value in db.execute(
-                _DELETE_FACETS, {"tenant": tenant_id, "ids": replaced, "counted": list(hours.COUNTED_KINDS)}
-            ):
-                gone.setdefault(interaction_id, []).append((kind, value))
-            removed = [hours.from_facets(int(start_us), gone.get(str(interaction_id), ()))
-                       for interaction_id, was_insert, start_us in returned if not was_insert]
+        written = [(interaction_id, was_insert) for interaction_id, was_insert, _, _ in returned]
+        former = [(int(start_us), _decode_facets(facets or "[]"), str(interaction_id))
+                  for interaction_id, was_insert, start_us, facets in returned if not was_insert]
+        if former:  # only replaced records have facets to remove
+            _delete_facets(db, tenant_id, former)
+        removed = [hours.from_facets(start_us, facets) for start_us, facets, _ in former]
         if written:  # the written records' facets go straight in: none of them has any left
             _copy_facets(db, tenant_id, latest, [str(interaction_id) for interaction_id, _ in written])
             changes = hours.deltas((hours.counted(latest[str(interaction_id)]) for interaction_id, _ in written),
@@ -298,7 +311,7 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
 
     def _refresh_rollups(self, db: psycopg.Connection[Any], tenant_id: str, instants: list[int]) -> None:
         _lock_rollups(db, tenant_id)
-        realtime.keep_in_step(db.execute, db.cursor().executemany, DIALECT, tenant_id, None, instants)
+        _keep_in_step(db, tenant_id, [], [], instants)
 
     def _lock_slas(self, db: psycopg.Connection[Any], tenant_id: str, *, exclusive: bool) -> None:
         lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
@@ -391,22 +404,34 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         return [found[interaction_id] for interaction_id in ids if interaction_id in found]
 
 
+def _delete_facets(
+    db: psycopg.Connection[Any], tenant_id: str, former: list[tuple[int, list[tuple[str, str]], str]]
+) -> None:
+    """Delete the facets replaced records had (their start, facets and id), by key, in key order."""
+    keys = sorted((kind, value, start_us, interaction_id) for start_us, facets, interaction_id in former
+                  for kind, value in facets)
+    if keys:
+        db.execute(_DELETE_FACETS, (*(list(column) for column in zip(*keys, strict=True)), tenant_id))
+
+
 def _copy_facets(
     db: psycopg.Connection[Any], tenant_id: str, records: dict[str, StoredRecord], written: list[str]
 ) -> None:
     """COPY the facets of the written records into `interaction_facets`, in key order (it keeps index
     inserts local). Plain inserts: a written record has no facets left (new, or its old ones deleted)."""
-    rows: list[tuple[str, str, int, str, datetime | str]] = []
+    rows: list[tuple[str, str, int, str, str]] = []
     for interaction_id in written:
         record = records[interaction_id]
-        start = timestamp_param(record.start_us)
+        start = postgres_copy.timestamp(timestamp_param(record.start_us))
         rows.extend((kind, value, record.start_us, interaction_id, start) for kind, value in record.facets)
-    rows.sort()  # by key; the last item (the start as a parameter) is never compared: the key is unique
+    rows.sort()  # by key; the last item (the start as COPY text) is never compared: the key is unique
+    text = postgres_copy.text
+    data = "".join([f"{tenant_id}\t{text(kind)}\t{text(value)}\t{start}\t{interaction_id}\n"
+                    for kind, value, _, interaction_id, start in rows])
     with db.cursor().copy(
         "COPY interaction_facets (tenant_id, kind, value, start_ts, interaction_id) FROM STDIN"
     ) as copy:
-        for kind, value, _, interaction_id, start in rows:
-            copy.write_row((tenant_id, kind, value, start, interaction_id))
+        copy.write(data.encode())
 
 
 def _write_queue_facts(
@@ -431,21 +456,28 @@ def _write_queue_facts(
     if new or instants or changes:
         _lock_rollups(db, tenant_id)
     if changes:
-        columns = list(zip(*(key for key, _ in changes), strict=True))
-        db.execute(_UPSERT_HOURS, (tenant_id, *(list(column) for column in columns), [n for _, n in changes]))
+        db.execute(_UPSERT_HOURS, (tenant_id, _encode_json([(*key, n) for key, n in changes]).decode()))
     # the new records' facts are added to the rollups; quarter hours of replaced ones are rebuilt
-    realtime.keep_in_step(db.execute, db.cursor().executemany, DIALECT, tenant_id,
-                          (_NEW_FACTS, new) if new else None, instants)
+    _keep_in_step(db, tenant_id, [fact.entry_us for interaction_id in new for fact in records[interaction_id].facts],
+                  new, instants)
+
+
+def _keep_in_step(db: psycopg.Connection[Any], tenant_id: str, added: list[int], new: list[str],
+                  instants: list[int]) -> None:
+    """`realtime.keep_in_step`, set-based (`postgres_rollups`): the facts of the `new` interactions (entry
+    instants `added`) added to the rollups, the quarter hours holding `instants` rebuilt, the counters of both
+    bumped."""
+    if new:
+        postgres_rollups.add(db.execute, DIALECT, tenant_id, new)
+    if instants:
+        rollups.refresh(db.execute, DIALECT, tenant_id, instants)
+    postgres_rollups.note_slots(db.execute, tenant_id, [*added, *instants])
 
 
 def _lock_rollups(db: psycopg.Connection[Any], tenant_id: str) -> None:
     """One transaction of the tenant at a time writes its rollups (a transaction-scoped advisory lock, taken
     last: the rollups are what a transaction writes last)."""
     db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_ROLLUPS_LOCK, _signed32(zlib.crc32(tenant_id.encode()))))
-
-
-_NEW_FACTS = "unnest(?::uuid[]) AS n(value) CROSS JOIN queue_entry_facts AS f"
-"""The facts of the interactions a list parameter names (`rollups.add`)."""
 
 
 def _signed32(value: int) -> int:
@@ -477,6 +509,7 @@ def _copy_row(tenant_id: str, record: StoredRecord, now_us: int) -> tuple[object
         record.abandoned,
         record.doc.decode("utf-8"),
         record.doc_with_nulls.decode("utf-8") if record.doc_with_nulls is not None else None,
+        _encode_facets(record.facets).decode("utf-8"),
     )
 
 

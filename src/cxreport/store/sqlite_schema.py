@@ -425,4 +425,9 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (tenant_id, slot_us)
     ) WITHOUT ROWID;
     """,
+    # 12: nothing: PostgreSQL's migration 12 keeps each record's facets on its row, as this schema has since
+    # migration 1 (the two stores keep one numbering)
+    """
+    -- nothing to change
+    """,
 ]
