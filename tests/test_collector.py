@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -41,7 +42,9 @@ def test_a_collector_off_before_stays_off() -> None:
     assert not gc.isenabled()
 
 
-def test_overlapping_pauses_in_threads() -> None:
+@contextmanager
+def paused_in_another_thread() -> Iterator[None]:
+    """Another thread's pause, lasting as long as the block."""
     entered, release = threading.Event(), threading.Event()
 
     def other() -> None:
@@ -52,11 +55,18 @@ def test_overlapping_pauses_in_threads() -> None:
     thread = threading.Thread(target=other)
     thread.start()
     assert entered.wait(10)
-    with collector_paused():
-        assert not gc.isenabled()
-    assert not gc.isenabled()  # the other thread's pause lasts
-    release.set()
-    thread.join(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(10)
+
+
+def test_overlapping_pauses_in_threads() -> None:
+    with paused_in_another_thread():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the other thread's pause lasts
     assert gc.isenabled()
 
 
@@ -70,23 +80,12 @@ def test_pauses_overlapping_without_a_break_still_collect_cycles(monkeypatch: py
     class Cycle:
         pass
 
-    entered, release = threading.Event(), threading.Event()
-
-    def other() -> None:
+    with paused_in_another_thread():
         with collector_paused():
-            entered.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=other)
-    thread.start()
-    assert entered.wait(10)
-    with collector_paused():
-        cycle = Cycle()
-        cycle.self = cycle  # type: ignore[attr-defined]
-        del cycle
-        assert any(isinstance(o, Cycle) for o in gc.get_objects())
-    assert not gc.isenabled()  # the other pause lasts, yet the cycle was collected when this one ended
-    assert not any(isinstance(o, Cycle) for o in gc.get_objects())
-    release.set()
-    thread.join(10)
+            cycle = Cycle()
+            cycle.self = cycle  # type: ignore[attr-defined]
+            del cycle
+            assert any(isinstance(o, Cycle) for o in gc.get_objects())
+        assert not gc.isenabled()  # the other pause lasts, yet the cycle was collected when this one ended
+        assert not any(isinstance(o, Cycle) for o in gc.get_objects())
     assert gc.isenabled()
