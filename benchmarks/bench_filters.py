@@ -87,7 +87,7 @@ def deep_pages(store: Store, cursors: CursorCodec, count: int, repeat: int) -> d
     position = min(900_000, count - 20)
     first = SearchRequest(limit=10)
     first_request, fingerprint = page_request(first, TENANT.id, cursors)
-    key = store.search(TENANT.id, PageRequest(first_request.query, 1, position - 1, count=False)).keys[0]
+    key = store.search(TENANT.id, PageRequest(first_request.query, 1, position - 1, count=False)).key(0)
     deep = SearchRequest(limit=10, cursor=cursors.encode(TENANT.id, fingerprint, key))
     deep_request = page_request(deep, TENANT.id, cursors)[0]
     return {

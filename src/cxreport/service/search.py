@@ -78,7 +78,7 @@ def search(store: Store, tenant: Tenant, search: SearchRequest, cursors: CursorC
         docs, more = docs[:kept], True
     next_cursor = None
     if more and cursors is not None:
-        next_cursor = cursors.encode(tenant.id, digest, page.keys[len(docs) - 1])
+        next_cursor = cursors.encode(tenant.id, digest, page.key(len(docs) - 1))
     return SearchResult(tenant, search, page.total, docs, next_cursor, truncated)
 
 

@@ -160,11 +160,7 @@ def run_search(fetch: Fetch, tenant_id: str, request: PageRequest, dialect: Dial
     if request.limit == 0 or (request.count and request.offset >= total):
         return Page(total=total, docs=[])
     rows = fetch(page)
-    return Page(
-        total=total,
-        docs=[row[0] for row in rows],
-        keys=[(dialect.micros(row[1]), str(row[2])) for row in rows],
-    )
+    return Page(total=total, docs=[row[0] for row in rows], rows=rows, micros=dialect.micros)
 
 
 _STATEMENTS: dict[tuple[int, str, PageRequest], tuple[Statement | None, Statement]] = {}
