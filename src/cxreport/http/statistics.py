@@ -22,7 +22,7 @@ from cxreport.http.auth import require_role
 from cxreport.http.errors import ERRORS
 from cxreport.http.paths import TenantId
 from cxreport.http.search_query import time_parameter
-from cxreport.http.threads import in_thread
+from cxreport.http.threads import in_read_slot
 from cxreport.records.csv import neutralised
 from cxreport.records.facets import FILTER_PARAMETERS
 from cxreport.records.filters import Filter, values_of
@@ -124,7 +124,7 @@ async def interval_statistics(
         limit=limit,
         page=page or 0,
     )
-    table = await in_thread(service.statistics, state.store, tenantId, asked)
+    table = await in_read_slot(service.statistics, state.store, tenantId, asked)
     following = _next_page(request, table)
     headers = {"X-Total-Rows": str(table.total_rows)}
     if format == "csv":
@@ -250,7 +250,7 @@ async def agent_statistics(
         timezone=timezone,
         week_start=weekday_named(weekStart),
     )
-    table = await in_thread(agent_service.agent_statistics, state.store, tenantId, asked)
+    table = await in_read_slot(agent_service.agent_statistics, state.store, tenantId, asked)
     if format == "csv":
         return Response(_agent_csv(table), media_type=CSV)
     return Response(

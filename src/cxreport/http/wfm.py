@@ -17,7 +17,7 @@ from cxreport.http.errors import ERRORS
 from cxreport.http.paths import TenantId
 from cxreport.http.schemas import WfmEnvelope
 from cxreport.http.search_query import paged
-from cxreport.http.threads import in_thread
+from cxreport.http.threads import in_read_slot
 from cxreport.service import wfm as service
 from cxreport.service.search import SearchRequest
 from cxreport.times import TimeFormatError, format_instant, parse_instant
@@ -80,7 +80,7 @@ async def wfm_intervals(
     service.check_entity(entity)
     window = paged(SearchRequest(), limit, page, offset)
     asked = service.WfmRequest(entity, _instant("start", start), _instant("end", end), window.limit, window.offset)
-    found = await in_thread(service.wfm_intervals, state.store, tenantId, asked)
+    found = await in_read_slot(service.wfm_intervals, state.store, tenantId, asked)
     return Response(envelope(found, window.page, bool(includenulls or includeNulls)), media_type=JSON)
 
 
