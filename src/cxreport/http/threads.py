@@ -46,10 +46,10 @@ def counted(function: Callable[[*Ts], T], *args: *Ts) -> T:
 
 
 READ_SLOTS = max(2, os.cpu_count() or 2)
-"""Worker-thread calls that run at once; the others wait for a slot, at most `READ_SLOT_WAIT_S`. SQLite's driver
-lets go of the interpreter lock at every row it steps to, so threads reading at once hand the lock to each other
-at every row: a 1000-record page cost 2.6 ms of CPU alone, 2.8 with 2 threads, 4.0 with 4 and 7.6 with 16 (in
-process, 300,000-record demo), and 16 connections over HTTP got 185 pages/s where 2 threads gave 695."""
+"""Large reads (`in_read_slot`, `iterate_in_threadpool`) that run at once; the others wait for a slot, at most
+`READ_SLOT_WAIT_S`. SQLite's driver lets go of the interpreter lock at every row it steps to, so threads reading
+at once hand the lock to each other at every row: a 1000-record page cost 2.6 ms of CPU on one thread, 2.8 ms on
+each of 2, 4.0 on 4 and 7.6 on 16 (in process, the 300,000-interaction demo: 389, 695, 443 and 185 pages/s)."""
 READ_SLOT_WAIT_S = 0.1
 """The longest a call waits for a slot before it runs anyway: slow statements holding every slot (up to the
 statement timeout) delay the others by this much at most, never stall them."""
@@ -85,7 +85,7 @@ async def in_read_slot(function: Callable[[*Ts], T], *args: *Ts) -> T:
 
 
 async def iterate_in_threadpool(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """Pull each chunk of a blocking iterator (database batches) in a worker thread."""
+    """Pull each chunk of a blocking iterator (database batches) in a worker thread, in one of the `READ_SLOTS`."""
     loop = asyncio.get_running_loop()
     while True:
         chunk = await loop.run_in_executor(_workers(), slotted, _next_or_none, chunks)
