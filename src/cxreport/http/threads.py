@@ -12,9 +12,13 @@ import asyncio
 import functools
 import os
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from typing import TypeVar, TypeVarTuple
+
+from cxreport.errors import Busy
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -46,24 +50,63 @@ def counted(function: Callable[[*Ts], T], *args: *Ts) -> T:
 
 
 READ_SLOTS = max(2, os.cpu_count() or 2)
-"""Large reads (`in_read_slot`, `iterate_in_threadpool`) that run at once; the others wait for a slot, at most
-`READ_SLOT_WAIT_S`. SQLite's driver lets go of the interpreter lock at every row it steps to, so threads reading
-at once hand the lock to each other at every row: a 1000-record page cost 2.6 ms of CPU on one thread, 2.8 ms on
-each of 2, 4.0 on 4 and 7.6 on 16 (in process, the 300,000-interaction demo: 389, 695, 443 and 185 pages/s)."""
-READ_SLOT_WAIT_S = 0.1
-"""The longest a call waits for a slot before it runs anyway: slow statements holding every slot (up to the
-statement timeout) delay the others by this much at most, never stall them."""
-_slots = threading.BoundedSemaphore(READ_SLOTS)
+"""Large reads (`in_read_slot`, `iterate_in_threadpool`) that run at once; the others wait for a slot on the
+event loop, holding no worker thread. Two reasons:
+- CPU: SQLite's driver lets go of the interpreter lock at every row it steps to, so threads reading at once hand
+  the lock to each other at every row: a 1000-record page cost 2.6 ms of CPU on one thread, 2.8 ms on each of 2,
+  4.0 on 4 and 7.6 on 16 (in process, the 300,000-interaction demo: 389, 695, 443 and 185 pages/s).
+- memory: each statistics request builds its table in 6-20 MB; 40 of them at once held the server's anonymous
+  memory at 360-450 MB after bursts of 48 at once (issue 16, `benchmarks/statistics_bursts.py`)."""
+READ_SLOT_WAIT_S = 15.0
+"""The longest a request waits for a slot before it is answered `503 busy` (`Retry-After: 1`). An export's chunk
+never is (its answer has begun): it runs anyway after this long."""
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
-def slotted(function: Callable[[*Ts], T], *args: *Ts) -> T:
-    """`counted(function, *args)` once one of the `READ_SLOTS` is free, or after `READ_SLOT_WAIT_S` without one."""
-    acquired = _slots.acquire(timeout=READ_SLOT_WAIT_S)
+def _read_slots() -> asyncio.Semaphore:
+    """This event loop's slots (a server process has one loop; tests start many)."""
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(READ_SLOTS)
+    return slots
+
+
+async def _take_read_slot(*, refuse: bool) -> Callable[[], None]:
+    """One of the `READ_SLOTS`, waited for in turn (first come, first served) for `READ_SLOT_WAIT_S` at most, and
+    how to give it back (from any thread). Without one by then: `Busy` when `refuse`, else no slot (a no-op)."""
+    slots = _read_slots()
     try:
-        return counted(function, *args)
-    finally:
-        if acquired:
-            _slots.release()
+        async with asyncio.timeout(READ_SLOT_WAIT_S):
+            await slots.acquire()
+    except TimeoutError:
+        if refuse:
+            raise Busy("the server is busy with other large reads; retry shortly", retry_after=1) from None
+        return _nothing
+    loop = asyncio.get_running_loop()
+
+    def give_back() -> None:
+        with suppress(RuntimeError):  # the loop has closed (its task was cancelled and the process is stopping)
+            loop.call_soon_threadsafe(slots.release)
+
+    return give_back
+
+
+def _nothing() -> None:
+    pass
+
+
+async def _in_slot(refuse: bool, function: Callable[[*Ts], T], *args: *Ts) -> T:
+    """`in_thread` once a slot is taken; the slot is given back when the call ends in its thread (not when the
+    request awaiting it is cancelled: the thread still reads)."""
+    give_back = await _take_read_slot(refuse=refuse)
+    try:
+        running = _workers().submit(functools.partial(counted, function, *args))
+    except BaseException:
+        give_back()
+        raise
+    running.add_done_callback(lambda _: give_back())
+    return await asyncio.wrap_future(running)
 
 
 def _workers() -> ThreadPoolExecutor:
@@ -78,17 +121,18 @@ async def in_thread(function: Callable[[*Ts], T], *args: *Ts) -> T:
 
 
 async def in_read_slot(function: Callable[[*Ts], T], *args: *Ts) -> T:
-    """`in_thread` for a call that reads many rows (a large page, statistics, an export's chunk): it runs in one
-    of the `READ_SLOTS`. Small reads skip the slots: waiting for one cost more than the convoy it avoids (the
-    seed request's CPU 0.15 -> 0.33 ms with every call slotted, at 16 connections)."""
-    return await asyncio.get_running_loop().run_in_executor(_workers(), functools.partial(slotted, function, *args))
+    """`in_thread` for a call that reads many rows (a large page, statistics, WFM intervals), once one of the
+    `READ_SLOTS` is free (`Busy` after `READ_SLOT_WAIT_S` without one). Small reads skip the slots: waiting for one
+    cost more than the convoy it avoids (the seed request's CPU 0.15 -> 0.33 ms with every call slotted, at 16
+    connections)."""
+    return await _in_slot(True, function, *args)
 
 
 async def iterate_in_threadpool(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """Pull each chunk of a blocking iterator (database batches) in a worker thread, in one of the `READ_SLOTS`."""
-    loop = asyncio.get_running_loop()
+    """Pull each chunk of a blocking iterator (database batches) in a worker thread, in one of the `READ_SLOTS`
+    (a chunk that waited `READ_SLOT_WAIT_S` for one runs anyway: the answer has begun)."""
     while True:
-        chunk = await loop.run_in_executor(_workers(), slotted, _next_or_none, chunks)
+        chunk = await _in_slot(False, _next_or_none, chunks)
         if chunk is None:
             return
         yield chunk
