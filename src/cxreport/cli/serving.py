@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from cxreport.cli.malloc_arenas import limit_malloc_arenas
 from cxreport.cli.options import database_option, open_cli_store
 from cxreport.config import Settings
 from cxreport.store import open_store
@@ -36,6 +37,7 @@ def _serve(settings: Settings) -> None:
     from cxreport.http import create_app
 
     signal.signal(signal.SIGTERM, _terminated)
+    limit_malloc_arenas()
     store = open_store(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
     store.migrate()
     log_access_to_stderr()

@@ -33,11 +33,13 @@ def serve_workers(settings: Settings, options: dict[str, Any]) -> None:
 
 def worker_app() -> Litestar:
     """The app of one worker process (uvicorn calls this factory in each)."""
+    from cxreport.cli.malloc_arenas import limit_malloc_arenas
     from cxreport.cli.serving import guard_connections, log_access_to_stderr
     from cxreport.http import create_app
     from cxreport.store import open_store
 
     settings = Settings(**json.loads(os.environ[SETTINGS_VARIABLE]))
+    limit_malloc_arenas()
     guard_connections(settings)  # this process's connection limits, on the protocol class uvicorn resolved
     store = open_store(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
     log_access_to_stderr()
