@@ -1,7 +1,8 @@
 """Worker-thread reads of many rows run in at most `READ_SLOTS` at once (threads reading at once hand the
 interpreter lock to each other at every row, and each holds its own working memory). A read waits for a slot on
-the event loop, holding no worker thread, first come first served, at most `READ_SLOT_WAIT_S`: then a request is
-answered `Busy` (503, `Retry-After: 1`) and an export's chunk runs anyway."""
+the event loop, holding no worker thread, first come first served: a table-building read (`in_read_slot`) at most
+`READ_SLOT_WAIT_S`, then `Busy` (503, `Retry-After: 1`); a page-sized one (`in_read_slot_briefly`, an export's
+chunks) at most `READ_SLOT_BRIEF_WAIT_S`, then it runs anyway."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from cxreport.http import threads
 
 def test_reads_run_in_at_most_read_slots_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(threads, "READ_SLOT_WAIT_S", 60.0)  # nobody runs without a slot here
+    monkeypatch.setattr(threads, "READ_SLOT_BRIEF_WAIT_S", 60.0)
     lock = threading.Lock()
     running = 0
     most = 0
@@ -32,7 +34,9 @@ def test_reads_run_in_at_most_read_slots_at_once(monkeypatch: pytest.MonkeyPatch
         return n
 
     async def main() -> list[int]:
-        return await asyncio.gather(*(threads.in_read_slot(read, n) for n in range(threads.READ_SLOTS + 4)))
+        tables = [threads.in_read_slot(read, n) for n in range(0, threads.READ_SLOTS + 4, 2)]
+        pages = [threads.in_read_slot_briefly(read, n) for n in range(1, threads.READ_SLOTS + 4, 2)]
+        return sorted(await asyncio.gather(*tables, *pages))
 
     assert asyncio.run(main()) == list(range(threads.READ_SLOTS + 4))
     assert most == threads.READ_SLOTS
@@ -76,18 +80,20 @@ def test_a_request_waiting_too_long_for_a_slot_is_told_busy(monkeypatch: pytest.
     assert held == ["slow"] * threads.READ_SLOTS
 
 
-def test_an_export_chunk_runs_anyway_when_every_slot_stays_held(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(threads, "READ_SLOT_WAIT_S", 0.05)
+def test_pages_and_export_chunks_run_anyway_when_every_slot_stays_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threads, "READ_SLOT_WAIT_S", 60.0)
+    monkeypatch.setattr(threads, "READ_SLOT_BRIEF_WAIT_S", 0.05)
     release = threading.Event()
 
-    async def main() -> tuple[list[bytes], list[str]]:
+    async def main() -> tuple[str, list[bytes], list[str]]:
         held = await _hold_every_slot(release)
+        page = await asyncio.wait_for(threads.in_read_slot_briefly(lambda: "page"), timeout=30)
         chunks = [chunk async for chunk in threads.iterate_in_threadpool(iter([b"a", b"b"]))]
-        assert not any(task.done() for task in held)  # streamed while the slots were still held
+        assert not any(task.done() for task in held)  # answered while the slots were still held
         release.set()
-        return chunks, list(await asyncio.gather(*held))
+        return page, chunks, list(await asyncio.gather(*held))
 
-    assert asyncio.run(main()) == ([b"a", b"b"], ["slow"] * threads.READ_SLOTS)
+    assert asyncio.run(main()) == ("page", [b"a", b"b"], ["slow"] * threads.READ_SLOTS)
 
 
 def test_reads_waiting_for_a_slot_hold_no_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:

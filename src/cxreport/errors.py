@@ -127,7 +127,8 @@ class RateLimited(CxError):
 
 
 class Busy(CxError):
-    """A write waited longer than `CXREPORT_WRITE_WAIT_MS` for its turn; `retry_after` says when to try again."""
+    """A write waited longer than `CXREPORT_WRITE_WAIT_MS` for its turn, or a large read longer than
+    `READ_SLOT_WAIT_S` for a read slot (`http/threads.py`); `retry_after` says when to try again."""
 
     status = 503
     code = "busy"

@@ -22,7 +22,7 @@ CODES_BY_STATUS = {
     414: {"query_too_long"},
     429: {"rate_limited", "too_many_streams"},
     431: {"headers_too_large"},
-    503: {"timeout"},
+    503: {"timeout", "busy"},
 }
 PACKAGE_DIR = str(Path(cxreport.__file__).resolve().parent)
 

@@ -50,7 +50,7 @@ from cxreport.http.auth import principal_from_header
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.http.search_answers import Answers, Key
 from cxreport.http.search_query import SearchQuery, paged, search_query
-from cxreport.http.threads import in_read_slot, in_thread
+from cxreport.http.threads import in_read_slot_briefly, in_thread
 from cxreport.records.facets import FACETS
 from cxreport.records.filters import parse_filters
 from cxreport.service import interactions as service
@@ -136,7 +136,7 @@ class FastSearch:
             elif cheap:
                 body = await in_thread(self._answer, timed, checked, next_url)
             else:
-                body = await in_read_slot(self._answer, timed, checked, next_url)
+                body = await in_read_slot_briefly(self._answer, timed, checked, next_url)
         except Exception as error:  # noqa: BLE001 (rendered by the app's handlers, as the route's failures are)
             await self._failed(scope, receive, send, error)
             return True

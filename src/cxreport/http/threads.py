@@ -50,16 +50,20 @@ def counted(function: Callable[[*Ts], T], *args: *Ts) -> T:
 
 
 READ_SLOTS = max(2, os.cpu_count() or 2)
-"""Large reads (`in_read_slot`, `iterate_in_threadpool`) that run at once; the others wait for a slot on the
-event loop, holding no worker thread. Two reasons:
+"""Large reads (`in_read_slot`, `in_read_slot_briefly`, `iterate_in_threadpool`) that run at once; the others wait
+for a slot on the event loop, holding no worker thread. Two reasons:
 - CPU: SQLite's driver lets go of the interpreter lock at every row it steps to, so threads reading at once hand
   the lock to each other at every row: a 1000-record page cost 2.6 ms of CPU on one thread, 2.8 ms on each of 2,
   4.0 on 4 and 7.6 on 16 (in process, the 300,000-interaction demo: 389, 695, 443 and 185 pages/s).
 - memory: each statistics request builds its table in 6-20 MB; 40 of them at once held the server's anonymous
   memory at 360-450 MB after bursts of 48 at once (issue 16, `benchmarks/statistics_bursts.py`)."""
 READ_SLOT_WAIT_S = 15.0
-"""The longest a request waits for a slot before it is answered `503 busy` (`Retry-After: 1`). An export's chunk
-never is (its answer has begun): it runs anyway after this long."""
+"""The longest a table-building read (statistics, WFM intervals: `in_read_slot`) waits for a slot; then its request
+is answered `503 busy` (`Retry-After: 1`)."""
+READ_SLOT_BRIEF_WAIT_S = 0.1
+"""The longest a page-sized read (a large search page, an export's chunk: `in_read_slot_briefly`) waits for a slot
+before it runs anyway: a cursor walk's every page is a new search, and an export's answer has begun, so neither
+queues behind statistics; their memory is bounded by a page's (`CXREPORT_MAX_PAGE_BYTES`) or a chunk's size."""
 _slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
@@ -72,12 +76,12 @@ def _read_slots() -> asyncio.Semaphore:
     return slots
 
 
-async def _take_read_slot(*, refuse: bool) -> Callable[[], None]:
-    """One of the `READ_SLOTS`, waited for in turn (first come, first served) for `READ_SLOT_WAIT_S` at most, and
-    how to give it back (from any thread). Without one by then: `Busy` when `refuse`, else no slot (a no-op)."""
+async def _take_read_slot(wait_s: float, *, refuse: bool) -> Callable[[], None]:
+    """One of the `READ_SLOTS`, waited for in turn (first come, first served) for `wait_s` at most, and how to give
+    it back (from any thread). Without one by then: `Busy` when `refuse`, else no slot (a no-op)."""
     slots = _read_slots()
     try:
-        async with asyncio.timeout(READ_SLOT_WAIT_S):
+        async with asyncio.timeout(wait_s):
             await slots.acquire()
     except TimeoutError:
         if refuse:
@@ -96,10 +100,10 @@ def _nothing() -> None:
     pass
 
 
-async def _in_slot(refuse: bool, function: Callable[[*Ts], T], *args: *Ts) -> T:
+async def _in_slot(wait_s: float, refuse: bool, function: Callable[[*Ts], T], *args: *Ts) -> T:
     """`in_thread` once a slot is taken; the slot is given back when the call ends in its thread (not when the
     request awaiting it is cancelled: the thread still reads)."""
-    give_back = await _take_read_slot(refuse=refuse)
+    give_back = await _take_read_slot(wait_s, refuse=refuse)
     try:
         running = _workers().submit(functools.partial(counted, function, *args))
     except BaseException:
@@ -121,18 +125,22 @@ async def in_thread(function: Callable[[*Ts], T], *args: *Ts) -> T:
 
 
 async def in_read_slot(function: Callable[[*Ts], T], *args: *Ts) -> T:
-    """`in_thread` for a call that reads many rows (a large page, statistics, WFM intervals), once one of the
-    `READ_SLOTS` is free (`Busy` after `READ_SLOT_WAIT_S` without one). Small reads skip the slots: waiting for one
-    cost more than the convoy it avoids (the seed request's CPU 0.15 -> 0.33 ms with every call slotted, at 16
-    connections)."""
-    return await _in_slot(True, function, *args)
+    """`in_thread` for a call that builds a table from many rows (statistics, agent statistics, WFM intervals), once
+    one of the `READ_SLOTS` is free: `Busy` after `READ_SLOT_WAIT_S` without one."""
+    return await _in_slot(READ_SLOT_WAIT_S, True, function, *args)
+
+
+async def in_read_slot_briefly(function: Callable[[*Ts], T], *args: *Ts) -> T:
+    """`in_thread` for a call that reads a page of many rows (a large search page), in one of the `READ_SLOTS`, or
+    without one after `READ_SLOT_BRIEF_WAIT_S`. Small reads skip the slots: waiting for one cost more than the
+    convoy it avoids (the seed request's CPU 0.15 -> 0.33 ms with every call slotted, at 16 connections)."""
+    return await _in_slot(READ_SLOT_BRIEF_WAIT_S, False, function, *args)
 
 
 async def iterate_in_threadpool(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """Pull each chunk of a blocking iterator (database batches) in a worker thread, in one of the `READ_SLOTS`
-    (a chunk that waited `READ_SLOT_WAIT_S` for one runs anyway: the answer has begun)."""
+    """Pull each chunk of a blocking iterator (database batches) in a worker thread, as `in_read_slot_briefly`."""
     while True:
-        chunk = await _in_slot(False, _next_or_none, chunks)
+        chunk = await in_read_slot_briefly(_next_or_none, chunks)
         if chunk is None:
             return
         yield chunk
