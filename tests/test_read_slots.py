@@ -1,6 +1,6 @@
 """Worker-thread reads of many rows run in at most `READ_SLOTS` at once (threads reading at once hand the
 interpreter lock to each other at every row, and each holds its own working memory). A read waits for a slot on
-the event loop, holding no worker thread, first come first served: a table-building read (`in_read_slot`) at most
+the event loop, holding no worker thread, in its tenant's turn (`tests/test_fair_slots.py`): a table-building read (`in_read_slot`) at most
 `READ_SLOT_WAIT_S`, then `Busy` (503, `Retry-After: 1`); a page-sized one (`in_read_slot_briefly`, an export's
 chunks) at most `READ_SLOT_BRIEF_WAIT_S`, then it runs anyway."""
 
@@ -14,6 +14,8 @@ import pytest
 
 from cxreport.errors import Busy
 from cxreport.http import threads
+
+TENANT = "5eed0000-0000-4000-8000-000000000001"
 
 
 def test_reads_run_in_at_most_read_slots_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,8 +36,8 @@ def test_reads_run_in_at_most_read_slots_at_once(monkeypatch: pytest.MonkeyPatch
         return n
 
     async def main() -> list[int]:
-        tables = [threads.in_read_slot(read, n) for n in range(0, threads.READ_SLOTS + 4, 2)]
-        pages = [threads.in_read_slot_briefly(read, n) for n in range(1, threads.READ_SLOTS + 4, 2)]
+        tables = [threads.in_read_slot(TENANT, read, n) for n in range(0, threads.READ_SLOTS + 4, 2)]
+        pages = [threads.in_read_slot_briefly(TENANT, read, n) for n in range(1, threads.READ_SLOTS + 4, 2)]
         return sorted(await asyncio.gather(*tables, *pages))
 
     assert asyncio.run(main()) == list(range(threads.READ_SLOTS + 4))
@@ -52,7 +54,7 @@ async def _hold_every_slot(release: threading.Event) -> list[asyncio.Future[str]
         assert release.wait(60)
         return "slow"
 
-    held = [asyncio.ensure_future(threads.in_read_slot(slow)) for _ in range(threads.READ_SLOTS)]
+    held = [asyncio.ensure_future(threads.in_read_slot(TENANT, slow)) for _ in range(threads.READ_SLOTS)]
     for _ in range(threads.READ_SLOTS):
         await asyncio.to_thread(started.acquire)
     return held
@@ -67,7 +69,7 @@ def test_a_request_waiting_too_long_for_a_slot_is_told_busy(monkeypatch: pytest.
         held = await _hold_every_slot(release)
         started = time.monotonic()
         with pytest.raises(Busy) as refused:
-            await threads.in_read_slot(ran.set)
+            await threads.in_read_slot(TENANT, ran.set)
         waited = time.monotonic() - started
         release.set()
         return refused.value, waited, list(await asyncio.gather(*held))
@@ -87,8 +89,8 @@ def test_pages_and_export_chunks_run_anyway_when_every_slot_stays_held(monkeypat
 
     async def main() -> tuple[str, list[bytes], list[str]]:
         held = await _hold_every_slot(release)
-        page = await asyncio.wait_for(threads.in_read_slot_briefly(lambda: "page"), timeout=30)
-        chunks = [chunk async for chunk in threads.iterate_in_threadpool(iter([b"a", b"b"]))]
+        page = await asyncio.wait_for(threads.in_read_slot_briefly(TENANT, lambda: "page"), timeout=30)
+        chunks = [chunk async for chunk in threads.iterate_in_threadpool(TENANT, iter([b"a", b"b"]))]
         assert not any(task.done() for task in held)  # answered while the slots were still held
         release.set()
         return page, chunks, list(await asyncio.gather(*held))
@@ -102,7 +104,7 @@ def test_reads_waiting_for_a_slot_hold_no_worker_thread(monkeypatch: pytest.Monk
 
     async def main() -> tuple[str, int, list[str]]:
         held = await _hold_every_slot(release)
-        waiting = [asyncio.ensure_future(threads.in_read_slot(lambda: "waited")) for _ in range(threads.WORKER_THREADS)]
+        waiting = [asyncio.ensure_future(threads.in_read_slot(TENANT, lambda: "waited")) for _ in range(threads.WORKER_THREADS)]
         await asyncio.sleep(0.1)
         small = await asyncio.wait_for(threads.in_thread(lambda: "small"), timeout=10)  # a thread was free
         done_meanwhile = sum(task.done() for task in waiting)
@@ -124,9 +126,9 @@ def test_a_slot_is_held_until_its_read_ends_even_when_its_request_is_gone(monkey
             task.cancel()
         await asyncio.sleep(0.05)
         with pytest.raises(Busy):  # so the slots are still taken
-            await threads.in_read_slot(lambda: "too early")
+            await threads.in_read_slot(TENANT, lambda: "too early")
         release.set()
-        return await asyncio.wait_for(threads.in_read_slot(lambda: "after"), timeout=10)
+        return await asyncio.wait_for(threads.in_read_slot(TENANT, lambda: "after"), timeout=10)
 
     assert asyncio.run(main()) == "after"
 
@@ -145,7 +147,7 @@ def test_a_failing_read_gives_its_slot_back(monkeypatch: pytest.MonkeyPatch) -> 
     async def main() -> list[int]:
         for _ in range(threads.READ_SLOTS + 1):
             with pytest.raises(ValueError, match="no such thing"):
-                await threads.in_read_slot(failing)
-        return await asyncio.gather(*(threads.in_read_slot(at_once) for _ in range(threads.READ_SLOTS)))
+                await threads.in_read_slot(TENANT, failing)
+        return await asyncio.gather(*(threads.in_read_slot(TENANT, at_once) for _ in range(threads.READ_SLOTS)))
 
     assert sorted(asyncio.run(main())) == list(range(threads.READ_SLOTS))

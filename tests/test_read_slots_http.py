@@ -40,7 +40,7 @@ def _hold_every_slot(loop: asyncio.AbstractEventLoop) -> tuple[Future[None], asy
     async def hold() -> None:
         slots = threads._read_slots()
         for _ in range(threads.READ_SLOTS):
-            await slots.acquire()
+            assert await slots.acquire("another tenant", 60)
         taken.set_result(None)
         await release.wait()
         for _ in range(threads.READ_SLOTS):

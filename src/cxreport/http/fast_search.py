@@ -136,7 +136,7 @@ class FastSearch:
             elif cheap:
                 body = await in_thread(self._answer, timed, checked, next_url)
             else:
-                body = await in_read_slot_briefly(self._answer, timed, checked, next_url)
+                body = await in_read_slot_briefly(tenant_id, self._answer, timed, checked, next_url)
         except Exception as error:  # noqa: BLE001 (rendered by the app's handlers, as the route's failures are)
             await self._failed(scope, receive, send, error)
             return True

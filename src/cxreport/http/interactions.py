@@ -94,7 +94,7 @@ async def export_interactions(
     q.raw_params(request, q.EXPORT_PARAMETERS)
     chosen = "ndjson" if format is None else format
     chunks = await in_thread(service.export, state.store, tenantId, search.checked(), chosen)
-    return Stream(iterate_in_threadpool(chunk.data for chunk in chunks), media_type=FORMATS[chosen])
+    return Stream(iterate_in_threadpool(tenantId, (chunk.data for chunk in chunks)), media_type=FORMATS[chosen])
 
 
 @get(

@@ -124,7 +124,7 @@ async def interval_statistics(
         limit=limit,
         page=page or 0,
     )
-    table = await in_read_slot(service.statistics, state.store, tenantId, asked)
+    table = await in_read_slot(tenantId, service.statistics, state.store, tenantId, asked)
     following = _next_page(request, table)
     headers = {"X-Total-Rows": str(table.total_rows)}
     if format == "csv":
@@ -250,7 +250,7 @@ async def agent_statistics(
         timezone=timezone,
         week_start=weekday_named(weekStart),
     )
-    table = await in_read_slot(agent_service.agent_statistics, state.store, tenantId, asked)
+    table = await in_read_slot(tenantId, agent_service.agent_statistics, state.store, tenantId, asked)
     if format == "csv":
         return Response(_agent_csv(table), media_type=CSV)
     return Response(

@@ -80,7 +80,7 @@ async def wfm_intervals(
     service.check_entity(entity)
     window = paged(SearchRequest(), limit, page, offset)
     asked = service.WfmRequest(entity, _instant("start", start), _instant("end", end), window.limit, window.offset)
-    found = await in_read_slot(service.wfm_intervals, state.store, tenantId, asked)
+    found = await in_read_slot(tenantId, service.wfm_intervals, state.store, tenantId, asked)
     return Response(envelope(found, window.page, bool(includenulls or includeNulls)), media_type=JSON)
 
 
