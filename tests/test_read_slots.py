@@ -1,8 +1,8 @@
 """Worker-thread reads of many rows run in at most `READ_SLOTS` at once (threads reading at once hand the
 interpreter lock to each other at every row, and each holds its own working memory). A read waits for a slot on
-the event loop, holding no worker thread, in its tenant's turn (`tests/test_fair_slots.py`): a table-building read (`in_read_slot`) at most
-`READ_SLOT_WAIT_S`, then `Busy` (503, `Retry-After: 1`); a page-sized one (`in_read_slot_briefly`, an export's
-chunks) at most `READ_SLOT_BRIEF_WAIT_S`, then it runs anyway."""
+the event loop, holding no worker thread, in its tenant's turn (`tests/test_fair_slots.py`): a table-building
+read (`in_read_slot`) at most `READ_SLOT_WAIT_S`, then `Busy` (503, `Retry-After: 1`); a page-sized one
+(`in_read_slot_briefly`, an export's chunks) at most `READ_SLOT_BRIEF_WAIT_S`, then it runs anyway."""
 
 from __future__ import annotations
 
@@ -104,7 +104,9 @@ def test_reads_waiting_for_a_slot_hold_no_worker_thread(monkeypatch: pytest.Monk
 
     async def main() -> tuple[str, int, list[str]]:
         held = await _hold_every_slot(release)
-        waiting = [asyncio.ensure_future(threads.in_read_slot(TENANT, lambda: "waited")) for _ in range(threads.WORKER_THREADS)]
+        waiting = [
+            asyncio.ensure_future(threads.in_read_slot(TENANT, lambda: "waited")) for _ in range(threads.WORKER_THREADS)
+        ]
         await asyncio.sleep(0.1)
         small = await asyncio.wait_for(threads.in_thread(lambda: "small"), timeout=10)  # a thread was free
         done_meanwhile = sum(task.done() for task in waiting)
