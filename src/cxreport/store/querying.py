@@ -115,14 +115,15 @@ def count_statement(tenant_id: str, query: Query, dialect: Dialect, *, use_hours
 def page_statement(
     tenant_id: str, query: Query, dialect: Dialect, *, limit: int, offset: int, include_nulls: bool
 ) -> Statement:
-    """The page's documents with their keyset positions: keys first (index only), then documents."""
+    """The page's documents with their keyset positions: keys first (index only), then documents. The id comes as
+    text: a cursor needs one row's, and PostgreSQL's driver made a `UUID` of every row's (~0.3 µs a row)."""
     keys = matching_keys(tenant_id, query, dialect, keyset=True)
     direction = "DESC" if query.descending else "ASC"
     doc = "coalesce(i.doc_with_nulls, i.doc)" if include_nulls else "i.doc"
     mark = dialect.placeholder
     join = f"i.{dialect.row_id} = p.rk" if keys.by_row_id else f"i.tenant_id = {mark} AND i.interaction_id = p.id"
     sql = (
-        f"SELECT {doc}, p.t, p.id FROM ("
+        f"SELECT {doc}, p.t, p.id{dialect.as_text} FROM ("
         f"{keys.sql} ORDER BY t {direction}, id {direction} LIMIT {mark} OFFSET {mark}"
         f") AS p JOIN interactions AS i ON {join} ORDER BY p.t {direction}, p.id {direction}"
     )
