@@ -513,10 +513,14 @@ def test_revoking_in_the_store_takes_effect_within_a_second(api: Api, live_serve
     assert client.get(interactions(keys.id), headers=basic(*keys.read)).status_code == 200
     credentials.revoke_key(live_server.store, keys.read[0])
     revoked_at = time.monotonic()
-    while client.get(interactions(keys.id), headers=basic(*keys.read)).status_code == 200:
-        assert time.monotonic() - revoked_at < 1.0
+    while True:
+        # Timed from when a request is sent, not from when its answer arrives: a request sent just before the
+        # second is up may be answered just after it (a loaded machine's answers take milliseconds).
+        sent_after = time.monotonic() - revoked_at
+        if client.get(interactions(keys.id), headers=basic(*keys.read)).status_code != 200:
+            break
+        assert sent_after < 1.0, f"a request sent {sent_after:.3f} s after the revocation was still let in"
         time.sleep(0.05)
-    assert time.monotonic() - revoked_at < 1.1
     assert_unauthenticated(client.get(interactions(keys.id), headers=basic(*keys.read)))
     assert_unauthenticated(client.get(interactions(keys.id), headers={"authorization": f"Bearer {token}"}))
 
