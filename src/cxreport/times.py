@@ -87,10 +87,9 @@ def _offset_seconds(zone: str | None, text: str) -> int:
 @functools.lru_cache(maxsize=4096)  # the same instants recur: a search's window bounds, a page's boundaries
 def format_instant(micros: int) -> str:
     """Format epoch microseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (6 fractional digits when needed)."""
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
-    if moment.microsecond % 1000:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    moment = datetime(1970, 1, 1) + timedelta(microseconds=micros)  # naive UTC: isoformat adds no offset
+    # isoformat, not strftime: glibc's %Y does not pad a year before 1000 to four digits
+    return moment.isoformat(timespec="microseconds" if moment.microsecond % 1000 else "milliseconds") + "Z"
 
 
 def instant_to_datetime(micros: int) -> datetime:
