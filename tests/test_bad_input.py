@@ -350,7 +350,17 @@ WRONG_TYPES = {
                      {"interactionId": RECORD_ID, "startTimestamp": START, "tenantId": str(uuid.uuid4())},
                      {"interactionId": RECORD_ID, "startTimestamp": "99999-01-01T00:00Z"},
                      {"interactionId": RECORD_ID, "startTimestamp": START, "customer": "x" * (MAX_BODY_BYTES // 2)},
-                     {"results": "not a list"}, [1, 2, 3]],
+                     {"results": "not a list"}, [1, 2, 3],
+                     # numbers beyond what the stores hold (64-bit counts, 32-bit SLA versions, milliseconds)
+                     {"interactionId": RECORD_ID, "startTimestamp": START, "revision": 2**63},
+                     {"interactionId": RECORD_ID, "startTimestamp": START, "queues": [{"queueId": "q",
+                                                                                        "queueTime": 1e300}]},
+                     {"interactionId": RECORD_ID, "startTimestamp": START, "queues": [{"queueId": "q",
+                                                                                        "slaTime": -(2**63)}]},
+                     {"interactionId": RECORD_ID, "startTimestamp": START, "queues": [{"queueId": "q",
+                                                                                        "slaVersion": 2**31}]},
+                     {"interactionId": RECORD_ID, "startTimestamp": START, "agents": [{"agentId": "a",
+                                                                                        "agentTalkTime": 2e9}]}],
     "events": [{"type": 5}, {"type": "interaction-started", "eventId": 1, "interactionId": RECORD_ID,
                              "timestamp": START},
                {"type": "interaction-started", "eventId": "e", "interactionId": "x", "timestamp": START},
@@ -487,6 +497,33 @@ def test_many_query_parameters(http: httpx.Client, target: Target) -> None:
 def test_a_huge_authorization_header(http: httpx.Client, target: Target) -> None:
     response = http.get(f"{target.base}/interactions", headers={"authorization": "Basic " + "A" * 8000})
     assert_rejected(response, 401, "unauthenticated")
+
+
+@pytest.mark.parametrize(("path", "record"), [
+    ("$.queues[0].queueName", {"queues": [{"queueId": "q", "queueName": "a\x00b"}]}),
+    ("$.queues[1].interactionQueueId", {"queues": [{"queueId": "q"}, {"queueId": "q", "interactionQueueId": "\x00"}]}),
+    ("$.queues[0].queueExitReason", {"queues": [{"queueId": "q", "queueExitReason": "x\x00"}]}),
+    ("$.queues[0].slaId", {"queues": [{"queueId": "q", "slaId": "x\x00"}]}),
+    ("$.flowName", {"flowName": "f\x00", "queues": [{"queueId": "q"}]}),
+    ("$.agents[0].agentName", {"agents": [{"agentId": "a", "agentName": "\x00"}], "queues": [{"queueId": "q"}]}),
+], ids=lambda value: value if isinstance(value, str) else "")
+def test_nul_in_the_text_a_queue_entry_keeps_is_refused(http: httpx.Client, target: Target, path: str,
+                                                        record: dict[str, Any]) -> None:
+    """A record's queue entries are kept as facts with some of its text (PostgreSQL text cannot hold NUL)."""
+    before = snapshot(http, target)
+    response = http.post(f"{target.base}/interactions", auth=target.keys.ingest,
+                         json={"interactionId": str(uuid.uuid4()), "startTimestamp": START, **record})
+    body = assert_rejected(response, 400, "invalid_record")
+    assert f"`{path}`" in body["message"] and "NUL" in body["message"], body
+    assert snapshot(http, target) == before
+
+
+def test_a_deeply_nested_realtime_batch_is_refused(http: httpx.Client, target: Target) -> None:
+    for content in (b"[" * 1000 + b"]" * 1000, b'{"requests":' + b'{"a":' * 1000 + b"1" + b"}" * 1001):
+        response = http.post(f"{target.base}/realtime-statistics/batch", content=content, auth=target.keys.read,
+                             headers={"content-type": "application/json"})
+        body = assert_rejected(response, 400, "invalid_body")
+        assert "nested too deeply" in body["message"]
 
 
 def test_nul_elsewhere_in_a_record_is_kept_as_sent(http: httpx.Client, target: Target) -> None:

@@ -23,6 +23,7 @@ from cxreport.http.openapi import with_body
 from cxreport.http.paths import TenantId
 from cxreport.http.realtime_stream import Hub, event_stream, resumed_version
 from cxreport.http.threads import in_thread
+from cxreport.jsontext import TOO_DEEP
 from cxreport.service.realtime import Realtime
 from cxreport.service.realtime_figures import CATALOGUE, RealtimeRequest, checked, figure
 from cxreport.times import format_instant
@@ -78,6 +79,8 @@ def batch_requests(body: bytes) -> dict[str, RealtimeRequest]:
         decoded = msgspec.json.decode(body) if body.strip() else None
     except msgspec.DecodeError as error:
         raise InvalidBody(f"the body is not JSON: {error}") from None
+    except RecursionError:
+        raise InvalidBody(TOO_DEEP) from None
     if not isinstance(decoded, dict) or not isinstance(decoded.get("requests"), dict):
         raise InvalidParameter('the body must be {"requests": {"<id>": {"statistic": …}}}', parameter="requests")
     unknown = sorted(set(decoded) - {"requests"})

@@ -8,13 +8,22 @@ Every field may be null or absent except `interactionId` and `startTimestamp`.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+
+MAX_SECONDS = 1_000_000_000
+"""The largest duration a record may give, in seconds either way (~31.7 years): stored as whole milliseconds
+and summed per quarter hour in 64-bit integers, which it keeps far from overflowing."""
 
 Text = str | None
 Time = str | None
 """An ISO 8601 date-time, in any form `cxreport.times` accepts (checked after decoding)."""
-Seconds = float | None
-Count = int | None
+Seconds = Annotated[float, msgspec.Meta(ge=-MAX_SECONDS, le=MAX_SECONDS)] | None
+Count = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)] | None
+"""A whole number the stores can hold (64 bits)."""
+Version = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)] | None
+"""An SLA version number (32 bits, as the stores keep it)."""
 Flag = bool | None
 
 
@@ -64,7 +73,7 @@ class QueueEntry(msgspec.Struct, omit_defaults=True):
     slaMet: Flag = None
     """Whether the entry met the service level of the SLA version that judged it (derived records)."""
     slaId: Text = None
-    slaVersion: Count = None
+    slaVersion: Version = None
     agentId: Text = None
 
 

@@ -13,7 +13,7 @@ import msgspec
 
 from cxreport.errors import InvalidBody, InvalidRecord
 from cxreport.ids import normalize_uuid
-from cxreport.jsontext import TOO_DEEP, check_utf8
+from cxreport.jsontext import NUL_REFUSED, TOO_DEEP, check_utf8, holds_nul
 from cxreport.records.facets import BY_KIND, MAX_FACET_CHARACTERS
 from cxreport.records.schema import InteractionRecord
 from cxreport.records.stored import StoredRecord, stored_record
@@ -88,6 +88,8 @@ def prepare_record(raw: bytes | msgspec.Raw, tenant_id: str, position: int) -> S
         record, record,
     )
     _check_facet_values(stored.facets, position)
+    if record.queues and holds_nul(doc_with_nulls):
+        _check_fact_text(record, position)
     return stored
 
 
@@ -101,6 +103,21 @@ def _check_facet_values(facets: tuple[tuple[str, str], ...], position: int) -> N
             )
         if "\x00" in value:  # kept as text by the stores, and PostgreSQL text cannot hold NUL
             raise InvalidRecord(f"{BY_KIND[kind].source} holds a NUL character", position=position)
+
+
+_QUEUE_FACT_TEXT = ("interactionQueueId", "queueName", "agentId", "queueExitReason", "queueExitType", "slaId")
+"""The text of a queue entry its fact keeps (`records/facts.py`) beyond the facets' (checked above)."""
+
+
+def _check_fact_text(record: InteractionRecord, position: int) -> None:
+    """The queue-entry facts keep text the facets do not, which PostgreSQL text cannot hold with a NUL in it."""
+    found = [("$.flowName", record.flowName)]
+    found += [(f"$.agents[{index}].agentName", agent.agentName) for index, agent in enumerate(record.agents or ())]
+    found += [(f"$.queues[{index}].{field}", getattr(queue, field))
+              for index, queue in enumerate(record.queues or ()) for field in _QUEUE_FACT_TEXT]
+    for path, value in found:
+        if value is not None and "\x00" in value:
+            raise InvalidRecord(f"the field {NUL_REFUSED} - at `{path}`", position=position)
 
 
 def exact_json(raw: bytes) -> bytes:
