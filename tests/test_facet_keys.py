@@ -53,6 +53,21 @@ def test_a_replaced_record_is_found_by_its_new_facets_only(contract_store: Store
     assert ids(contract_store, tenant, channelType=["chat"]) == [first.interaction_id]
 
 
+@pytest.mark.parametrize("start", ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000001Z",
+                                   "9999-12-31T23:59:59.999999Z", "2300-06-01T00:00:00.000001Z"])
+def test_a_record_replaced_at_the_ends_of_time_loses_its_old_facets(contract_store: Store, start: str) -> None:
+    """Far from 1970 a microsecond is below a double's precision: the old facets' start must be computed exactly."""
+    tenant = new_tenant(contract_store)
+    first = record(tenant, start, customer="old", queues=[{"queueId": "q-old"}])
+    contract_store.upsert_records(tenant, [first], 1)
+    assert ids(contract_store, tenant, customer=["old"]) == [first.interaction_id]
+    replaced = record(tenant, "2024-03-02T09:00:00Z", first.interaction_id, customer="new")
+    contract_store.upsert_records(tenant, [replaced], 2)
+    assert ids(contract_store, tenant, customer=["old"]) == []
+    assert ids(contract_store, tenant, queueId=["q-old"]) == []
+    assert ids(contract_store, tenant, customer=["new"]) == [first.interaction_id]
+
+
 def test_postgres_migration_12_fills_the_facets_that_replacements_delete(fresh_database_url: str) -> None:
     if fresh_database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL's migration")

@@ -98,8 +98,7 @@ def _merge(derived: bool) -> str:
         flagged = EXCLUDED.flagged, abandoned = EXCLUDED.abandoned, doc = EXCLUDED.doc,
         doc_with_nulls = EXCLUDED.doc_with_nulls, derived = EXCLUDED.derived,
         facets = EXCLUDED.facets, replaced_facets = interactions.facets,
-        replaced_start_us = CASE WHEN isfinite(interactions.start_ts)
-            THEN (extract(epoch FROM interactions.start_ts) * 1000000)::bigint ELSE {_EARLIEST_US} END
+        replaced_start_us = (extract(epoch FROM interactions.start_ts) * 1000000)::bigint
     WHERE (interactions.doc::text IS DISTINCT FROM EXCLUDED.doc::text
            OR interactions.doc_with_nulls::text IS DISTINCT FROM EXCLUDED.doc_with_nulls::text)
       AND {allowed}
@@ -127,11 +126,13 @@ _DELETE_FACETS = (
     "DELETE FROM interaction_facets AS f USING unnest(%s::text[], %s::text[], %s::bigint[], %s::uuid[])"
     " AS g(kind, value, start_us, interaction_id)"
     " WHERE f.tenant_id = %s AND f.kind = g.kind AND f.value = g.value AND f.interaction_id = g.interaction_id"
-    f" AND f.start_ts = CASE WHEN g.start_us = {_EARLIEST_US} THEN '-infinity'::timestamptz"
-    " ELSE timestamptz 'epoch' + g.start_us * interval '1 microsecond' END"
+    " AND f.start_ts = timestamptz 'epoch' + (g.start_us / 1000000) * interval '1 second'"
+    " + (g.start_us %% 1000000) * interval '1 microsecond'"
 )
-"""Deletes facets by their keys (a replaced record's: its former facets, at its former start, `replaced_start_us`,
-which is `_EARLIEST_US` for the start written as -infinity)."""
+"""Deletes facets by their keys (a replaced record's: its former facets, at its former start, `replaced_start_us`).
+Whole seconds and microseconds apart: an interval times a number goes through a double, which is exact to the
+microsecond only within ~285 years of 1970 (`start_us * interval '1 microsecond'` made 9999-12-31T23:59:59.999999
+the year 10000, and the facets of a record replaced there stayed)."""
 _UPSERT_HOURS = (
     "INSERT INTO interaction_hours (tenant_id, kind, value, hour_us, channel_type, direction, flagged, abandoned, n)"
     " SELECT %s, e->>0, e->>1, (e->>2)::bigint, e->>3, e->>4, (e->>5)::integer, (e->>6)::integer, (e->>7)::bigint"
@@ -181,8 +182,9 @@ def _configure(connection: psycopg.Connection[Any]) -> None:
 
 
 def timestamp_param(micros: int) -> datetime | str:
-    """Epoch microseconds as a timestamptz parameter; beyond Python's datetime range, ±infinity."""
-    if micros <= _EARLIEST_US:
+    """Epoch microseconds as a timestamptz parameter; beyond Python's datetime range (an open bound of a window,
+    never a stored instant: those are in the years 0001 to 9999), ±infinity, which the driver cannot read back."""
+    if micros < _EARLIEST_US:
         return "-infinity"
     if micros > _LATEST_US:
         return "infinity"

@@ -418,4 +418,14 @@ MIGRATIONS: list[str] = [
     WHERE i.tenant_id = f.tenant_id AND i.interaction_id = f.interaction_id;
     DROP INDEX IF EXISTS interaction_facets_by_interaction;
     """,
+    # 13: the instant 0001-01-01T00:00:00Z was written as -infinity, which the driver cannot read back (a record
+    # or an agent event there made every read reaching its row fail); it is written as itself since
+    """
+    UPDATE interactions SET start_ts = '0001-01-01 00:00:00+00' WHERE start_ts = '-infinity';
+    UPDATE interactions SET end_ts = '0001-01-01 00:00:00+00' WHERE end_ts = '-infinity';
+    UPDATE interaction_facets SET start_ts = '0001-01-01 00:00:00+00' WHERE start_ts = '-infinity';
+    UPDATE events SET time_ts = '0001-01-01 00:00:00+00' WHERE time_ts = '-infinity';
+    UPDATE agent_events SET time_ts = '0001-01-01 00:00:00+00' WHERE time_ts = '-infinity';
+    UPDATE queue_entry_facts SET start_ts = '0001-01-01 00:00:00+00' WHERE start_ts = '-infinity';
+    """,
 ]

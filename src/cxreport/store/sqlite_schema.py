@@ -430,4 +430,8 @@ MIGRATIONS: list[str] = [
     """
     -- nothing to change
     """,
+    # 13: nothing: PostgreSQL's migration 13 rewrites instants stored as -infinity; this schema keeps integers
+    """
+    -- nothing to change
+    """,
 ]
