@@ -29,6 +29,12 @@ MAX_RANGE_DAYS = 732
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
+FIRST_START = datetime(2, 1, 1, tzinfo=UTC)
+LAST_END = datetime(9999, 1, 1, tzinfo=UTC)
+"""Ranges lie within the years 0002 to 9998 (UTC): a zone's local dates, and the day, week or month after a
+bucket, must exist in Python's calendar (years 1 to 9999) for the buckets to be computed."""
+_FIRST_START_US = (FIRST_START - _EPOCH) // _MICRO
+_LAST_END_US = (LAST_END - _EPOCH) // _MICRO
 _US_PER_MINUTE = 60_000_000
 _US_PER_DAY = 86_400_000_000
 
@@ -84,11 +90,16 @@ def to_local(instant_us: int, zone: tzinfo) -> datetime:
 def buckets(start_us: int, end_us: int, interval: str, zone: tzinfo, week_start: int = 0) -> Buckets:
     """The buckets of `interval` in `zone` covering [start_us, end_us), whose ends must be bucket boundaries
     (any for `total`). Raises InvalidParameter naming what is wrong: the interval, a misaligned start or end,
-    a range that is empty, longer than `MAX_RANGE_DAYS` or of more than `MAX_BUCKETS` buckets."""
+    a range that is empty, outside the years 0002 to 9998, longer than `MAX_RANGE_DAYS` or of more than
+    `MAX_BUCKETS` buckets."""
     if interval not in INTERVALS:
         raise InvalidParameter(f"interval must be one of {', '.join(INTERVALS)}", parameter="interval")
     if end_us <= start_us:
         raise InvalidParameter("start must be before end", parameter="start")
+    if start_us < _FIRST_START_US:
+        raise InvalidParameter(f"start must be at or after {FIRST_START.date()}T00:00:00Z", parameter="start")
+    if end_us > _LAST_END_US:
+        raise InvalidParameter(f"end must be at or before {LAST_END.date()}T00:00:00Z", parameter="end")
     if end_us - start_us > MAX_RANGE_DAYS * _US_PER_DAY:
         raise InvalidParameter(f"the range is longer than {MAX_RANGE_DAYS} days; ask for less", parameter="end")
     if interval == "total":
