@@ -87,8 +87,9 @@ def _offset_seconds(zone: str | None, text: str) -> int:
 @functools.lru_cache(maxsize=4096)  # the same instants recur: a search's window bounds, a page's boundaries
 def format_instant(micros: int) -> str:
     """Format epoch microseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (6 fractional digits when needed)."""
-    moment = datetime(1970, 1, 1) + timedelta(microseconds=micros)  # naive UTC: isoformat adds no offset
-    # isoformat, not strftime: glibc's %Y does not pad a year before 1000 to four digits
+    # naive UTC, so that isoformat adds no offset; isoformat, not strftime: glibc's %Y does not pad a year
+    # before 1000 to four digits
+    moment = datetime(1970, 1, 1) + timedelta(microseconds=micros)  # noqa: DTZ001
     return moment.isoformat(timespec="microseconds" if moment.microsecond % 1000 else "milliseconds") + "Z"
 
 
