@@ -221,7 +221,7 @@ def test_forbidden_on_another_tenant(http: httpx.Client, live_server: LiveServer
 @pytest.mark.parametrize("path", ["/console", "/console/nope.js", "/nope", "/v1", "/v1/tenants", "/v1/interactions",
                                   "/v2/tokens",
                                   "/v1/tenants/{t}/nope", "/v1/tenants/{t}/interactions/{id}/more",
-                                  "/health/more"])
+                                  "/health/more", "/docs/x", "/docs/swagger", "/docs/x.json", "/docs/assets/nope.js"])
 def test_unknown_routes(http: httpx.Client, live_server: LiveServer, victim: TenantKeys, path: str) -> None:
     url = path.format(t=victim.id, id=KNOWN_ID)
     for auth in (None, victim.admin):

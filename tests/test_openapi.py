@@ -232,7 +232,7 @@ def test_the_docs_page(http: httpx.Client) -> None:
         assert asset.status_code == 200 and len(asset.content) > 100, source
         assert asset.headers["content-security-policy"] == policy
     bundle = http.get("/docs/assets/swagger-ui-bundle.js")
-    assert bundle.headers["content-type"].startswith("text/javascript") and b"SwaggerUIBundle" in bundle.content
+    assert bundle.headers["content-type"] == "text/javascript; charset=utf-8" and b"SwaggerUIBundle" in bundle.content
     assert b"Apache License" in http.get("/docs/assets/LICENSE").content
     assert http.get("/docs/assets/..%2F..%2Fconfig.py").status_code == 404
     assert http.get("/docs/assets/nope.js").status_code == 404

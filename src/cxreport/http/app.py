@@ -23,7 +23,7 @@ from cxreport.http import (
     statistics,
     wfm,
 )
-from cxreport.http.docs_page import DocsPage
+from cxreport.http.docs_page import DocsPage, docs_router
 from cxreport.http.edge import Edge
 from cxreport.http.errors import EXCEPTION_HANDLERS
 from cxreport.http.fast_search import FastSearch
@@ -89,6 +89,7 @@ def create_app(settings: Settings, store: Store, fast_paths: bool = True) -> Lit
             version=__version__,
             description="Contact-center interaction reporting API.",
             path="/docs",
+            openapi_router=docs_router(),
             render_plugins=[DocsPage()],
             components=_SECURITY,
             security=[{"basic": []}, {"token": []}],

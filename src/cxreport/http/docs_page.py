@@ -9,8 +9,12 @@ from importlib import resources
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get
+from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.params import PathParameter
+from litestar.status_codes import HTTP_404_NOT_FOUND
+
+from cxreport.http.errors import not_found
 
 DOCS_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -20,10 +24,10 @@ DOCS_CSP = (
 attributes, so styles allow them)."""
 
 _ASSETS = {
-    "swagger-ui-bundle.js": ("swagger-ui/swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
-    "swagger-ui.css": ("swagger-ui/swagger-ui.css", "text/css; charset=utf-8"),
-    "docs.js": ("docs.js", "text/javascript; charset=utf-8"),
-    "LICENSE": ("swagger-ui/LICENSE", "text/plain; charset=utf-8"),
+    "swagger-ui-bundle.js": ("swagger-ui/swagger-ui-bundle.js", "text/javascript"),
+    "swagger-ui.css": ("swagger-ui/swagger-ui.css", "text/css"),
+    "docs.js": ("docs.js", "text/javascript"),
+    "LICENSE": ("swagger-ui/LICENSE", "text/plain"),
 }
 
 _PAGE = """<!doctype html>
@@ -51,9 +55,19 @@ def asset(name: str) -> bytes:
 def docs_asset(name: Annotated[str, PathParameter()]) -> Response[bytes]:
     found = _ASSETS.get(name)
     if found is None:
-        return Response(b"", status_code=404)
+        raise NotFoundException  # answered as every 404 is (http/errors.py)
     path, media_type = found
     return Response(asset(path), media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
+
+
+def docs_router() -> Router:
+    """The router of `/docs`, with its pages' not-found answers in the JSON shape of every other error: Litestar
+    answers a path under it that no page has (`/docs/x`) with an HTML page of its own."""
+    return Router("/docs", route_handlers=[], include_in_schema=False, after_request=_json_not_found)
+
+
+def _json_not_found(response: Response[Any]) -> Response[Any]:
+    return not_found() if response.status_code == HTTP_404_NOT_FOUND else response
 
 
 class DocsPage(OpenAPIRenderPlugin):

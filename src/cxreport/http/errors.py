@@ -91,6 +91,11 @@ def error_response(
     )
 
 
+def not_found() -> Response[bytes]:
+    """The answer of a path no route has."""
+    return error_response(404, _CODES_BY_STATUS[404], _GENERIC_MESSAGES[404])
+
+
 def handle_cx_error(_: Request[Any, Any, Any], error: CxError) -> Response[bytes]:
     headers = {"WWW-Authenticate": 'Basic realm="cxreport", Token'} if error.status == 401 else None
     if isinstance(error, RateLimited | Busy):
