@@ -181,6 +181,31 @@ def test_an_unknown_parameter_with_a_huge_value(http: httpx.Client, target: Targ
     assert_rejected(response, 400, "unknown_parameter", "nope")
 
 
+GET_ROUTES = {  # path (from the tenant's base), role, and a request every one of them answers 200
+    "interaction": (f"/interactions/{RECORD_ID}", "read", {"includeNulls": "true"}),
+    "reporting-events": (f"/interactions/{EVENT_INTERACTION_ID}/reporting-events", "read", {"limit": "5"}),
+    "slas": ("/slas", "read", {}),
+    "sla": ("/slas/{sla}", "read", {}),
+    "api-keys": ("/api-keys", "admin", {}),
+}
+
+
+@pytest.mark.parametrize("route", list(GET_ROUTES))
+def test_every_read_route_refuses_a_parameter_it_does_not_know(http: httpx.Client, target: Target,
+                                                                route: str) -> None:
+    path, role, known = GET_ROUTES[route]
+    url = target.base + path.format(sla=target.sla_id)
+    _ok(http.get(url, params=known, auth=target.keys.auth(role)))
+    response = http.get(url, params={**known, "nope": "1"}, auth=target.keys.auth(role))
+    assert_rejected(response, 400, "unknown_parameter", "nope")
+
+
+def test_reporting_events_limit_is_a_whole_number_in_digits(http: httpx.Client, target: Target) -> None:
+    response = http.get(f"{target.base}/interactions/{EVENT_INTERACTION_ID}/reporting-events?limit=1e3",
+                        auth=target.keys.read)
+    assert_rejected(response, 400, "invalid_parameter", "limit")
+
+
 # --- ids in the path ---------------------------------------------------------------------------------------
 
 BAD_UUIDS = ["not-a-uuid", "00000000-0000-0000-0000-00000000000G", RECORD_ID + "0", RECORD_ID[:-1],

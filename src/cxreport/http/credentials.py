@@ -11,6 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import RawBody
 
 from cxreport.errors import InvalidBody, InvalidParameter, Unauthenticated
+from cxreport.http import query as q
 from cxreport.http.auth import basic_credentials, require_role
 from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
 from cxreport.http.interactions import JSON
@@ -116,7 +117,8 @@ def _key_info(key: ApiKey) -> ApiKeyInfo:
     },
     tags=["credentials"],
 )
-async def list_keys(state: State, tenantId: TenantId) -> Response[bytes]:
+async def list_keys(request: Request[Any, Any, Any], state: State, tenantId: TenantId) -> Response[bytes]:
+    q.raw_params(request, frozenset())
     keys = await in_thread(state.store.list_keys, tenantId.lower())
     return Response(msgspec.json.encode([_key_info(key) for key in keys]), media_type=JSON)
 

@@ -88,6 +88,7 @@ async def reporting_events(
     limit: EventsLimit = None,
     cursor: q.Cursor = None,
 ) -> Response[bytes]:
+    q.raw_params(request, frozenset({"limit", "cursor"}))
     page = await in_thread(
         service.reporting_events_page, state.store, tenantId, interactionId, limit, cursor, state.cursors
     )

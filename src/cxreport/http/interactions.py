@@ -145,12 +145,14 @@ async def contact_interactions(
     tags=["interactions"],
 )
 async def get_interaction(
+    request: Request[Any, Any, Any],
     state: State,
     tenantId: TenantId,
     interactionId: InteractionId,
     includenulls: IncludeNulls = None,
     includeNulls: IncludeNulls = None,
 ) -> Response[bytes]:
+    q.raw_params(request, q.NULLS)
     include_nulls = bool(includenulls or includeNulls)
     doc = await in_thread(service.get_interaction, state.store, tenantId, interactionId, include_nulls)
     return Response(bodies.with_details(doc), media_type=JSON)

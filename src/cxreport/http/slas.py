@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import RawBody
 
+from cxreport.http import query as q
 from cxreport.http.auth import require_role
 from cxreport.http.errors import BODY_ERRORS, ERRORS, ErrorBody
 from cxreport.http.interactions import JSON
@@ -57,7 +60,8 @@ def _add_version(store: Store, tenant_id: str, sla_id: str, body: bytes) -> slas
     },
     tags=["slas"],
 )
-async def list_slas(state: State, tenantId: TenantId) -> Response[bytes]:
+async def list_slas(request: Request[Any, Any, Any], state: State, tenantId: TenantId) -> Response[bytes]:
+    q.raw_params(request, frozenset())
     found = await in_thread(_list, state.store, tenantId)
     return Response(msgspec.json.encode(found), media_type=JSON)
 
@@ -102,7 +106,8 @@ async def create_sla(state: State, tenantId: TenantId, body: RawBody) -> Respons
     },
     tags=["slas"],
 )
-async def get_sla(state: State, tenantId: TenantId, slaId: SlaId) -> Response[bytes]:
+async def get_sla(request: Request[Any, Any, Any], state: State, tenantId: TenantId, slaId: SlaId) -> Response[bytes]:
+    q.raw_params(request, frozenset())
     found = await in_thread(_get, state.store, tenantId, slaId)
     return Response(msgspec.json.encode(found), media_type=JSON)
 
