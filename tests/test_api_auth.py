@@ -261,6 +261,21 @@ def test_ttl_out_of_range_is_400(api: Api, live_server: LiveServer, tenant_with_
     assert "token" not in body
 
 
+@pytest.mark.parametrize("ttl", ["10", [10], {"seconds": 10}, True])
+def test_a_ttl_of_the_wrong_type_is_400_naming_it(api: Api, tenant_with_record: TenantKeys, ttl: object) -> None:
+    key_id, secret = tenant_with_record.read
+    body: dict[str, object] = {"username": key_id, "password": secret, "ttl": ttl}
+    response = api.post("/v1/tokens", json=body)
+    assert response.status_code == 400, response.text
+    assert (response.json()["code"], response.json()["parameter"]) == ("invalid_body", "ttl")
+
+
+def test_a_key_role_of_the_wrong_type_is_400_naming_it(api: Api, tenant_with_record: TenantKeys) -> None:
+    response = api(tenant_with_record.admin).post(f"{api_keys(tenant_with_record.id)}", json={"role": 1})
+    assert response.status_code == 400, response.text
+    assert (response.json()["code"], response.json()["parameter"]) == ("invalid_body", "role")
+
+
 def test_ttl_at_the_maximum_is_accepted(api: Api, live_server: LiveServer,
                                         tenant_with_record: TenantKeys) -> None:
     maximum = live_server.settings.max_token_ttl_seconds

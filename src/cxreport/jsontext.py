@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import msgspec
+
 from cxreport.errors import InvalidBody
 
 TOO_DEEP = "JSON nested too deeply (more than about 1000 levels)"
@@ -11,6 +13,18 @@ NUL_REFUSED = "holds a NUL character (\\u0000), which cxreport does not store"
 
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 """`\u0000` in a JSON string (not `\\u0000`, an escaped backslash followed by the letters u0000)."""
+
+
+_TOP_FIELD = re.compile(r" - at `\$\.(\w+)`$")
+
+
+def field_at_fault(error: msgspec.DecodeError) -> str | None:
+    """The top-level field of a JSON object body that msgspec's validation error is about, if it names one (a
+    400's `parameter`)."""
+    if not isinstance(error, msgspec.ValidationError):
+        return None
+    match = _TOP_FIELD.search(str(error))
+    return match.group(1) if match else None
 
 
 def check_utf8(body: bytes) -> None:

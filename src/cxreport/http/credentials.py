@@ -21,6 +21,7 @@ from cxreport.http.ratelimit import charge
 from cxreport.http.schemas import ApiKeyInfo, NewApiKey, NewKeyRequest, TokenRequest, TokenResponse
 from cxreport.http.threads import in_thread
 from cxreport.http.writes import in_write_thread
+from cxreport.jsontext import field_at_fault
 from cxreport.service import credentials
 from cxreport.store.base import ApiKey
 from cxreport.times import format_instant
@@ -78,7 +79,8 @@ def _token_request(body: RawBody) -> TokenRequest:
     try:
         return _decode_token_request.decode(body)
     except msgspec.DecodeError as error:
-        raise InvalidBody(f'the body must be {{"username", "password", "ttl"}}: {error}') from None
+        raise InvalidBody(f'the body must be {{"username", "password", "ttl"}}: {error}',
+                          parameter=field_at_fault(error)) from None
 
 
 def _token_for(state: State, principal: credentials.Principal, body: RawBody) -> TokenResponse:
@@ -149,7 +151,8 @@ async def create_key(
     try:
         key_request = _decode_key_request.decode(body) if body.strip() else NewKeyRequest()
     except msgspec.DecodeError as error:
-        raise InvalidBody(f'the body must be {{"role": "read"|"ingest"|"admin"}}: {error}') from None
+        raise InvalidBody(f'the body must be {{"role": "read"|"ingest"|"admin"}}: {error}',
+                          parameter=field_at_fault(error)) from None
     cap = state.settings.max_keys_per_tenant
     issued = await in_write_thread(state, credentials.issue_key, state.store, tenantId.lower(), key_request.role, cap)
     return Response(msgspec.json.encode(issued.as_json()), media_type=JSON, status_code=201)

@@ -10,7 +10,6 @@ Records ingested directly carry their own verdicts and are not restated."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 import uuid
 from typing import Annotated, TypeVar
@@ -20,7 +19,7 @@ import msgspec
 from cxreport import clock
 from cxreport.errors import InvalidBody, InvalidParameter, NotFound
 from cxreport.ids import normalize_uuid
-from cxreport.jsontext import check_text
+from cxreport.jsontext import check_text, field_at_fault
 from cxreport.metrics import DEFAULT_SLA, AbandonType
 from cxreport.service.events import rederive
 from cxreport.store.base import MAX_INSTANT, Sla, SlaVersion, Store, UpsertCounts, Window
@@ -29,7 +28,6 @@ from cxreport.times import TimeFormatError, format_instant, parse_instant
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=86_400 * 365)]
 T = TypeVar("T")
 Instant = Annotated[str, msgspec.Meta(max_length=64)]
-_PATH = re.compile(r" - at `\$\.(\w+)`$")
 RESTATE_BATCH = 500
 """Interactions derived again per transaction when a version covers stored entries."""
 log = logging.getLogger("cxreport.slas")
@@ -83,9 +81,7 @@ def _decode(body: bytes, kind: type[T]) -> T:
         check_text(body)
         return msgspec.json.decode(body or b"{}", type=kind)
     except msgspec.ValidationError as error:
-        message = str(error)
-        match = _PATH.search(message)
-        raise InvalidBody(message, parameter=match.group(1) if match else None) from None
+        raise InvalidBody(str(error), parameter=field_at_fault(error)) from None
     except msgspec.DecodeError as error:
         raise InvalidBody(f"the body is not valid JSON: {error}") from None
 
