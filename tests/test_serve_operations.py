@@ -232,3 +232,13 @@ def test_headers_over_the_limit_are_refused(served: Served) -> None:
         assert client.get("/health").status_code == 200
     assert served.stop() == 0
     assert "a" * 100 not in served.output
+
+
+def test_methods_the_parser_does_not_know_are_its_plain_400_and_known_ones_a_json_405(served: Served) -> None:
+    """As docs/operations.md says: `FOO` never reaches the application; `PROPFIND` does, and is refused there."""
+    with httpx.Client(base_url=served.base, timeout=30) as client:
+        unknown = client.request("FOO", "/v1/tokens")
+        assert (unknown.status_code, unknown.text) == (400, "Invalid HTTP request received.")
+        known = client.request("PROPFIND", "/v1/tokens")
+        assert known.status_code == 405 and known.json()["code"] == "method_not_allowed"
+        assert client.get("/health").status_code == 200
