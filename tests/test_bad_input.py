@@ -543,6 +543,17 @@ def test_nul_in_the_text_a_queue_entry_keeps_is_refused(http: httpx.Client, targ
     assert snapshot(http, target) == before
 
 
+@pytest.mark.parametrize(("path", "field"), [("slas", "name"), ("slas", "queueId"), ("slas", "effectiveFrom"),
+                                             ("slas", "abandonType"), ("slas/{sla}/versions", "effectiveFrom")])
+def test_nul_in_an_sla_body_is_refused_naming_the_field(http: httpx.Client, target: Target, path: str,
+                                                        field: str) -> None:
+    before = snapshot(http, target)
+    response = http.post(f"{target.base}/{path.format(sla=target.sla_id)}", json={field: "a\x00b"},
+                         auth=target.keys.admin)
+    assert_rejected(response, 400, "invalid_body", field)
+    assert snapshot(http, target) == before
+
+
 def test_a_deeply_nested_realtime_batch_is_refused(http: httpx.Client, target: Target) -> None:
     for content in (b"[" * 1000 + b"]" * 1000, b'{"requests":' + b'{"a":' * 1000 + b"1" + b"}" * 1001):
         response = http.post(f"{target.base}/realtime-statistics/batch", content=content, auth=target.keys.read,

@@ -19,7 +19,7 @@ import msgspec
 from cxreport import clock
 from cxreport.errors import InvalidBody, InvalidParameter, NotFound
 from cxreport.ids import normalize_uuid
-from cxreport.jsontext import check_text, field_at_fault
+from cxreport.jsontext import NUL_REFUSED, check_utf8, field_at_fault
 from cxreport.metrics import DEFAULT_SLA, AbandonType
 from cxreport.service.events import rederive
 from cxreport.store.base import MAX_INSTANT, Sla, SlaVersion, Store, UpsertCounts, Window
@@ -77,13 +77,18 @@ class SlaList(msgspec.Struct):
 
 
 def _decode(body: bytes, kind: type[T]) -> T:
+    """The body as `kind` (a struct of text and numbers); a 400 naming the field at fault, a NUL included."""
+    check_utf8(body)
     try:
-        check_text(body)
-        return msgspec.json.decode(body or b"{}", type=kind)
+        decoded = msgspec.json.decode(body or b"{}", type=kind)
     except msgspec.ValidationError as error:
         raise InvalidBody(str(error), parameter=field_at_fault(error)) from None
     except msgspec.DecodeError as error:
         raise InvalidBody(f"the body is not valid JSON: {error}") from None
+    for name, value in msgspec.structs.asdict(decoded).items():  # type: ignore[arg-type]
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidBody(f"{name} {NUL_REFUSED}", parameter=name)
+    return decoded
 
 
 def in_order(sla: Sla) -> list[SlaVersion]:
