@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import msgspec
 
@@ -355,9 +356,12 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         flag = int(derived)
         db.executemany(_INSERT_RECORD, [(*_insert_row(tenant_id, record, now_us), flag) for record in inserts])
         db.executemany(_UPDATE_RECORD, [_update_row(tenant_id, record, now_us, flag) for record in updates])
-        db.executemany(_DELETE_FACET, sorted(_facet_rows(tenant_id, replaced)))
+        kept = _facets_kept(replaced, updates)
+        db.executemany(_DELETE_FACET, sorted(_facet_rows(tenant_id, [old for old in replaced
+                                                                      if old.interaction_id not in kept])))
         pending = _Deferred() if deferred is None else deferred
-        pending.written.update(dict.fromkeys(record.interaction_id for record in (*inserts, *updates)))
+        pending.written.update(dict.fromkeys(record.interaction_id for record in (*inserts, *updates)
+                                             if record.interaction_id not in kept))
         counts = pending.hour_counts
         for key, change in hours.deltas(map(hours.counted, inserts + updates),
                                         (hours.from_facets(old.start_us, old.facets) for old in replaced)):
@@ -518,25 +522,48 @@ def _write_facts(
     db: sqlite3.Connection, tenant_id: str, inserts: list[StoredRecord], updates: list[StoredRecord],
     pending: _Deferred,
 ) -> None:
-    """The queue-entry facts of the records just written: a replaced record's old facts go first. What the
-    rollups need (`_write_deferred`) is added to `pending`: the new records with facts, and the entry instants of
-    the replaced facts and of the facts replacing them."""
+    """The queue-entry facts of the records just written: a replaced record's old facts go first, unless they are
+    the new version's too (a restatement that changed none of them keeps them, and their quarter hours' rollups
+    stand). What the rollups need (`_write_deferred`) is added to `pending`: the new records with facts, and the
+    entry instants of the replaced facts and of the facts replacing them."""
     if updates:
-        replaced = [record.interaction_id for record in updates]
-        for start in range(0, len(replaced), _LOOKUP_CHUNK):
-            chunk = replaced[start : start + _LOOKUP_CHUNK]
-            found = db.execute(
-                f"SELECT entry_us FROM queue_entry_facts WHERE tenant_id = ? AND interaction_id IN"
-                f" ({','.join('?' * len(chunk))})",
-                (tenant_id, *chunk),
-            )
-            pending.instants += [entry_us for (entry_us,) in found]
-        db.executemany(_DELETE_FACTS, [(tenant_id, interaction_id) for interaction_id in replaced])
+        stored = _stored_facts(db, tenant_id, [record.interaction_id for record in updates])
+        updates = [record for record in updates
+                   if stored.get(record.interaction_id, []) != fact_rows(tenant_id, [record], int)]
+        pending.instants += [cast(int, row[1]) for record in updates for row in stored.get(record.interaction_id, [])]
+        db.executemany(_DELETE_FACTS, [(tenant_id, record.interaction_id) for record in updates])
     rows = fact_rows(tenant_id, [*inserts, *updates], int)
     if rows:
         db.executemany(_INSERT_FACT, rows)
     pending.new_facts.update(dict.fromkeys(record.interaction_id for record in inserts if record.facts))
     pending.instants += [fact.entry_us for record in updates for fact in record.facts]
+
+
+_Row = tuple[object, ...]
+
+
+def _stored_facts(db: sqlite3.Connection, tenant_id: str, interaction_ids: list[str]) -> dict[str, list[_Row]]:
+    """The stored fact rows of these interactions, as `fact_rows` makes them (same columns, same order)."""
+    found: dict[str, list[_Row]] = {}
+    for start in range(0, len(interaction_ids), _LOOKUP_CHUNK):
+        chunk = interaction_ids[start : start + _LOOKUP_CHUNK]
+        rows = db.execute(  # the index by interaction: given more columns, the planner would read the tenant's facts
+            f"SELECT {_FACT_COLUMNS} FROM {_BY_INTERACTION}"
+            f" WHERE tenant_id = ? AND interaction_id IN ({','.join('?' * len(chunk))})",
+            (tenant_id, *chunk),
+        )
+        for row in rows:
+            found.setdefault(row[2], []).append(row)
+    for facts in found.values():
+        facts.sort(key=lambda row: (row[1], row[3]))
+    return found
+
+
+def _facets_kept(replaced: Sequence[_Stored], updates: Sequence[StoredRecord]) -> set[str]:
+    """The replaced records whose new version has their start and facets: their facet rows stay as they are
+    (deleting and inserting the same keys was a third of the pages a restated record's transaction wrote)."""
+    return {old.interaction_id for old, record in zip(replaced, updates, strict=True)
+            if old.start_us == record.start_us and old.facets_blob == msgspec.json.encode(record.facets)}
 
 
 @dataclass(slots=True)
