@@ -145,9 +145,15 @@ flagged, abandoned, n]: the driver's dump of nine arrays of ~4,000 values each t
 _DELETE_LIVE = "DELETE FROM live_interactions WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s::uuid[])"
 _INSERT_LIVE = "INSERT INTO live_interactions (tenant_id, interaction_id, last_us, activities) VALUES (%s, %s, %s, %s)"
 _DELETE_QUEUE_FACTS = (
-    "DELETE FROM queue_entry_facts WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s) RETURNING entry_us"
+    "DELETE FROM queue_entry_facts WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s::uuid[])"
+    " RETURNING entry_us"
 )
 _COPY_QUEUE_FACTS = f"COPY queue_entry_facts ({FACT_COLUMNS.format(start='start_ts')}) FROM STDIN"
+_STORED_FACTS = (
+    f"SELECT {FACT_COLUMNS.format(start='start_ts')} FROM queue_entry_facts"
+    " WHERE tenant_id = %(tenant)s AND interaction_id = ANY(%(ids)s::uuid[])"
+)
+_Row = tuple[object, ...]
 DIALECT = Dialect(
     time_columns={"start": "start_ts", "end": "end_ts", "updated": "updated_us"},
     time_param=lambda micros: timestamp_param(micros),
@@ -299,11 +305,15 @@ class PostgresStore(SqlStore[psycopg.Connection[Any]]):
         written = [(interaction_id, was_insert) for interaction_id, was_insert, _, _ in returned]
         former = [(int(start_us), _decode_facets(facets or "[]"), str(interaction_id))
                   for interaction_id, was_insert, start_us, facets in returned if not was_insert]
-        if former:  # only replaced records have facets to remove
-            _delete_facets(db, tenant_id, former)
+        # a replaced record whose start and facets are as they were keeps its facet rows (deleting and inserting the
+        # same keys was a third of what a restatement wrote)
+        kept = {interaction_id for start_us, facets, interaction_id in former
+                if start_us == latest[interaction_id].start_us and facets == list(latest[interaction_id].facets)}
+        _delete_facets(db, tenant_id, [old for old in former if old[2] not in kept])
         removed = [hours.from_facets(start_us, facets) for start_us, facets, _ in former]
         if written:  # the written records' facets go straight in: none of them has any left
-            _copy_facets(db, tenant_id, latest, [str(interaction_id) for interaction_id, _ in written])
+            _copy_facets(db, tenant_id, latest, [str(interaction_id) for interaction_id, _ in written
+                                                  if str(interaction_id) not in kept])
             changes = hours.deltas((hours.counted(latest[str(interaction_id)]) for interaction_id, _ in written),
                                    removed)
             _write_queue_facts(db, tenant_id, latest, written, changes)
@@ -421,6 +431,8 @@ def _copy_facets(
 ) -> None:
     """COPY the facets of the written records into `interaction_facets`, in key order (it keeps index
     inserts local). Plain inserts: a written record has no facets left (new, or its old ones deleted)."""
+    if not written:
+        return
     rows: list[tuple[str, str, int, str, str]] = []
     for interaction_id in written:
         record = records[interaction_id]
@@ -440,20 +452,25 @@ def _write_queue_facts(
     db: psycopg.Connection[Any], tenant_id: str, records: dict[str, StoredRecord], written: list[Any],
     changes: list[tuple[hours.Key, int]],
 ) -> None:
-    """The queue-entry facts of the records just written: a replaced record's old facts go first; then the
-    hourly counts' `changes`, the rollups of every quarter hour that held or holds one of them and its realtime
-    change counter, one transaction of the tenant at a time (a transaction-scoped advisory lock, taken last: the
-    counts and rollups are what the transaction writes last)."""
+    """The queue-entry facts of the records just written: a replaced record's old facts go first, unless they are
+    the new version's too (a restatement that changed none of them keeps them, and their quarter hours' rollups
+    stand); then the hourly counts' `changes`, the rollups of every quarter hour that held or holds one of them
+    and its realtime change counter, one transaction of the tenant at a time (a transaction-scoped advisory lock,
+    taken last: the counts and rollups are what the transaction writes last)."""
     instants: list[int] = []
-    replaced = [interaction_id for interaction_id, was_insert in written if not was_insert]
+    replaced = [str(interaction_id) for interaction_id, was_insert in written if not was_insert]
+    if replaced:
+        stored = _stored_facts(db, tenant_id, replaced)
+        replaced = [interaction_id for interaction_id in replaced if stored.get(interaction_id, []) != [
+            _fact_content(row) for row in fact_rows(tenant_id, [records[interaction_id]], timestamp_param)]]
     if replaced:
         removed = db.execute(_DELETE_QUEUE_FACTS, {"tenant": tenant_id, "ids": replaced}).fetchall()
         instants += [int(entry_us) for (entry_us,) in removed]
-    rows = fact_rows(tenant_id, (records[str(interaction_id)] for interaction_id, _ in written), timestamp_param)
+    inserted = [str(interaction_id) for interaction_id, was_insert in written if was_insert]
+    rows = fact_rows(tenant_id, (records[interaction_id] for interaction_id in [*inserted, *replaced]), timestamp_param)
     if rows:
         _copy_rows(db, rows)
-    new = [str(interaction_id) for interaction_id, was_insert in written if was_insert]
-    new = [interaction_id for interaction_id in new if records[interaction_id].facts]
+    new = [interaction_id for interaction_id in inserted if records[interaction_id].facts]
     instants += [fact.entry_us for interaction_id in replaced for fact in records[str(interaction_id)].facts]
     if new or instants or changes:
         _lock_rollups(db, tenant_id)
@@ -462,6 +479,20 @@ def _write_queue_facts(
     # the new records' facts are added to the rollups; quarter hours of replaced ones are rebuilt
     _keep_in_step(db, tenant_id, [fact.entry_us for interaction_id in new for fact in records[interaction_id].facts],
                   new, instants)
+
+
+def _stored_facts(db: psycopg.Connection[Any], tenant_id: str, interaction_ids: list[str]) -> dict[str, list[_Row]]:
+    """The stored facts of these interactions, each as `_fact_content` of its row, in `fact_rows`' order."""
+    found: dict[str, list[_Row]] = {}
+    for row in db.execute(_STORED_FACTS, {"tenant": tenant_id, "ids": interaction_ids}):
+        found.setdefault(str(row[2]), []).append(row)
+    return {interaction_id: [_fact_content(row) for row in sorted(rows, key=lambda row: (row[1], row[3]))]
+            for interaction_id, rows in found.items()}
+
+
+def _fact_content(row: _Row) -> _Row:
+    """A fact row without its tenant and interaction ids (the driver reads them back as UUIDs)."""
+    return (row[1], *row[3:])
 
 
 def _keep_in_step(db: psycopg.Connection[Any], tenant_id: str, added: list[int], new: list[str],
